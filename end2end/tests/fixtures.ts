@@ -1,0 +1,211 @@
+import { test as base, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+
+export { expect };
+
+/** Backend API key from end2end/e2e.toml. */
+export const SECRET_KEY = 'sk_test_e2e_0123456789abcdef';
+export const BASE_URL = 'http://127.0.0.1:3100';
+
+/**
+ * `test` with a `js` fixture: true in the "js" project, false in "nojs".
+ * Derived from Playwright's own `javaScriptEnabled` option, so it always matches the browser context.
+ */
+export const test = base.extend<{ js: boolean }>({
+  js: async ({ javaScriptEnabled }, use) => {
+    await use(javaScriptEnabled !== false);
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+function random(): string {
+  return Math.random().toString(36).slice(2, 10);
+}
+
+/** A fresh, never-used email address (the database is shared by all tests of a run). */
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${Date.now()}-${random()}@example.com`;
+}
+
+/** A strong password that is in no common/breached list. */
+export function strongPassword(): string {
+  return `Str0ng-${random()}-pass`;
+}
+
+/** A 6-digit code that differs from `code`. */
+export function wrongCode(code: string): string {
+  return code === '000000' ? '111111' : '000000';
+}
+
+export interface User {
+  id: string;
+  email: string;
+  [key: string]: unknown;
+}
+
+/** Creates a user through the Backend API (SPEC §12), email verified. */
+export async function createUser(
+  request: APIRequestContext,
+  user: { email: string; password?: string; [key: string]: unknown },
+): Promise<User> {
+  const response = await request.post('/v1/users', {
+    headers: { Authorization: `Bearer ${SECRET_KEY}` },
+    data: { email_verified: true, ...user },
+  });
+  expect([200, 201], `POST /v1/users: ${response.status()} ${await response.text()}`).toContain(
+    response.status(),
+  );
+  return (await response.json()) as User;
+}
+
+export interface OutboxMessage {
+  to: string;
+  channel: 'email' | 'sms';
+  subject: string;
+  body: string;
+  code: string | null;
+  sent_at: string;
+}
+
+/** The testing outbox for one recipient, newest first (SPEC §11). */
+export async function outbox(request: APIRequestContext, to: string): Promise<OutboxMessage[]> {
+  const response = await request.get(`/__testing/outbox?to=${encodeURIComponent(to)}`);
+  expect(response.status(), `GET /__testing/outbox: ${await response.text()}`).toBe(200);
+  return (await response.json()) as OutboxMessage[];
+}
+
+/**
+ * The newest code sent to `to`. Delivery is asynchronous, so this polls for up to ~5 s.
+ * `exclude` lists codes already used in the test, so an older message is never mistaken for the new one.
+ */
+export async function latestCode(
+  request: APIRequestContext,
+  to: string,
+  options: { exclude?: string[]; timeoutMs?: number } = {},
+): Promise<string> {
+  const exclude = options.exclude ?? [];
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  for (;;) {
+    const messages = await outbox(request, to);
+    const withCode = messages.find((m) => m.code !== null && m.code !== undefined && m.code !== '');
+    if (withCode && !exclude.includes(withCode.code as string)) {
+      return withCode.code as string;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no new code in the outbox for ${to} (messages: ${JSON.stringify(messages)})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page helpers (role / label / text locators only)
+
+function jsEnabled(): boolean {
+  return test.info().project.use.javaScriptEnabled !== false;
+}
+
+/** Navigates to `url`; with JavaScript on, waits until the app has hydrated. */
+export async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  if (jsEnabled()) {
+    await expect(page.locator('[data-hydrated="true"]').first()).toBeAttached();
+  }
+}
+
+/** A control that navigates may be a link or a button (SPEC §14). */
+export function action(page: Page, name: string): Locator {
+  return page
+    .getByRole('button', { name, exact: true })
+    .or(page.getByRole('link', { name, exact: true }));
+}
+
+export async function clickAction(page: Page, name: string): Promise<void> {
+  await action(page, name).click();
+}
+
+export function field(page: Page, label: string): Locator {
+  return page.getByLabel(label, { exact: true });
+}
+
+export function heading(page: Page, name: string): Locator {
+  return page.getByRole('heading', { name, exact: true, level: 1 });
+}
+
+/** The form error (role="alert") carrying `sentence`. */
+export function alert(page: Page, sentence: string): Locator {
+  return page.getByRole('alert').filter({ hasText: sentence });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The <dd> that follows the <dt> whose text is exactly `term` in the dashboard's description list
+ * (SPEC §14 defines a `dl`, so this is the one structural locator).
+ */
+export function dd(page: Page, term: string): Locator {
+  return page
+    .locator('dt')
+    .filter({ hasText: new RegExp(`^\\s*${escapeRegExp(term)}\\s*$`) })
+    .locator('xpath=following-sibling::dd[1]');
+}
+
+/** The text of the <dd> for `term` (waits for it to be visible first). */
+export async function ddText(page: Page, term: string): Promise<string> {
+  const value = dd(page, term);
+  await expect(value).toBeVisible();
+  return ((await value.textContent()) ?? '').trim();
+}
+
+export const URLS = {
+  home: /^http:\/\/127\.0\.0\.1:3100\/(\?.*)?$/,
+  dashboard: /^http:\/\/127\.0\.0\.1:3100\/dashboard(\?.*)?$/,
+  signIn: /^http:\/\/127\.0\.0\.1:3100\/sign-in(\?.*)?$/,
+  factorOne: /\/sign-in\/factor-one(\?.*)?$/,
+  resetPassword: /\/sign-in\/reset-password(\?.*)?$/,
+  verifyEmail: /\/sign-up\/verify-email-address(\?.*)?$/,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Flows
+
+/** Fills the /sign-in first screen (the page must already be open) and submits it. */
+export async function submitSignIn(page: Page, email: string, password: string): Promise<void> {
+  await expect(heading(page, 'Sign in')).toBeVisible();
+  await field(page, 'Email address').fill(email);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+}
+
+/** Signs in with a password from /sign-in and waits for the dashboard. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await test.step(`sign in as ${email}`, async () => {
+    await open(page, '/sign-in');
+    await submitSignIn(page, email, password);
+    await expect(page).toHaveURL(URLS.dashboard);
+    await expect(heading(page, 'Dashboard')).toBeVisible();
+  });
+}
+
+/** The UserButton opener: a <summary> (no implicit role) or a button, named "Open user menu". */
+export function userMenu(page: Page): Locator {
+  const name = 'Open user menu';
+  return page
+    .getByRole('button', { name, exact: true })
+    .or(page.getByLabel(name, { exact: true }))
+    .or(page.getByText(name, { exact: true }))
+    .first();
+}
+
+/** Signs out through the UserButton on the current page and waits for the home page. */
+export async function signOut(page: Page): Promise<void> {
+  await test.step('sign out', async () => {
+    await userMenu(page).click();
+    await clickAction(page, 'Sign out');
+    await expect(page).toHaveURL(URLS.home);
+    await expect(page.getByText('You are signed out')).toBeVisible();
+  });
+}

@@ -1,0 +1,267 @@
+//! Server functions: one per flow step, each at an explicit, stable URL under `/api/`. Each is
+//! thin: it re-reads the caller's client and session itself, calls one service in
+//! `server::flows`, sets the cookie, and answers the next URL with a fresh client snapshot (a real
+//! redirect for a plain form post without JavaScript).
+
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::snapshot::ClientSnapshot;
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+impl FromServerFnError for FlowError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        FlowError::with_detail(ErrorCode::MalformedRequest, value.to_string())
+    }
+}
+
+/// What every auth mutation answers: where to go next, and the client as it now is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthResult {
+    pub next: String,
+    pub snapshot: ClientSnapshot,
+}
+
+#[cfg(feature = "ssr")]
+mod edge {
+    use super::AuthResult;
+    use crate::domain::errors::{ErrorCode, FlowError};
+    use crate::server::auth::{load_client, load_client_by_token, snapshot, ClientContext};
+    use crate::server::cookies::client_cookie;
+    use crate::server::flows::{Outcome, RequestInfo};
+    use crate::server::state::AppState;
+    use axum::extract::ConnectInfo;
+    use http::request::Parts;
+    use http::{header, HeaderValue};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use std::net::SocketAddr;
+
+    /// The app state and the request, as the integration provides them.
+    pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
+        let state = use_context::<AppState>().ok_or(FlowError::new(ErrorCode::Internal))?;
+        let parts = use_context::<Parts>().ok_or(FlowError::new(ErrorCode::Internal))?;
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        Ok((state, RequestInfo { headers: parts.headers, ip }))
+    }
+
+    fn accepts_html(req: &RequestInfo) -> bool {
+        req.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    }
+
+    /// Runs one step with the caller's client loaded.
+    pub async fn step<F, Fut>(f: F) -> Result<AuthResult, FlowError>
+    where
+        F: FnOnce(AppState, ClientContext, RequestInfo) -> Fut,
+        Fut: std::future::Future<Output = Result<Outcome, FlowError>>,
+    {
+        let (state, req) = request()?;
+        let html = accepts_html(&req);
+        let result = async {
+            let ctx = load_client(&state, &req.headers).await?;
+            let out = f(state.clone(), ctx, req.clone()).await?;
+            finish(&state, &req, out).await
+        }
+        .await;
+        if let Err(e) = &result {
+            if !html {
+                if let Some(res) = use_context::<ResponseOptions>() {
+                    res.set_status(
+                        http::StatusCode::from_u16(e.code.http_status())
+                            .unwrap_or(http::StatusCode::BAD_REQUEST),
+                    );
+                }
+            }
+        }
+        result
+    }
+
+    async fn finish(state: &AppState, req: &RequestInfo, out: Outcome) -> Result<AuthResult, FlowError> {
+        let ctx = match &out.new_token {
+            Some(token) => {
+                if let (Some(res), Ok(v)) = (
+                    use_context::<ResponseOptions>(),
+                    HeaderValue::from_str(&client_cookie(token, state.https())),
+                ) {
+                    res.append_header(header::SET_COOKIE, v);
+                }
+                load_client_by_token(state, token).await?
+            }
+            None => load_client(state, &req.headers).await?,
+        };
+        let snap = snapshot(state, &ctx).await?;
+        if accepts_html(req) {
+            leptos_axum::redirect(&out.next);
+        }
+        Ok(AuthResult { next: out.next, snapshot: snap })
+    }
+}
+
+fn flag(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|s| !s.is_empty() && s != "false" && s != "off")
+}
+
+/// The caller's client snapshot (sessions, attempts in progress, public settings). Anyone may call.
+#[server(prefix = "/api", endpoint = "client")]
+pub async fn get_client_snapshot() -> Result<ClientSnapshot, FlowError> {
+    let (state, req) = edge::request()?;
+    let ctx = crate::server::auth::load_client(&state, &req.headers).await?;
+    crate::server::auth::snapshot(&state, &ctx).await
+}
+
+/// The first sign-in screen. `action` is the submit button: `continue` (password),
+/// `another_method` or `forgot_password`. Anyone may call; rate-limited as an attempt start.
+#[server(prefix = "/api", endpoint = "sign_in/start")]
+pub async fn sign_in_start(
+    email: String,
+    password: Option<String>,
+    action: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    use crate::server::flows::sign_in::{start, StartAction};
+    edge::step(|state, ctx, req| async move {
+        let action = StartAction::parse(action.as_deref().unwrap_or("continue"));
+        start(&state, &ctx, &req, &email, password.as_deref().unwrap_or(""), action, redirect_url.as_deref())
+            .await
+    })
+    .await
+}
+
+/// The email-address step when the first screen was left empty.
+#[server(prefix = "/api", endpoint = "sign_in/identify")]
+pub async fn sign_in_identify(email: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::sign_in::identify(&state, &ctx, &email).await
+    })
+    .await
+}
+
+/// "Email code" on `/sign-in/factor-one`.
+#[server(prefix = "/api", endpoint = "sign_in/email_code")]
+pub async fn sign_in_email_code() -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::sign_in::choose_email_code(&state, &ctx).await
+    })
+    .await
+}
+
+/// A typed code (email code, reset code, device code). Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "sign_in/code")]
+pub async fn sign_in_code(code: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::sign_in::attempt_code(&state, &ctx, &req, &code).await
+    })
+    .await
+}
+
+/// "Resend code" on a sign-in code step.
+#[server(prefix = "/api", endpoint = "sign_in/resend")]
+pub async fn sign_in_resend() -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::sign_in::resend_code(&state, &ctx).await
+    })
+    .await
+}
+
+/// The new password of forgot-password. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "sign_in/new_password")]
+pub async fn sign_in_new_password(
+    password: String,
+    confirm_password: String,
+    sign_out_others: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::sign_in::reset_password(
+            &state,
+            &ctx,
+            &req,
+            &password,
+            &confirm_password,
+            flag(&sign_out_others),
+        )
+        .await
+    })
+    .await
+}
+
+/// "Back": abandons the sign-in attempt.
+#[server(prefix = "/api", endpoint = "sign_in/back")]
+pub async fn sign_in_back() -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move { crate::server::flows::sign_in::abandon(&state, &ctx).await })
+        .await
+}
+
+/// The first sign-up screen. Rate-limited as an attempt start.
+#[server(prefix = "/api", endpoint = "sign_up/create")]
+pub async fn sign_up_create(
+    email: String,
+    password: String,
+    legal_accepted: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::sign_up::create(
+            &state,
+            &ctx,
+            &email,
+            &password,
+            flag(&legal_accepted),
+            redirect_url.as_deref(),
+        )
+        .await
+    })
+    .await
+}
+
+/// The emailed sign-up code. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "sign_up/verify")]
+pub async fn sign_up_verify(code: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::sign_up::verify(&state, &ctx, &req, &code).await
+    })
+    .await
+}
+
+/// "Resend code" on the sign-up verification step.
+#[server(prefix = "/api", endpoint = "sign_up/resend")]
+pub async fn sign_up_resend() -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move { crate::server::flows::sign_up::resend(&state, &ctx).await })
+        .await
+}
+
+/// Signs out the active session, a given session of this client, or (`all`) every session of the
+/// client. Only sessions of the calling client can be named.
+#[server(prefix = "/api", endpoint = "sessions/sign_out")]
+pub async fn sign_out(
+    session_id: Option<String>,
+    all: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::sessions::sign_out(
+            &state,
+            &ctx,
+            session_id.as_deref().filter(|s| !s.is_empty()),
+            flag(&all),
+            redirect_url.as_deref(),
+        )
+        .await
+    })
+    .await
+}
+
+/// Demo app data: the dashboard's view of the active session. Refuses a pending session (it is
+/// signed out by default), so a task cannot be skipped by calling this directly.
+#[server(prefix = "/api", endpoint = "app/whoami")]
+pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
+    let (state, req) = edge::request()?;
+    let ctx = crate::server::auth::load_client(&state, &req.headers).await?;
+    let auth = crate::server::auth::Auth::from_context(&ctx);
+    auth.require(true).cloned()
+}

@@ -1,0 +1,132 @@
+//! `AuthProvider` (SPEC §7.1): the client snapshot, rendered on the server and hydrated without a
+//! second fetch, refreshed by every auth mutation; `use_auth()`; and the router-level guard.
+
+use crate::api::get_client_snapshot;
+use crate::domain::guard::{decide, AuthUrls, Visitor};
+use crate::domain::snapshot::{AuthView, ClientSnapshot};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+use std::collections::BTreeMap;
+
+/// What the provider shares with every component below it.
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    resource: Resource<Result<ClientSnapshot, crate::domain::errors::FlowError>>,
+    latest: RwSignal<Option<ClientSnapshot>>,
+    urls: StoredValue<AuthUrls>,
+    own_task_urls: bool,
+}
+
+impl AuthContext {
+    /// The current snapshot (`None` while loading).
+    pub fn snapshot(&self) -> Option<ClientSnapshot> {
+        self.latest.get().or_else(|| self.resource.get().and_then(Result::ok))
+    }
+
+    /// Replaces the snapshot after a mutation answered with a fresh one.
+    pub fn set_snapshot(&self, snapshot: ClientSnapshot) {
+        self.latest.set(Some(snapshot));
+    }
+
+    /// The provider's URLs; task URLs fall back to the instance's `[app] task_urls`.
+    pub fn urls(&self) -> AuthUrls {
+        let mut urls = self.urls.get_value();
+        if !self.own_task_urls {
+            if let Some(s) = self.snapshot() {
+                urls.task_urls = s.env.task_urls.clone();
+            }
+        }
+        urls
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.snapshot().is_some()
+    }
+}
+
+pub fn use_auth_context() -> AuthContext {
+    expect_context::<AuthContext>()
+}
+
+/// `use_auth()`: the active session as checks see it, a pending session signed out by default.
+pub fn use_auth() -> Signal<AuthView> {
+    use_auth_with(true)
+}
+
+/// `use_auth()` with an explicit `treat_pending_as_signed_out`.
+pub fn use_auth_with(treat_pending_as_signed_out: bool) -> Signal<AuthView> {
+    let ctx = use_auth_context();
+    Signal::derive(move || {
+        let snap = ctx.snapshot();
+        AuthView::of(snap.as_ref().and_then(|s| s.active_session()), treat_pending_as_signed_out)
+    })
+}
+
+/// Wraps the `Router`. Props as in SPEC §7.1.
+#[component]
+pub fn AuthProvider(
+    #[prop(optional)] task_urls: Option<BTreeMap<String, String>>,
+    #[prop(into, default = "/sign-in".into())] sign_in_url: String,
+    #[prop(into, default = "/sign-up".into())] sign_up_url: String,
+    #[prop(into, default = "/".into())] after_sign_in_url: String,
+    #[prop(into, default = "/".into())] after_sign_out_url: String,
+    children: Children,
+) -> impl IntoView {
+    let own_task_urls = task_urls.is_some();
+    let urls = AuthUrls {
+        sign_in_url,
+        sign_up_url,
+        after_sign_in_url,
+        after_sign_out_url,
+        task_urls: task_urls.unwrap_or_default(),
+    };
+    let resource = Resource::new_blocking(|| (), |_| get_client_snapshot());
+    let ctx = AuthContext {
+        resource,
+        latest: RwSignal::new(None),
+        urls: StoredValue::new(urls),
+        own_task_urls,
+    };
+    provide_context(ctx);
+    view! { <Suspense fallback=|| ()>{children()}</Suspense> }
+}
+
+/// The router-level guard: after hydration, every navigation is checked against the snapshot with
+/// the same decision the server applies before rendering (SPEC §4.3, §8).
+#[component]
+pub fn AuthGuard() -> impl IntoView {
+    let ctx = use_auth_context();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        let query = location.search.get();
+        let Some(snap) = ctx.snapshot() else { return };
+        let urls = ctx.urls();
+        let active = snap.active_session();
+        let tasks = active.map(|s| s.tasks.clone()).unwrap_or_default();
+        let visitor = match active {
+            None => Visitor::SignedOut,
+            Some(s) if !s.tasks.is_empty() => Visitor::Pending(&tasks),
+            Some(_) => Visitor::Active,
+        };
+        let query = query.trim_start_matches('?').to_string();
+        if let Some(to) = decide(&path, &query, visitor, snap.env.multi_session, &urls, &snap.env.protected) {
+            navigate(&to, NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+}
+
+/// Navigates to `to` after a mutation: the router for in-app paths, a full load for absolute URLs.
+pub fn go(to: &str) {
+    if to.starts_with('/') {
+        let navigate = use_navigate();
+        navigate(to, NavigateOptions::default());
+    } else {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_href(to);
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The component kit: provider, hooks, guard, `Show`, redirects and the flow components.
+
+pub mod auth_provider;
+pub mod forms;
+pub mod show;
+pub mod sign_in;
+pub mod sign_up;
+pub mod user_button;
+
+pub use auth_provider::{use_auth, use_auth_context, AuthContext, AuthGuard, AuthProvider};
+pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
+pub use sign_in::SignIn;
+pub use sign_up::SignUp;
+pub use user_button::UserButton;

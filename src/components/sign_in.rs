@@ -1,0 +1,208 @@
+//! `SignIn` (SPEC §5): every step of the hosted sign-in, chosen by the current path, each a plain
+//! form that works without JavaScript and is enhanced after hydration.
+
+use super::auth_provider::use_auth_context;
+use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use crate::api::{
+    SignInBack, SignInCode, SignInEmailCode, SignInIdentify, SignInNewPassword, SignInResend,
+    SignInStart,
+};
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::sign_in::{FirstFactor, SignInStatus};
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let location = use_location();
+    move || match location.pathname.get().trim_end_matches('/') {
+        "/sign-in/factor-one" => view! { <FactorOne/> }.into_any(),
+        "/sign-in/reset-password" => view! { <ForgotPassword/> }.into_any(),
+        "/sign-in/client-trust" => view! { <ClientTrust/> }.into_any(),
+        _ => view! { <StartStep/> }.into_any(),
+    }
+}
+
+#[component]
+fn StartStep() -> impl IntoView {
+    let action = flow_action::<SignInStart>();
+    let redirect = carried_redirect();
+    let ctx = use_auth_context();
+    let sign_up = move || {
+        let env = ctx.snapshot().map(|s| s.env.sign_up_enabled).unwrap_or(true);
+        env.then(|| view! { <p class="aside">"No account? " <a href="/sign-up">"Sign up"</a></p> })
+    };
+    view! {
+        <h1>"Sign in"</h1>
+        <ActionForm action=action>
+            <input type="hidden" name="redirect_url" value=redirect/>
+            <Field label="Email address" name="email" kind="email" autocomplete="username"/>
+            <Field label="Password" name="password" kind="password" autocomplete="current-password"/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" name="action" value="continue" class="primary">"Continue"</button>
+            <div class="secondary-actions">
+                <button type="submit" name="action" value="another_method" formnovalidate=true>
+                    "Use another method"
+                </button>
+                <button type="submit" name="action" value="forgot_password" formnovalidate=true>
+                    "Forgot password?"
+                </button>
+            </div>
+        </ActionForm>
+        {sign_up}
+    }
+}
+
+/// The attempt's state, or a note that it expired.
+fn expired() -> AnyView {
+    view! {
+        <p role="alert">{FlowError::new(ErrorCode::AttemptMissing).sentence()}</p>
+        <a href="/sign-in">"Back"</a>
+    }
+    .into_any()
+}
+
+#[component]
+fn IdentifyStep() -> impl IntoView {
+    let action = flow_action::<SignInIdentify>();
+    view! {
+        <ActionForm action=action>
+            <Field label="Email address" name="email" kind="email" autocomplete="username" required=true/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn CodeStep() -> impl IntoView {
+    let action = flow_action::<SignInCode>();
+    let resend = flow_action::<SignInResend>();
+    view! {
+        <ActionForm action=action>
+            <Field label="Verification code" name="code" kind="text" autocomplete="one-time-code" required=true/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+        <ActionForm action=resend>
+            <FormAlert error=error_of(resend)/>
+            <button type="submit" class="link">"Resend code"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn BackButton() -> impl IntoView {
+    let back = flow_action::<SignInBack>();
+    view! {
+        <ActionForm action=back>
+            <button type="submit" class="link">"Back"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn FactorOne() -> impl IntoView {
+    let ctx = use_auth_context();
+    let choose = flow_action::<SignInEmailCode>();
+    move || {
+        let Some(attempt) = ctx.snapshot().and_then(|s| s.sign_in) else {
+            return expired();
+        };
+        let identifier = attempt.identifier.clone();
+        let body = if identifier.is_none() {
+            view! { <IdentifyStep/> }.into_any()
+        } else if attempt.strategy == Some(FirstFactor::EmailCode) {
+            view! {
+                <p>"We sent a verification code to " <strong>{identifier.clone()}</strong> "."</p>
+                <CodeStep/>
+            }
+            .into_any()
+        } else {
+            let compromised = attempt.password_compromised.then(|| {
+                view! {
+                    <p role="alert">{FlowError::new(ErrorCode::FormPasswordCompromised).sentence()}</p>
+                }
+            });
+            view! {
+                {compromised}
+                <p>"Continue as " <strong>{identifier.clone()}</strong> " with:"</p>
+                <ActionForm action=choose>
+                    <FormAlert error=error_of(choose)/>
+                    <button type="submit" class="primary">"Email code"</button>
+                </ActionForm>
+            }
+            .into_any()
+        };
+        view! {
+            <h1>"Sign in"</h1>
+            {body}
+            <BackButton/>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn NewPasswordStep() -> impl IntoView {
+    let action = flow_action::<SignInNewPassword>();
+    view! {
+        <ActionForm action=action>
+            <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true/>
+            <Field label="Confirm password" name="confirm_password" kind="password" autocomplete="new-password" required=true/>
+            <div class="check">
+                <input id="sign-out-others" type="checkbox" name="sign_out_others" value="true" checked=true/>
+                <label for="sign-out-others">"Sign out of all other devices"</label>
+            </div>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Reset password"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ForgotPassword() -> impl IntoView {
+    let ctx = use_auth_context();
+    move || {
+        let Some(attempt) = ctx.snapshot().and_then(|s| s.sign_in) else {
+            return expired();
+        };
+        let body = if attempt.identifier.is_none() {
+            view! { <IdentifyStep/> }.into_any()
+        } else if attempt.status == SignInStatus::NeedsNewPassword {
+            view! { <NewPasswordStep/> }.into_any()
+        } else {
+            view! {
+                <p>"We sent a code to " <strong>{attempt.identifier.clone()}</strong> " to reset your password."</p>
+                <CodeStep/>
+            }
+            .into_any()
+        };
+        view! {
+            <h1>"Reset your password"</h1>
+            {body}
+            <BackButton/>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn ClientTrust() -> impl IntoView {
+    let ctx = use_auth_context();
+    move || {
+        let Some(attempt) = ctx.snapshot().and_then(|s| s.sign_in) else {
+            return expired();
+        };
+        view! {
+            <h1>"Verify this device"</h1>
+            <p class="notice">
+                "You're signing in from a new device. We're asking for verification to keep your account secure."
+            </p>
+            <p>"We sent a code to " <strong>{attempt.identifier.clone()}</strong> "."</p>
+            <CodeStep/>
+            <BackButton/>
+        }
+        .into_any()
+    }
+}

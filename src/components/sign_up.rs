@@ -1,0 +1,66 @@
+//! `SignUp` (SPEC §6): the account form, then the emailed code.
+
+use super::auth_provider::use_auth_context;
+use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use crate::api::{SignUpCreate, SignUpResend, SignUpVerify};
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn SignUp() -> impl IntoView {
+    let location = use_location();
+    move || match location.pathname.get().trim_end_matches('/') {
+        "/sign-up/verify-email-address" => view! { <VerifyStep/> }.into_any(),
+        _ => view! { <CreateStep/> }.into_any(),
+    }
+}
+
+#[component]
+fn CreateStep() -> impl IntoView {
+    let ctx = use_auth_context();
+    let action = flow_action::<SignUpCreate>();
+    let redirect = carried_redirect();
+    let legal = move || {
+        ctx.snapshot().is_some_and(|s| s.env.legal_consent).then(|| {
+            view! {
+                <div class="check">
+                    <input id="legal-accepted" type="checkbox" name="legal_accepted" value="true"/>
+                    <label for="legal-accepted">"I agree to the Terms of Service and Privacy Policy"</label>
+                </div>
+            }
+        })
+    };
+    view! {
+        <h1>"Create your account"</h1>
+        <ActionForm action=action>
+            <input type="hidden" name="redirect_url" value=redirect/>
+            <Field label="Email address" name="email" kind="email" autocomplete="email" required=true/>
+            <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true/>
+            {legal}
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+        <p class="aside">"Have an account? " <a href="/sign-in">"Sign in"</a></p>
+    }
+}
+
+#[component]
+fn VerifyStep() -> impl IntoView {
+    let ctx = use_auth_context();
+    let action = flow_action::<SignUpVerify>();
+    let resend = flow_action::<SignUpResend>();
+    let email = move || ctx.snapshot().and_then(|s| s.sign_up).and_then(|a| a.email);
+    view! {
+        <h1>"Verify your email"</h1>
+        <p>"We sent a verification code to " <strong>{email}</strong> "."</p>
+        <ActionForm action=action>
+            <Field label="Verification code" name="code" autocomplete="one-time-code" required=true/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+        <ActionForm action=resend>
+            <FormAlert error=error_of(resend)/>
+            <button type="submit" class="link">"Resend code"</button>
+        </ActionForm>
+    }
+}

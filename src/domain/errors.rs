@@ -1,0 +1,260 @@
+//! Stable error codes and the fixed sentences shown for them (SPEC §5.5).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Every error a flow or API can answer with. The `snake_case` name is the stable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    FormIdentifierNotFound,
+    FormPasswordIncorrect,
+    FormCodeIncorrect,
+    FormPasswordPwned,
+    FormPasswordCompromised,
+    UserLocked,
+    SessionExists,
+    IdentifierAlreadySignedIn,
+    TooManyRequests,
+    FormPasswordLengthTooShort,
+    FormPasswordLengthTooLong,
+    FormNewPasswordMatchesCurrent,
+    FormPasswordMismatch,
+    FormPasswordMatchesIdentifier,
+    FormLegalConsentMissing,
+    FormIdentifierExists,
+    TooManySessions,
+    FormParamFormatInvalid,
+    FormParamMissing,
+    FormParamTooLong,
+    OriginMismatch,
+    SignUpDisabled,
+    AttemptMissing,
+    CodeResendTooSoon,
+    Unauthenticated,
+    Forbidden,
+    ResourceNotFound,
+    MalformedRequest,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The stable code string, e.g. `form_password_incorrect`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FormIdentifierNotFound => "form_identifier_not_found",
+            Self::FormPasswordIncorrect => "form_password_incorrect",
+            Self::FormCodeIncorrect => "form_code_incorrect",
+            Self::FormPasswordPwned => "form_password_pwned",
+            Self::FormPasswordCompromised => "form_password_compromised",
+            Self::UserLocked => "user_locked",
+            Self::SessionExists => "session_exists",
+            Self::IdentifierAlreadySignedIn => "identifier_already_signed_in",
+            Self::TooManyRequests => "too_many_requests",
+            Self::FormPasswordLengthTooShort => "form_password_length_too_short",
+            Self::FormPasswordLengthTooLong => "form_password_length_too_long",
+            Self::FormNewPasswordMatchesCurrent => "form_new_password_matches_current",
+            Self::FormPasswordMismatch => "form_password_mismatch",
+            Self::FormPasswordMatchesIdentifier => "form_password_matches_identifier",
+            Self::FormLegalConsentMissing => "form_legal_consent_missing",
+            Self::FormIdentifierExists => "form_identifier_exists",
+            Self::TooManySessions => "too_many_sessions",
+            Self::FormParamFormatInvalid => "form_param_format_invalid",
+            Self::FormParamMissing => "form_param_missing",
+            Self::FormParamTooLong => "form_param_too_long",
+            Self::OriginMismatch => "origin_mismatch",
+            Self::SignUpDisabled => "sign_up_disabled",
+            Self::AttemptMissing => "attempt_missing",
+            Self::CodeResendTooSoon => "code_resend_too_soon",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::ResourceNotFound => "resource_not_found",
+            Self::MalformedRequest => "malformed_request",
+            Self::Internal => "internal_error",
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::TooManyRequests => 429,
+            Self::OriginMismatch | Self::Forbidden => 403,
+            Self::Unauthenticated => 401,
+            Self::ResourceNotFound => 404,
+            Self::MalformedRequest => 400,
+            Self::FormIdentifierExists => 409,
+            Self::Internal => 500,
+            _ => 422,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A flow error: a stable code, and the number some sentences carry (minutes, seconds, limits).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowError {
+    pub code: ErrorCode,
+    /// Minutes for `user_locked`, seconds for `too_many_requests`, the limit for length and
+    /// session-count errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u64>,
+    /// Free text for codes without a fixed sentence (internal details never go here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl FlowError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, n: None, detail: None }
+    }
+
+    pub fn with_n(code: ErrorCode, n: u64) -> Self {
+        Self { code, n: Some(n), detail: None }
+    }
+
+    pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self { code, n: None, detail: Some(detail.into()) }
+    }
+
+    /// The sentence shown to people. Fixed for the codes of SPEC §5.5.
+    pub fn sentence(&self) -> String {
+        let n = self.n.unwrap_or(0);
+        match self.code {
+            ErrorCode::FormIdentifierNotFound => "Couldn't find your account.".into(),
+            ErrorCode::FormPasswordIncorrect => "Email address or password is incorrect.".into(),
+            ErrorCode::FormCodeIncorrect => "Incorrect code.".into(),
+            ErrorCode::FormPasswordPwned => "This password has been found as part of a breach and can not be used, please try another password.".into(),
+            ErrorCode::FormPasswordCompromised => "Your password may be compromised. To protect your account, please continue with an alternative sign-in method. You will be required to reset your password after signing in.".into(),
+            ErrorCode::UserLocked => format!(
+                "Your account is locked. You will be able to try again in {}.",
+                plural(n.max(1), "minute", "minutes")
+            ),
+            ErrorCode::SessionExists => "You're already signed in.".into(),
+            ErrorCode::IdentifierAlreadySignedIn => "You're already signed in to this account.".into(),
+            ErrorCode::TooManyRequests => format!(
+                "Too many requests. Please try again in {}.",
+                plural(n.max(1), "second", "seconds")
+            ),
+            ErrorCode::FormPasswordLengthTooShort => {
+                format!("Your password must contain {n} or more characters.")
+            }
+            ErrorCode::FormPasswordLengthTooLong => {
+                format!("Your password must contain {n} or fewer characters.")
+            }
+            ErrorCode::FormNewPasswordMatchesCurrent => {
+                "Your new password must be different from your current password.".into()
+            }
+            ErrorCode::FormPasswordMismatch => "Passwords don't match.".into(),
+            ErrorCode::FormPasswordMatchesIdentifier => {
+                "Your password can't be the same as your email address.".into()
+            }
+            ErrorCode::FormLegalConsentMissing => {
+                "You must accept the Terms of Service and Privacy Policy to continue.".into()
+            }
+            ErrorCode::FormIdentifierExists => "That email address is taken. Please try another.".into(),
+            ErrorCode::TooManySessions => {
+                format!("You can be signed in to at most {n} accounts on this browser.")
+            }
+            ErrorCode::FormParamFormatInvalid => match &self.detail {
+                Some(d) => format!("{d} is invalid."),
+                None => "Enter a valid email address.".into(),
+            },
+            ErrorCode::FormParamMissing => match &self.detail {
+                Some(d) => format!("{d} is required."),
+                None => "A required field is missing.".into(),
+            },
+            ErrorCode::FormParamTooLong => match &self.detail {
+                Some(d) => format!("{d} is too long."),
+                None => "A field is too long.".into(),
+            },
+            ErrorCode::OriginMismatch => "This request came from another site and was refused.".into(),
+            ErrorCode::SignUpDisabled => "Sign-up is disabled on this instance.".into(),
+            ErrorCode::AttemptMissing => "Your sign-in session has expired. Please start again.".into(),
+            ErrorCode::CodeResendTooSoon => format!(
+                "You can request a new code in {}.",
+                plural(n.max(1), "second", "seconds")
+            ),
+            ErrorCode::Unauthenticated => "You need to sign in to do that.".into(),
+            ErrorCode::Forbidden => "You are not allowed to do that.".into(),
+            ErrorCode::ResourceNotFound => "Not found.".into(),
+            ErrorCode::MalformedRequest => match &self.detail {
+                Some(d) => format!("The request is malformed: {d}"),
+                None => "The request is malformed.".into(),
+            },
+            ErrorCode::Internal => "Something went wrong. Please try again.".into(),
+        }
+    }
+}
+
+impl fmt::Display for FlowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sentence())
+    }
+}
+
+impl std::error::Error for FlowError {}
+
+impl From<ErrorCode> for FlowError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_sentences_match_the_spec() {
+        assert_eq!(
+            FlowError::new(ErrorCode::FormPasswordIncorrect).sentence(),
+            "Email address or password is incorrect."
+        );
+        assert_eq!(FlowError::new(ErrorCode::FormCodeIncorrect).sentence(), "Incorrect code.");
+        assert_eq!(
+            FlowError::with_n(ErrorCode::UserLocked, 1).sentence(),
+            "Your account is locked. You will be able to try again in 1 minute."
+        );
+        assert_eq!(
+            FlowError::with_n(ErrorCode::UserLocked, 60).sentence(),
+            "Your account is locked. You will be able to try again in 60 minutes."
+        );
+        assert_eq!(
+            FlowError::with_n(ErrorCode::TooManyRequests, 1).sentence(),
+            "Too many requests. Please try again in 1 second."
+        );
+        assert_eq!(
+            FlowError::with_n(ErrorCode::TooManyRequests, 7).sentence(),
+            "Too many requests. Please try again in 7 seconds."
+        );
+        assert_eq!(
+            FlowError::with_n(ErrorCode::FormPasswordLengthTooShort, 8).sentence(),
+            "Your password must contain 8 or more characters."
+        );
+        assert_eq!(
+            FlowError::with_n(ErrorCode::TooManySessions, 5).sentence(),
+            "You can be signed in to at most 5 accounts on this browser."
+        );
+    }
+
+    #[test]
+    fn codes_serialize_as_snake_case_strings() {
+        let json = serde_json::to_string(&ErrorCode::FormPasswordPwned).unwrap();
+        assert_eq!(json, "\"form_password_pwned\"");
+        assert_eq!(ErrorCode::FormPasswordPwned.as_str(), "form_password_pwned");
+        assert_eq!(ErrorCode::TooManyRequests.http_status(), 429);
+    }
+}

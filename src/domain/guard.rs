@@ -1,0 +1,224 @@
+//! Where a visitor may go (SPEC §4.3, §8): one decision shared by the server's route protection
+//! (an HTTP redirect before anything streams) and the router-level guard in the browser.
+
+use super::redirect::{query_param, safe_redirect, with_redirect_url};
+use super::session::TaskKey;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The URLs an `AuthProvider` is configured with (SPEC §7.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthUrls {
+    pub sign_in_url: String,
+    pub sign_up_url: String,
+    pub after_sign_in_url: String,
+    pub after_sign_out_url: String,
+    /// Task key (`choose-organization`, …) to path; missing keys use `/sign-in/tasks/<key>`.
+    pub task_urls: BTreeMap<String, String>,
+}
+
+impl Default for AuthUrls {
+    fn default() -> Self {
+        Self {
+            sign_in_url: "/sign-in".into(),
+            sign_up_url: "/sign-up".into(),
+            after_sign_in_url: "/".into(),
+            after_sign_out_url: "/".into(),
+            task_urls: BTreeMap::new(),
+        }
+    }
+}
+
+impl AuthUrls {
+    /// The URL of the page for task `key`.
+    pub fn task_url(&self, key: TaskKey) -> String {
+        self.task_urls
+            .get(key.as_str())
+            .cloned()
+            .unwrap_or_else(|| format!("/sign-in/tasks/{}", key.as_str()))
+    }
+
+    /// The task whose page `path` is, if any (hosted or configured).
+    pub fn task_of_path(&self, path: &str) -> Option<TaskKey> {
+        if let Some(key) = path.strip_prefix("/sign-in/tasks/") {
+            return TaskKey::parse(key.trim_end_matches('/'));
+        }
+        TaskKey::ALL.into_iter().find(|k| self.task_urls.get(k.as_str()).is_some_and(|u| u == path))
+    }
+
+    /// Where to go once signed in: the carried `redirect_url` if safe, else the after-sign-in URL.
+    pub fn completion_target(&self, redirect_url: Option<&str>) -> String {
+        redirect_url.and_then(safe_redirect).unwrap_or_else(|| self.after_sign_in_url.clone())
+    }
+}
+
+/// What the guard knows of the active session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visitor<'a> {
+    SignedOut,
+    Pending(&'a [TaskKey]),
+    Active,
+}
+
+/// Does `path` fall under one of the protected patterns? A pattern `/user` covers `/user` and
+/// everything below it; a pattern ending in `/*` covers only what is below.
+pub fn is_protected(path: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| {
+        if let Some(prefix) = p.strip_suffix("/*") {
+            path.starts_with(prefix) && path[prefix.len()..].starts_with('/')
+        } else {
+            path == p || (path.starts_with(p.as_str()) && path[p.len()..].starts_with('/'))
+        }
+    })
+}
+
+fn is_auth_flow_page(path: &str) -> bool {
+    const PAGES: [&str; 7] = [
+        "/sign-in",
+        "/sign-in/factor-one",
+        "/sign-in/factor-two",
+        "/sign-in/client-trust",
+        "/sign-in/reset-password",
+        "/sign-up",
+        "/sign-up/verify-email-address",
+    ];
+    PAGES.contains(&path.trim_end_matches('/')) || PAGES.contains(&path)
+}
+
+/// The redirect the guard asks for when `visitor` opens `path?query`, or `None` to let it render.
+pub fn decide(
+    path: &str,
+    query: &str,
+    visitor: Visitor<'_>,
+    multi_session: bool,
+    urls: &AuthUrls,
+    protected: &[String],
+) -> Option<String> {
+    let here = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
+    let carried = query_param(query, "redirect_url").and_then(|u| safe_redirect(&u));
+    let to_task = |tasks: &[TaskKey], back: Option<&str>| {
+        tasks.first().map(|k| with_redirect_url(&urls.task_url(*k), back))
+    };
+
+    if is_protected(path, protected) {
+        return match visitor {
+            Visitor::SignedOut => Some(with_redirect_url(&urls.sign_in_url, Some(&here))),
+            Visitor::Pending(tasks) => to_task(tasks, Some(&here)),
+            Visitor::Active => None,
+        };
+    }
+
+    let task_page = urls.task_of_path(path);
+    if task_page.is_some() || path.trim_end_matches('/') == "/sign-in/tasks" {
+        return match visitor {
+            Visitor::SignedOut => {
+                Some(with_redirect_url(&urls.sign_in_url, carried.as_deref()))
+            }
+            Visitor::Active => Some(urls.completion_target(carried.as_deref())),
+            Visitor::Pending(tasks) => {
+                if task_page.is_some() && tasks.first().copied() == task_page {
+                    None
+                } else {
+                    to_task(tasks, carried.as_deref())
+                }
+            }
+        };
+    }
+
+    if is_auth_flow_page(path) {
+        return match visitor {
+            Visitor::SignedOut => None,
+            Visitor::Pending(tasks) => to_task(tasks, carried.as_deref()),
+            Visitor::Active if multi_session => None,
+            Visitor::Active => Some(urls.completion_target(carried.as_deref())),
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protected() -> Vec<String> {
+        vec!["/dashboard".into(), "/user".into(), "/organization".into(), "/admin".into()]
+    }
+
+    #[test]
+    fn protected_pages_send_signed_out_visitors_to_sign_in_with_the_destination() {
+        let urls = AuthUrls::default();
+        let to = decide("/dashboard", "a=1", Visitor::SignedOut, false, &urls, &protected());
+        assert_eq!(to.as_deref(), Some("/sign-in?redirect_url=/dashboard%3Fa%3D1"));
+        assert_eq!(decide("/dashboard", "", Visitor::Active, false, &urls, &protected()), None);
+        assert_eq!(decide("/", "", Visitor::SignedOut, false, &urls, &protected()), None);
+        assert!(is_protected("/user/security", &protected()));
+        assert!(!is_protected("/username", &protected()));
+    }
+
+    #[test]
+    fn pending_visitors_go_straight_to_the_current_task() {
+        let mut urls = AuthUrls::default();
+        let tasks = [TaskKey::ResetPassword, TaskKey::ChooseOrganization];
+        let to = decide("/dashboard", "", Visitor::Pending(&tasks), false, &urls, &protected());
+        assert_eq!(to.as_deref(), Some("/sign-in/tasks/reset-password?redirect_url=/dashboard"));
+        urls.task_urls.insert("reset-password".into(), "/onboarding/reset-password".into());
+        let to = decide("/dashboard", "", Visitor::Pending(&tasks), false, &urls, &protected());
+        assert_eq!(to.as_deref(), Some("/onboarding/reset-password?redirect_url=/dashboard"));
+    }
+
+    #[test]
+    fn task_pages_follow_the_current_task() {
+        let urls = AuthUrls::default();
+        let tasks = [TaskKey::SetupMfa, TaskKey::ChooseOrganization];
+        let p = protected();
+        let wrong = decide(
+            "/sign-in/tasks/choose-organization",
+            "redirect_url=/admin",
+            Visitor::Pending(&tasks),
+            false,
+            &urls,
+            &p,
+        );
+        assert_eq!(wrong.as_deref(), Some("/sign-in/tasks/setup-mfa?redirect_url=/admin"));
+        assert_eq!(
+            decide("/sign-in/tasks/setup-mfa", "", Visitor::Pending(&tasks), false, &urls, &p),
+            None
+        );
+        assert_eq!(
+            decide("/sign-in/tasks", "", Visitor::Pending(&tasks), false, &urls, &p).as_deref(),
+            Some("/sign-in/tasks/setup-mfa")
+        );
+        assert_eq!(
+            decide("/sign-in/tasks/setup-mfa", "redirect_url=/admin", Visitor::Active, false, &urls, &p)
+                .as_deref(),
+            Some("/admin")
+        );
+        assert_eq!(
+            decide("/sign-in/tasks/setup-mfa", "", Visitor::Active, false, &urls, &p).as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            decide("/sign-in/tasks/setup-mfa", "", Visitor::SignedOut, false, &urls, &p).as_deref(),
+            Some("/sign-in")
+        );
+    }
+
+    #[test]
+    fn sign_in_pages_redirect_an_active_session_in_single_session_mode_only() {
+        let urls = AuthUrls { after_sign_in_url: "/dashboard".into(), ..Default::default() };
+        let p = protected();
+        assert_eq!(
+            decide("/sign-in", "", Visitor::Active, false, &urls, &p).as_deref(),
+            Some("/dashboard")
+        );
+        assert_eq!(decide("/sign-in", "", Visitor::Active, true, &urls, &p), None);
+        assert_eq!(
+            decide("/sign-in", "redirect_url=//evil.example", Visitor::Active, false, &urls, &p)
+                .as_deref(),
+            Some("/dashboard"),
+            "an unsafe redirect_url is ignored"
+        );
+        assert_eq!(decide("/sign-in/choose", "", Visitor::Active, false, &urls, &p), None);
+        assert_eq!(decide("/sign-up", "", Visitor::SignedOut, false, &urls, &p), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure domain types and rules, free of axum, sqlx and leptos. Compiled for server and browser.
+
+pub mod email;
+pub mod errors;
+pub mod guard;
+pub mod password;
+pub mod redirect;
+pub mod session;
+pub mod sign_in;
+pub mod sign_up;
+pub mod snapshot;
+pub mod verification;

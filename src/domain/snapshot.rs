@@ -1,0 +1,238 @@
+//! The client snapshot the `AuthProvider` renders on the server and hydrates in the browser: the
+//! counterpart of Clerk's `client` resource plus the public part of the instance settings.
+
+use super::session::{SessionStatus, TaskKey};
+use super::sign_in::{FirstFactor, SignInStatus};
+use super::sign_up::SignUpStatus;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSnapshot {
+    /// Signed-in (active or pending) sessions of this client, most recently active first.
+    pub sessions: Vec<SessionView>,
+    pub last_active_session_id: Option<String>,
+    pub sign_in: Option<SignInView>,
+    pub sign_up: Option<SignUpView>,
+    pub env: PublicSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub status: SessionStatus,
+    pub tasks: Vec<TaskKey>,
+    pub user: UserView,
+    pub organization: Option<OrganizationView>,
+}
+
+impl SessionView {
+    pub fn current_task(&self) -> Option<TaskKey> {
+        self.tasks.first().copied()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationView {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub role: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInView {
+    pub status: SignInStatus,
+    pub identifier: Option<String>,
+    pub strategy: Option<FirstFactor>,
+    /// The password was right but is compromised: continue with an email code (SPEC §5.2).
+    pub password_compromised: bool,
+    pub redirect_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpView {
+    pub status: SignUpStatus,
+    pub email: Option<String>,
+    pub missing_fields: Vec<String>,
+    pub unverified_fields: Vec<String>,
+    pub redirect_url: Option<String>,
+}
+
+/// The settings the browser needs to render the flows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicSettings {
+    pub instance_name: String,
+    pub multi_session: bool,
+    pub sign_up_enabled: bool,
+    pub legal_consent: bool,
+    pub organizations_enabled: bool,
+    pub allow_personal_accounts: bool,
+    pub min_password_length: usize,
+    /// The instance's `[app] task_urls`, used when an `AuthProvider` sets none of its own.
+    pub task_urls: std::collections::BTreeMap<String, String>,
+    /// The instance's protected path patterns (`[app] protected`).
+    pub protected: Vec<String>,
+}
+
+impl Default for PublicSettings {
+    fn default() -> Self {
+        Self {
+            instance_name: "Vestibule".into(),
+            multi_session: false,
+            sign_up_enabled: true,
+            legal_consent: false,
+            organizations_enabled: false,
+            allow_personal_accounts: true,
+            min_password_length: 8,
+            task_urls: Default::default(),
+            protected: Vec::new(),
+        }
+    }
+}
+
+impl ClientSnapshot {
+    /// The client's active session (the last active one that is still signed in).
+    pub fn active_session(&self) -> Option<&SessionView> {
+        let id = self.last_active_session_id.as_deref()?;
+        self.sessions.iter().find(|s| s.id == id && s.status.is_signed_in())
+    }
+}
+
+/// What a check sees of the active session: the counterpart of Clerk's `auth()` object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthView {
+    pub is_signed_in: bool,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    /// Reported even when a pending session is treated as signed out.
+    pub session_status: Option<SessionStatus>,
+    pub current_task: Option<TaskKey>,
+    pub org_id: Option<String>,
+    pub org_role: Option<String>,
+    pub org_slug: Option<String>,
+}
+
+impl AuthView {
+    /// Builds the view of `session`. A pending session is signed out unless
+    /// `treat_pending_as_signed_out` is false; its status and task are reported either way.
+    pub fn of(session: Option<&SessionView>, treat_pending_as_signed_out: bool) -> Self {
+        let Some(s) = session else {
+            return Self::default();
+        };
+        let mut view = Self {
+            session_status: Some(s.status),
+            current_task: s.current_task(),
+            ..Self::default()
+        };
+        let signed_in = match s.status {
+            SessionStatus::Active => true,
+            SessionStatus::Pending => !treat_pending_as_signed_out,
+            _ => false,
+        };
+        if signed_in {
+            view.is_signed_in = true;
+            view.user_id = Some(s.user.id.clone());
+            view.session_id = Some(s.id.clone());
+            if let Some(org) = &s.organization {
+                view.org_id = Some(org.id.clone());
+                view.org_role = Some(org.role.clone());
+                view.org_slug = Some(org.slug.clone());
+            }
+        }
+        view
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.session_status == Some(SessionStatus::Pending)
+    }
+
+    /// Role check in the active organization.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.is_signed_in && self.org_role.as_deref() == Some(role)
+    }
+
+    /// Permission check in the active organization (SPEC §3 roles).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.is_signed_in
+            && self.org_role.as_deref().is_some_and(|r| role_permissions(r).contains(&permission))
+    }
+}
+
+/// The permissions each built-in role grants.
+pub fn role_permissions(role: &str) -> &'static [&'static str] {
+    match role {
+        "org:admin" => &[
+            "org:sys_memberships:read",
+            "org:sys_memberships:manage",
+            "org:sys_invitations:manage",
+            "org:sys_profile:manage",
+        ],
+        "org:member" => &["org:sys_memberships:read"],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(status: SessionStatus, tasks: Vec<TaskKey>) -> SessionView {
+        SessionView {
+            id: "sess_1".into(),
+            status,
+            tasks,
+            user: UserView { id: "user_1".into(), email: "a@b.co".into() },
+            organization: Some(OrganizationView {
+                id: "org_1".into(),
+                name: "Acme".into(),
+                slug: "acme".into(),
+                role: "org:admin".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn pending_is_signed_out_by_default_but_reports_status_and_task() {
+        let s = session(SessionStatus::Pending, vec![TaskKey::SetupMfa]);
+        let view = AuthView::of(Some(&s), true);
+        assert!(!view.is_signed_in);
+        assert_eq!(view.user_id, None);
+        assert_eq!(view.session_status, Some(SessionStatus::Pending));
+        assert_eq!(view.current_task, Some(TaskKey::SetupMfa));
+        assert!(!view.has_role("org:admin"));
+
+        let opted_in = AuthView::of(Some(&s), false);
+        assert!(opted_in.is_signed_in);
+        assert_eq!(opted_in.user_id.as_deref(), Some("user_1"));
+        assert!(opted_in.has_role("org:admin"));
+    }
+
+    #[test]
+    fn active_session_exposes_org_and_permissions() {
+        let s = session(SessionStatus::Active, vec![]);
+        let view = AuthView::of(Some(&s), true);
+        assert!(view.is_signed_in);
+        assert_eq!(view.org_slug.as_deref(), Some("acme"));
+        assert!(view.has_permission("org:sys_memberships:manage"));
+        assert!(!view.has_role("org:member"));
+        assert_eq!(AuthView::of(None, true), AuthView::default());
+    }
+
+    #[test]
+    fn active_session_is_the_last_active_signed_in_one() {
+        let mut snap = ClientSnapshot {
+            sessions: vec![session(SessionStatus::Active, vec![])],
+            last_active_session_id: Some("sess_1".into()),
+            ..Default::default()
+        };
+        assert!(snap.active_session().is_some());
+        snap.last_active_session_id = Some("sess_2".into());
+        assert!(snap.active_session().is_none());
+    }
+}

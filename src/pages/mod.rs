@@ -1,0 +1,79 @@
+//! Hosted pages and the bundled demo app, one component per route.
+
+use crate::components::auth_provider::{use_auth_context, use_auth_with};
+use crate::components::show::{Show, When};
+use crate::components::UserButton;
+use crate::domain::redirect::with_redirect_url;
+use leptos::prelude::*;
+
+/// `/`: the public home, showing `Show` at work.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let ctx = use_auth_context();
+    let email = move || {
+        ctx.snapshot().and_then(|s| s.active_session().map(|a| a.user.email.clone())).unwrap_or_default()
+    };
+    let full = use_auth_with(false);
+    let finish = move || {
+        let a = full.get();
+        a.current_task.filter(|_| a.is_pending()).map(|task| {
+            let href = with_redirect_url(&ctx.urls().task_url(task), Some("/dashboard"));
+            view! { <p><a href=href>"Finish setting up your account"</a></p> }
+        })
+    };
+    view! {
+        <h1>{move || ctx.snapshot().map(|s| s.env.instance_name).unwrap_or_default()}</h1>
+        <Show when=When::SignedIn fallback=|| view! { <p>"You are signed out"</p> }>
+            <p>"You are signed in as " {email}</p>
+            <p><a href="/dashboard">"Dashboard"</a></p>
+        </Show>
+        <Show when=When::SignedOut>
+            <p><a href="/sign-in">"Sign in"</a> " · " <a href="/sign-up">"Sign up"</a></p>
+        </Show>
+        <Show when=When::SignedIn treat_pending_as_signed_out=false fallback=|| ()>
+            {finish}
+        </Show>
+    }
+}
+
+/// `/dashboard`: the protected demo page (SPEC §14).
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let ctx = use_auth_context();
+    let session = move || ctx.snapshot().and_then(|s| s.active_session().cloned());
+    let none = || "None".to_string();
+    view! {
+        <header class="app-header">
+            <a href="/">"Home"</a>
+            <UserButton/>
+        </header>
+        <h1>"Dashboard"</h1>
+        {move || session().map(|s| {
+            let org = s.organization.clone();
+            view! {
+                <dl class="facts">
+                    <dt>"Email"</dt><dd>{s.user.email.clone()}</dd>
+                    <dt>"User ID"</dt><dd>{s.user.id.clone()}</dd>
+                    <dt>"Session ID"</dt><dd>{s.id.clone()}</dd>
+                    <dt>"Session status"</dt><dd>{s.status.as_str()}</dd>
+                    <dt>"Organization"</dt><dd>{org.as_ref().map(|o| o.name.clone()).unwrap_or_else(none)}</dd>
+                    <dt>"Organization ID"</dt><dd>{org.as_ref().map(|o| o.id.clone()).unwrap_or_else(none)}</dd>
+                    <dt>"Role"</dt><dd>{org.as_ref().map(|o| o.role.clone()).unwrap_or_else(none)}</dd>
+                </dl>
+            }
+        })}
+    }
+}
+
+/// The 404 page (status 404, heading "Page not found").
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <h1>"Page not found"</h1>
+        <p><a href="/">"Go home"</a></p>
+    }
+}

@@ -1,0 +1,272 @@
+//! The Backend API (SPEC §12), users part: bearer secret key, JSON in and out, stable error codes,
+//! nothing written on bad input.
+
+use super::clock::rfc3339;
+use super::state::AppState;
+use super::store::{NewUser, Session, StoreError, User};
+use super::tokens::eq_ct;
+use crate::domain::email::EmailAddress;
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::password::MAX_PASSWORD_CHARS;
+use crate::domain::session::SessionStatus;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{header, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/users", post(create_user).get(list_users))
+        .route("/v1/users/{id}", get(get_user).delete(delete_user))
+        .route("/v1/users/{id}/password_compromised", post(mark_compromised))
+        .route("/v1/users/{id}/lock", post(lock_user))
+        .route("/v1/users/{id}/unlock", post(unlock_user))
+        .route("/v1/users/{id}/sessions", get(user_sessions))
+        .route("/v1/sessions/{id}/revoke", post(revoke_session))
+        .route_layer(middleware::from_fn_with_state(state, require_secret_key))
+}
+
+/// An API error: `{ "errors": [{ "code", "message" }] }` with the code's status.
+struct ApiError(StatusCode, FlowError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "errors": [{ "code": self.1.code.as_str(), "message": self.1.sentence() }] });
+        (self.0, Json(body)).into_response()
+    }
+}
+
+impl From<FlowError> for ApiError {
+    fn from(e: FlowError) -> Self {
+        Self(StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST), e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => Self(
+                StatusCode::CONFLICT,
+                FlowError::with_detail(ErrorCode::FormIdentifierExists, what),
+            ),
+            other => FlowError::from(other).into(),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        Self(StatusCode::BAD_REQUEST, FlowError::with_detail(ErrorCode::MalformedRequest, e.body_text()))
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn invalid(field: &str) -> ApiError {
+    ApiError(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FlowError::with_detail(ErrorCode::FormParamFormatInvalid, field),
+    )
+}
+
+fn too_long(field: &str) -> ApiError {
+    ApiError(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FlowError::with_detail(ErrorCode::FormParamTooLong, field),
+    )
+}
+
+async fn require_secret_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(key) = state.settings.backend.secret_key.as_deref() else {
+        return ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into()).into_response();
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !eq_ct(given, key) {
+        return ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.into()).into_response();
+    }
+    next.run(req).await
+}
+
+pub fn user_json(u: &User) -> Value {
+    json!({
+        "object": "user",
+        "id": u.id,
+        "email": u.email,
+        "email_verified": u.email_verified,
+        "phone": u.phone,
+        "has_password": u.password_hash.is_some(),
+        "password_compromised": u.password_compromised,
+        "two_factor_enabled": u.has_second_factor(),
+        "locked": u.locked,
+        "created_at": rfc3339(u.created_at),
+    })
+}
+
+pub fn session_json(s: &Session) -> Value {
+    json!({
+        "object": "session",
+        "id": s.id,
+        "user_id": s.user_id,
+        "status": s.status,
+        "tasks": s.tasks,
+        "active_organization_id": s.active_organization_id,
+        "last_active_at": rfc3339(s.last_active_at),
+        "expire_at": rfc3339(s.expire_at),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    email: String,
+    password: Option<String>,
+    email_verified: Option<bool>,
+    phone: Option<String>,
+    totp_secret: Option<String>,
+}
+
+fn valid_phone(p: &str) -> bool {
+    let digits = p.strip_prefix('+').unwrap_or(p);
+    p.starts_with('+') && (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+fn valid_base32(s: &str) -> bool {
+    (16..=128).contains(&s.len()) && s.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
+}
+
+async fn create_user(State(state): State<AppState>, body: Result<Json<CreateUser>, JsonRejection>) -> ApiResult {
+    let Json(body) = body?;
+    if body.email.len() > EmailAddress::MAX_LEN {
+        return Err(too_long("email"));
+    }
+    let email = EmailAddress::parse(&body.email).map_err(|_| invalid("email"))?;
+    if let Some(p) = &body.password {
+        if p.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(too_long("password"));
+        }
+        if p.is_empty() {
+            return Err(invalid("password"));
+        }
+    }
+    if let Some(p) = &body.phone {
+        if p.len() > 32 {
+            return Err(too_long("phone"));
+        }
+        if !valid_phone(p) {
+            return Err(invalid("phone"));
+        }
+    }
+    if let Some(t) = &body.totp_secret {
+        if t.len() > 128 {
+            return Err(too_long("totp_secret"));
+        }
+        if !valid_base32(t) {
+            return Err(invalid("totp_secret"));
+        }
+    }
+    if state.store.user_by_email(email.as_str()).await?.is_some() {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            FlowError::with_detail(ErrorCode::FormIdentifierExists, "email"),
+        ));
+    }
+    let password_hash = match body.password {
+        Some(p) => Some(state.hasher.hash(p).await.map_err(|e| ApiError::from(super::auth::internal(e)))?),
+        None => None,
+    };
+    let user = state
+        .store
+        .create_user(
+            NewUser {
+                email: email.to_string(),
+                email_verified: body.email_verified.unwrap_or(false),
+                phone: body.phone,
+                password_hash,
+                totp_secret: body.totp_secret,
+            },
+            state.now(),
+        )
+        .await?;
+    Ok((StatusCode::OK, Json(user_json(&user))).into_response())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    email: Option<String>,
+}
+
+async fn list_users(State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult {
+    let Some(email) = q.email else {
+        return Err(ApiError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FlowError::with_detail(ErrorCode::FormParamMissing, "email"),
+        ));
+    };
+    let found = match EmailAddress::parse(email.trim()) {
+        Ok(e) => state.store.user_by_email(e.as_str()).await?,
+        Err(_) => None,
+    };
+    let data: Vec<Value> = found.iter().map(user_json).collect();
+    Ok(Json(json!({ "data": data, "total_count": data.len() })).into_response())
+}
+
+async fn load_user(state: &AppState, id: &str) -> Result<User, ApiError> {
+    state.store.user_by_id(id).await?.ok_or(ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into()))
+}
+
+async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+}
+
+async fn delete_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    load_user(&state, &id).await?;
+    state.store.delete_user(&id).await?;
+    Ok(Json(json!({ "object": "user", "id": id, "deleted": true })).into_response())
+}
+
+async fn mark_compromised(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    load_user(&state, &id).await?;
+    state.store.set_compromised(&id, true, state.now()).await?;
+    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+}
+
+async fn lock_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    load_user(&state, &id).await?;
+    state.store.set_locked(&id, true, state.now()).await?;
+    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+}
+
+async fn unlock_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    load_user(&state, &id).await?;
+    state.store.set_locked(&id, false, state.now()).await?;
+    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+}
+
+async fn user_sessions(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    load_user(&state, &id).await?;
+    let sessions = state.store.user_sessions(&id).await?;
+    let data: Vec<Value> = sessions.iter().map(session_json).collect();
+    Ok(Json(json!({ "data": data, "total_count": data.len() })).into_response())
+}
+
+async fn revoke_session(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let Some(_) = state.store.session_by_id(&id).await? else {
+        return Err(ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into()));
+    };
+    state.store.end_session(&id, SessionStatus::Revoked, state.now()).await?;
+    let session = state.store.session_by_id(&id).await?.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        ErrorCode::ResourceNotFound.into(),
+    ))?;
+    Ok(Json(session_json(&session)).into_response())
+}

@@ -1,0 +1,101 @@
+//! Creating sessions at the end of a sign-in or sign-up, and signing out.
+
+use super::{FlowResult, Outcome, RequestInfo};
+use crate::domain::errors::ErrorCode;
+use crate::domain::redirect::{safe_redirect, with_redirect_url};
+use crate::domain::session::{compute_tasks, TaskFacts};
+use crate::server::auth::ClientContext;
+use crate::server::state::AppState;
+use crate::server::store::{NewSession, Session, User};
+use crate::server::tokens::{hash, new_token};
+
+/// Creates a session for `user` on the calling client (rotating the client's token against
+/// fixation) and answers where to go: the current task's URL if pending, else the carried
+/// `redirect_url` if safe, else the after-sign-in URL (SPEC §4.3).
+pub async fn start_session(
+    state: &AppState,
+    client_id: &str,
+    req: &RequestInfo,
+    user: &User,
+    redirect_url: Option<&str>,
+) -> FlowResult<(Session, Outcome)> {
+    let now = state.now();
+    if !state.settings.sessions.multi_session {
+        // Single-session mode: whatever this client had is replaced.
+        state.store.end_client_sessions(client_id, now).await?;
+    }
+    let tasks = compute_tasks(
+        state.settings.task_settings(),
+        TaskFacts {
+            password_compromised: user.password_compromised,
+            has_second_factor: user.has_second_factor(),
+            has_active_organization: false,
+        },
+    );
+    let lifetime = state.settings.sessions.lifetime.secs().unwrap_or(7 * 86_400);
+    let session = state
+        .store
+        .create_session(
+            NewSession {
+                user_id: user.id.clone(),
+                client_id: client_id.to_string(),
+                tasks,
+                active_organization_id: None,
+                user_agent: req.user_agent(),
+                ip: req.ip.clone(),
+                expire_at: now + lifetime,
+            },
+            now,
+        )
+        .await?;
+    let token = new_token();
+    state.store.rotate_client_token(client_id, &hash(&token), now).await?;
+    let urls = state.settings.demo_urls();
+    let next = match session.tasks.first() {
+        Some(task) => with_redirect_url(&urls.task_url(*task), redirect_url),
+        None => urls.completion_target(redirect_url),
+    };
+    Ok((session, Outcome { next, new_token: Some(token) }))
+}
+
+/// Signs out the active session (or, with `all`, every session of the client). Another signed-in
+/// account, if any, becomes active (SPEC §7.4).
+pub async fn sign_out(
+    state: &AppState,
+    ctx: &ClientContext,
+    session_id: Option<&str>,
+    all: bool,
+    redirect_url: Option<&str>,
+) -> FlowResult<Outcome> {
+    let now = state.now();
+    let urls = state.settings.demo_urls();
+    let Some(client) = &ctx.client else {
+        return Ok(Outcome { next: urls.after_sign_out_url, new_token: None });
+    };
+    if all {
+        state.store.end_client_sessions(&client.id, now).await?;
+        let next = redirect_url.and_then(safe_redirect).unwrap_or(urls.after_sign_out_url);
+        return Ok(Outcome { next, new_token: None });
+    }
+    let target = match session_id {
+        Some(id) => ctx.sessions.iter().find(|s| s.session.id == id),
+        None => ctx.active(),
+    };
+    let Some(target) = target else {
+        return Err(ErrorCode::ResourceNotFound.into());
+    };
+    state.store.end_session(&target.session.id, crate::domain::session::SessionStatus::Ended, now).await?;
+    let was_active = ctx.active().is_some_and(|a| a.session.id == target.session.id);
+    let remaining = ctx.sessions.iter().find(|s| s.session.id != target.session.id);
+    if was_active {
+        state
+            .store
+            .set_last_active_session(&client.id, remaining.map(|s| s.session.id.as_str()))
+            .await?;
+    }
+    let next = match (was_active, remaining) {
+        (true, Some(_)) => urls.after_sign_in_url,
+        _ => redirect_url.and_then(safe_redirect).unwrap_or(urls.after_sign_out_url),
+    };
+    Ok(Outcome { next, new_token: None })
+}

@@ -1,0 +1,352 @@
+//! Sign-in (SPEC §5): password, email code, forgot password, lockout, enumeration protection.
+
+use super::sessions::start_session;
+use super::{
+    bounded, check_not_locked, check_resend, count_failure, ensure_client, parse_email,
+    send_email_code, verify_code, FlowResult, Outcome, RequestInfo,
+};
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::password::MAX_PASSWORD_CHARS;
+use crate::domain::redirect::safe_redirect;
+use crate::domain::sign_in::{
+    after_first_factor, after_new_password, FirstFactor, FirstFactorFacts, SignInStatus,
+};
+use crate::domain::verification::CodePurpose;
+use crate::server::auth::ClientContext;
+use crate::server::breached;
+use crate::server::state::AppState;
+use crate::server::store::{SignInAttempt, User};
+use crate::server::tokens::new_id;
+
+const ATTEMPT_TTL_SECS: i64 = 30 * 60;
+
+/// Which button submitted the first screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAction {
+    Continue,
+    AnotherMethod,
+    ForgotPassword,
+}
+
+impl StartAction {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "another_method" => Self::AnotherMethod,
+            "forgot_password" => Self::ForgotPassword,
+            _ => Self::Continue,
+        }
+    }
+}
+
+fn max_password_bytes() -> usize {
+    MAX_PASSWORD_CHARS * 4 + 4
+}
+
+fn outcome(next: &str, cookie: Option<String>) -> Outcome {
+    Outcome { next: next.to_string(), new_token: cookie }
+}
+
+fn refuse_if_signed_in(state: &AppState, ctx: &ClientContext) -> FlowResult<()> {
+    if !state.settings.sessions.multi_session && ctx.active().is_some() {
+        return Err(ErrorCode::SessionExists.into());
+    }
+    Ok(())
+}
+
+async fn attempt(state: &AppState, ctx: &ClientContext) -> FlowResult<SignInAttempt> {
+    let client = ctx.client.as_ref().ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    match state.store.sign_in_for_client(&client.id).await? {
+        Some(a) if a.expires_at > state.now() => Ok(a),
+        _ => Err(ErrorCode::AttemptMissing.into()),
+    }
+}
+
+async fn user_of(state: &AppState, a: &SignInAttempt) -> FlowResult<Option<User>> {
+    match &a.user_id {
+        Some(id) => Ok(state.store.user_by_id(id).await?),
+        None => Ok(None),
+    }
+}
+
+/// The first screen: email and password with "Continue", or one of the two other buttons.
+pub async fn start(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    email: &str,
+    password: &str,
+    action: StartAction,
+    redirect_url: Option<&str>,
+) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let email = bounded(email, 320, "Email address")?;
+    let password = bounded(password, max_password_bytes(), "Password")?;
+    let redirect_url = redirect_url.and_then(safe_redirect);
+    let now = state.now();
+    let (client, cookie) = ensure_client(state, ctx).await?;
+    let mut attempt = SignInAttempt {
+        id: new_id("sia"),
+        client_id: client.id.clone(),
+        identifier: None,
+        user_id: None,
+        status: SignInStatus::NeedsFirstFactor,
+        strategy: None,
+        password_compromised: false,
+        redirect_url,
+        expires_at: now + ATTEMPT_TTL_SECS,
+    };
+
+    if action != StartAction::Continue && email.trim().is_empty() {
+        // The next page asks for the email address first.
+        attempt.strategy = (action == StartAction::ForgotPassword)
+            .then_some(FirstFactor::ResetPasswordEmailCode);
+        state.store.put_sign_in(&attempt, now).await?;
+        let next = match action {
+            StartAction::ForgotPassword => "/sign-in/reset-password",
+            _ => "/sign-in/factor-one",
+        };
+        return Ok(outcome(next, cookie));
+    }
+
+    let email = parse_email(email)?;
+    let user = state.store.user_by_email(email.as_str()).await?;
+    if user.is_none() && !state.settings.sign_in.enumeration_protection {
+        return Err(ErrorCode::FormIdentifierNotFound.into());
+    }
+    attempt.identifier = Some(email.to_string());
+    attempt.user_id = user.as_ref().map(|u| u.id.clone());
+
+    match action {
+        StartAction::AnotherMethod => {
+            state.store.put_sign_in(&attempt, now).await?;
+            Ok(outcome("/sign-in/factor-one", cookie))
+        }
+        StartAction::ForgotPassword => {
+            attempt.strategy = Some(FirstFactor::ResetPasswordEmailCode);
+            state.store.put_sign_in(&attempt, now).await?;
+            if let Some(u) = &user {
+                send_email_code(state, &attempt.id, CodePurpose::ResetPassword, &u.email, "reset your password")
+                    .await?;
+            }
+            Ok(outcome("/sign-in/reset-password", cookie))
+        }
+        StartAction::Continue => {
+            if password.is_empty() {
+                return Err(FlowError::with_detail(ErrorCode::FormParamMissing, "Password"));
+            }
+            if let Some(u) = &user {
+                check_not_locked(u, now)?;
+            }
+            let ok = state
+                .hasher
+                .verify(password.to_string(), user.as_ref().and_then(|u| u.password_hash.clone()))
+                .await
+                .map_err(crate::server::auth::internal)?;
+            let user = match user {
+                Some(u) if ok => u,
+                Some(u) => return Err(count_failure(state, &u, ErrorCode::FormPasswordIncorrect).await),
+                None => return Err(ErrorCode::FormPasswordIncorrect.into()),
+            };
+            state.store.clear_failures(&user.id).await?;
+            let breached = state.settings.password.reject_breached && breached::is_breached(password);
+            if breached && !user.password_compromised {
+                state.store.set_compromised(&user.id, true, now).await?;
+            }
+            if user.password_compromised || breached {
+                // Right password, but it must not be trusted: continue with an email code and reset
+                // the password after signing in (SPEC §5.2).
+                attempt.password_compromised = true;
+                state.store.put_sign_in(&attempt, now).await?;
+                return Ok(outcome("/sign-in/factor-one", cookie));
+            }
+            let facts = FirstFactorFacts {
+                has_second_factor: user.has_second_factor(),
+                client_trust_enabled: state.settings.client_trust.enabled,
+                client_known: state.store.client_knows_user(&client.id, &user.id).await?,
+            };
+            attempt.strategy = Some(FirstFactor::Password);
+            advance(state, req, attempt, &user, after_first_factor(FirstFactor::Password, facts), cookie)
+                .await
+        }
+    }
+}
+
+/// Moves the attempt to `status`: a session when complete, else the page of the next step.
+async fn advance(
+    state: &AppState,
+    req: &RequestInfo,
+    mut attempt: SignInAttempt,
+    user: &User,
+    status: SignInStatus,
+    cookie: Option<String>,
+) -> FlowResult<Outcome> {
+    if status == SignInStatus::Complete {
+        let (_, mut out) = start_session(state, &attempt.client_id, req, user, attempt.redirect_url.as_deref()).await?;
+        if out.new_token.is_none() {
+            out.new_token = cookie;
+        }
+        return Ok(out);
+    }
+    if status == SignInStatus::NeedsSecondFactor || status == SignInStatus::NeedsClientTrust {
+        // Second factors and device trust are served by their own pages; until then the attempt
+        // waits at that step and no session exists.
+        if status == SignInStatus::NeedsClientTrust {
+            send_email_code(state, &attempt.id, CodePurpose::ClientTrust, &user.email, "verify this device")
+                .await?;
+        }
+    }
+    attempt.status = status;
+    state.store.put_sign_in(&attempt, state.now()).await?;
+    Ok(outcome(status.path(), cookie))
+}
+
+/// The email-address step of `/sign-in/factor-one` or `/sign-in/reset-password` when the first
+/// screen was submitted without one.
+pub async fn identify(state: &AppState, ctx: &ClientContext, email: &str) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let mut a = attempt(state, ctx).await?;
+    let email = parse_email(bounded(email, 320, "Email address")?)?;
+    let user = state.store.user_by_email(email.as_str()).await?;
+    if user.is_none() && !state.settings.sign_in.enumeration_protection {
+        return Err(ErrorCode::FormIdentifierNotFound.into());
+    }
+    a.identifier = Some(email.to_string());
+    a.user_id = user.as_ref().map(|u| u.id.clone());
+    state.store.put_sign_in(&a, state.now()).await?;
+    if a.strategy == Some(FirstFactor::ResetPasswordEmailCode) {
+        if let Some(u) = &user {
+            send_email_code(state, &a.id, CodePurpose::ResetPassword, &u.email, "reset your password")
+                .await?;
+        }
+        return Ok(outcome("/sign-in/reset-password", None));
+    }
+    Ok(outcome("/sign-in/factor-one", None))
+}
+
+/// "Email code" on `/sign-in/factor-one`: sends a code to the address (if it has an account).
+pub async fn choose_email_code(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let mut a = attempt(state, ctx).await?;
+    if a.identifier.is_none() {
+        return Err(FlowError::with_detail(ErrorCode::FormParamMissing, "Email address"));
+    }
+    a.strategy = Some(FirstFactor::EmailCode);
+    state.store.put_sign_in(&a, state.now()).await?;
+    if let Some(u) = user_of(state, &a).await? {
+        send_email_code(state, &a.id, CodePurpose::SignInEmail, &u.email, "sign in").await?;
+    }
+    Ok(outcome("/sign-in/factor-one", None))
+}
+
+fn code_purpose(a: &SignInAttempt) -> FlowResult<CodePurpose> {
+    match (a.status, a.strategy) {
+        (SignInStatus::NeedsFirstFactor, Some(FirstFactor::EmailCode)) => Ok(CodePurpose::SignInEmail),
+        (SignInStatus::NeedsFirstFactor, Some(FirstFactor::ResetPasswordEmailCode)) => {
+            Ok(CodePurpose::ResetPassword)
+        }
+        (SignInStatus::NeedsClientTrust, _) => Ok(CodePurpose::ClientTrust),
+        _ => Err(ErrorCode::AttemptMissing.into()),
+    }
+}
+
+/// A typed email code: for an email-code sign-in, a password reset or device trust.
+pub async fn attempt_code(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    code: &str,
+) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let code = bounded(code, 64, "Verification code")?;
+    let a = attempt(state, ctx).await?;
+    let purpose = code_purpose(&a)?;
+    let Some(user) = user_of(state, &a).await? else {
+        return Err(ErrorCode::FormCodeIncorrect.into());
+    };
+    check_not_locked(&user, state.now())?;
+    if verify_code(state, &a.id, purpose.as_str(), code).await.is_err() {
+        return Err(count_failure(state, &user, ErrorCode::FormCodeIncorrect).await);
+    }
+    state.store.clear_failures(&user.id).await?;
+    let next = match purpose {
+        CodePurpose::ResetPassword => SignInStatus::NeedsNewPassword,
+        CodePurpose::ClientTrust => SignInStatus::Complete,
+        _ => after_first_factor(
+            FirstFactor::EmailCode,
+            FirstFactorFacts { has_second_factor: user.has_second_factor(), ..Default::default() },
+        ),
+    };
+    advance(state, req, a, &user, next, None).await
+}
+
+/// "Resend code" on a code step.
+pub async fn resend_code(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+    let a = attempt(state, ctx).await?;
+    let purpose = code_purpose(&a)?;
+    check_resend(state, &a.id, purpose.as_str()).await?;
+    if let Some(u) = user_of(state, &a).await? {
+        send_email_code(state, &a.id, purpose, &u.email, "continue signing in").await?;
+    }
+    Ok(outcome(a.status.path(), None))
+}
+
+/// The new-password step of forgot-password.
+pub async fn reset_password(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    password: &str,
+    confirm: &str,
+    sign_out_others: bool,
+) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let password = bounded(password, max_password_bytes(), "New password")?;
+    let confirm = bounded(confirm, max_password_bytes(), "Confirm password")?;
+    let a = attempt(state, ctx).await?;
+    if a.status != SignInStatus::NeedsNewPassword {
+        return Err(ErrorCode::AttemptMissing.into());
+    }
+    let user = user_of(state, &a).await?.ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    state.settings.password_policy().check_new(password, confirm, &user.email, breached::is_breached)?;
+    if let Some(old) = &user.password_hash {
+        let same = state
+            .hasher
+            .verify(password.to_string(), Some(old.clone()))
+            .await
+            .map_err(crate::server::auth::internal)?;
+        if same {
+            return Err(ErrorCode::FormNewPasswordMatchesCurrent.into());
+        }
+    }
+    let new_hash = state.hasher.hash(password.to_string()).await.map_err(crate::server::auth::internal)?;
+    // Other devices are signed out when asked, and always when the password was compromised.
+    let end_others = sign_out_others || user.password_compromised;
+    state.store.change_password(&user.id, &new_hash, end_others, None, state.now()).await?;
+    notify_password_changed(state, &user).await;
+    let user = state.store.user_by_id(&user.id).await?.ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    advance(state, req, a, &user, after_new_password(user.has_second_factor()), None).await
+}
+
+/// Tells the user their password changed (OWASP ASVS 6.3.7).
+pub async fn notify_password_changed(state: &AppState, user: &User) {
+    let name = &state.settings.instance.name;
+    let body = format!(
+        "The password of your {name} account was just changed. If this was not you, reset your \
+         password at once and contact your administrator."
+    );
+    if let Err(e) = state
+        .delivery
+        .email(&user.email, &format!("Your {name} password was changed"), &body, None, state.now())
+        .await
+    {
+        tracing::warn!(error = %e, "password-change notice not queued");
+    }
+}
+
+/// The sign-in attempt's redirect target, for pages that abandon it ("Back").
+pub async fn abandon(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+    if let Some(c) = &ctx.client {
+        state.store.delete_sign_in(&c.id).await?;
+    }
+    Ok(outcome("/sign-in", None))
+}

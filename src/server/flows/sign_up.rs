@@ -1,0 +1,139 @@
+//! Sign-up (SPEC §6): email and password, an emailed code, then a session. An address that already
+//! has an account is never revealed while enumeration protection is on.
+
+use super::sessions::start_session;
+use super::{
+    bounded, check_resend, ensure_client, parse_email, send_email_code, verify_code, FlowResult,
+    Outcome, RequestInfo,
+};
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::password::MAX_PASSWORD_CHARS;
+use crate::domain::redirect::safe_redirect;
+use crate::domain::verification::CodePurpose;
+use crate::server::auth::{internal, ClientContext};
+use crate::server::breached;
+use crate::server::state::AppState;
+use crate::server::store::{NewUser, SignUpAttempt, StoreError};
+use crate::server::tokens::new_id;
+
+const ATTEMPT_TTL_SECS: i64 = 30 * 60;
+
+/// The first screen: email address, password and (when configured) legal consent.
+pub async fn create(
+    state: &AppState,
+    ctx: &ClientContext,
+    email: &str,
+    password: &str,
+    legal_accepted: bool,
+    redirect_url: Option<&str>,
+) -> FlowResult<Outcome> {
+    if !state.settings.sign_up.enabled {
+        return Err(ErrorCode::SignUpDisabled.into());
+    }
+    if !state.settings.sessions.multi_session && ctx.active().is_some() {
+        return Err(ErrorCode::SessionExists.into());
+    }
+    let email = parse_email(bounded(email, 320, "Email address")?)?;
+    let password = bounded(password, MAX_PASSWORD_CHARS * 4 + 4, "Password")?;
+    state.settings.password_policy().check(password, email.as_str(), breached::is_breached)?;
+    if state.settings.sign_up.legal_consent && !legal_accepted {
+        return Err(ErrorCode::FormLegalConsentMissing.into());
+    }
+    let existing = state.store.user_by_email(email.as_str()).await?;
+    if existing.is_some() && !state.settings.sign_in.enumeration_protection {
+        return Err(ErrorCode::FormIdentifierExists.into());
+    }
+    // Hash in every case, so an existing address costs the same time as a new one.
+    let password_hash = state.hasher.hash(password.to_string()).await.map_err(internal)?;
+    let now = state.now();
+    let (client, cookie) = ensure_client(state, ctx).await?;
+    let attempt = SignUpAttempt {
+        id: new_id("sua"),
+        client_id: client.id,
+        email: email.to_string(),
+        password_hash,
+        legal_accepted,
+        email_verified: false,
+        existing_user: existing.is_some(),
+        redirect_url: redirect_url.and_then(safe_redirect),
+        expires_at: now + ATTEMPT_TTL_SECS,
+    };
+    state.store.put_sign_up(&attempt, now).await?;
+    if existing.is_some() {
+        notify_existing_account(state, email.as_str()).await?;
+    } else {
+        send_email_code(state, &attempt.id, CodePurpose::SignUpEmail, email.as_str(), "verify your email address")
+            .await?;
+    }
+    Ok(Outcome { next: "/sign-up/verify-email-address".into(), new_token: cookie })
+}
+
+/// The owner of an existing address learns that someone tried to sign up with it; no code.
+async fn notify_existing_account(state: &AppState, email: &str) -> FlowResult<()> {
+    let name = &state.settings.instance.name;
+    let body = format!(
+        "Someone tried to create a {name} account with this email address, which already has an \
+         account. If it was you, sign in instead (use \"Forgot password?\" if needed). If not, you \
+         can ignore this email."
+    );
+    state
+        .delivery
+        .email(email, &format!("Sign-up attempt on your {name} account"), &body, None, state.now())
+        .await
+        .map_err(internal)
+}
+
+async fn attempt(state: &AppState, ctx: &ClientContext) -> FlowResult<SignUpAttempt> {
+    let client = ctx.client.as_ref().ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    match state.store.sign_up_for_client(&client.id).await? {
+        Some(a) if a.expires_at > state.now() => Ok(a),
+        _ => Err(ErrorCode::AttemptMissing.into()),
+    }
+}
+
+/// The emailed code: creates the user (email verified) and the session.
+pub async fn verify(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    code: &str,
+) -> FlowResult<Outcome> {
+    let code = bounded(code, 64, "Verification code")?;
+    let a = attempt(state, ctx).await?;
+    if a.existing_user {
+        return Err(ErrorCode::FormCodeIncorrect.into());
+    }
+    verify_code(state, &a.id, CodePurpose::SignUpEmail.as_str(), code).await?;
+    let user = match state
+        .store
+        .create_user(
+            NewUser {
+                email: a.email.clone(),
+                email_verified: true,
+                phone: None,
+                password_hash: Some(a.password_hash.clone()),
+                totp_secret: None,
+            },
+            state.now(),
+        )
+        .await
+    {
+        Ok(u) => u,
+        // The address was taken meanwhile (another sign-up or the Backend API).
+        Err(StoreError::Conflict(_)) => return Err(ErrorCode::FormCodeIncorrect.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let (_, out) = start_session(state, &a.client_id, req, &user, a.redirect_url.as_deref()).await?;
+    Ok(out)
+}
+
+/// "Resend code" on the verification step.
+pub async fn resend(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+    let a = attempt(state, ctx).await?;
+    if !a.existing_user {
+        check_resend(state, &a.id, CodePurpose::SignUpEmail.as_str()).await?;
+        send_email_code(state, &a.id, CodePurpose::SignUpEmail, &a.email, "verify your email address")
+            .await?;
+    }
+    Ok(Outcome { next: "/sign-up/verify-email-address".into(), new_token: None })
+}

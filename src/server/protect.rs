@@ -1,0 +1,48 @@
+//! Route protection applied before rendering (the counterpart of `createRouteMatcher` plus
+//! middleware, SPEC §8): a protected page never streams to a signed-out or pending visitor, and
+//! the sign-in and task pages send visitors where they belong — with an HTTP redirect.
+
+use super::auth::{load_client, Auth};
+use super::state::AppState;
+use crate::domain::guard::{decide, Visitor};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::Method;
+
+pub async fn protect_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if req.method() != Method::GET
+        || path.starts_with("/api/")
+        || path.starts_with("/v1/")
+        || path.starts_with("/__testing/")
+        || path.starts_with("/pkg/")
+    {
+        return next.run(req).await;
+    }
+    let ctx = match load_client(&state, req.headers()).await {
+        Ok(ctx) => ctx,
+        Err(e) => return super::http::error_response(&e, true, None),
+    };
+    let auth = Auth::from_context(&ctx);
+    let full = auth.with(false);
+    let tasks = ctx.active().map(|s| s.session.tasks.clone()).unwrap_or_default();
+    let visitor = match (full.is_signed_in, full.is_pending()) {
+        (false, _) => Visitor::SignedOut,
+        (true, true) => Visitor::Pending(&tasks),
+        (true, false) => Visitor::Active,
+    };
+    let query = req.uri().query().unwrap_or("").to_string();
+    let settings = &state.settings;
+    if let Some(to) = decide(
+        &path,
+        &query,
+        visitor,
+        settings.sessions.multi_session,
+        &settings.demo_urls(),
+        &settings.app.protected,
+    ) {
+        return Redirect::to(&to).into_response();
+    }
+    next.run(req).await
+}

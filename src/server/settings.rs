@@ -1,0 +1,325 @@
+//! Instance settings (SPEC §13): `Leptos.toml` sections, every key with a default,
+//! `VESTIBULE_<SECTION>__<KEY>` environment overrides, unknown keys refused by name.
+
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// A duration written as `"7d"`, `"1h"`, `"30s"` or `"off"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationSetting(pub Option<Duration>);
+
+impl<'de> Deserialize<'de> for DurationSetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        if raw.trim() == "off" {
+            return Ok(Self(None));
+        }
+        humantime::parse_duration(raw.trim())
+            .map(|d| Self(Some(d)))
+            .map_err(|e| serde::de::Error::custom(format!("invalid duration {raw:?}: {e}")))
+    }
+}
+
+impl DurationSetting {
+    pub fn secs(&self) -> Option<i64> {
+        self.0.map(|d| d.as_secs() as i64)
+    }
+}
+
+macro_rules! section {
+    ($(#[$meta:meta])* $name:ident { $($field:ident : $ty:ty = $default:expr),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name { $(pub $field: $ty),* }
+        impl Default for $name {
+            fn default() -> Self { Self { $($field: $default),* } }
+        }
+    };
+}
+
+section!(InstanceSettings { name: String = "Vestibule".into(), public_url: Option<String> = None });
+section!(SessionSettings {
+    multi_session: bool = false,
+    max_per_client: usize = 5,
+    lifetime: DurationSetting = DurationSetting(Some(Duration::from_secs(7 * 86_400))),
+    inactivity_timeout: DurationSetting = DurationSetting(None),
+});
+section!(SignUpSettings { enabled: bool = true, legal_consent: bool = false });
+section!(SignInSettings { enumeration_protection: bool = true });
+section!(PasswordSettings {
+    min_length: usize = 8,
+    reject_breached: bool = true,
+    force_reset_on_compromise: bool = true,
+});
+section!(MfaSettings {
+    required: bool = false,
+    methods: Vec<String> = vec!["totp".into(), "sms".into()],
+    backup_codes: bool = true,
+});
+section!(OrganizationSettings {
+    enabled: bool = false,
+    allow_personal_accounts: bool = true,
+    creation_enabled: bool = true,
+    slugs: bool = true,
+});
+section!(ClientTrustSettings { enabled: bool = false });
+section!(LockoutSettings {
+    max_attempts: u32 = 10,
+    duration: DurationSetting = DurationSetting(Some(Duration::from_secs(3_600))),
+});
+section!(RateLimitSettings {
+    enabled: bool = true,
+    attempt_starts_per_10s: u32 = 5,
+    factor_attempts_per_10s: u32 = 3,
+});
+section!(EmailSettings {
+    from: String = "Vestibule <no-reply@localhost>".into(),
+    smtp_url: Option<String> = None,
+});
+section!(SmsSettings { webhook_url: Option<String> = None });
+section!(BackendSettings { secret_key: Option<String> = None });
+section!(TestingSettings { enabled: bool = false });
+section!(AppSettings {
+    task_urls: BTreeMap<String, String> = BTreeMap::new(),
+    protected: Vec<String> = vec![
+        "/dashboard".into(), "/admin".into(), "/user".into(), "/organization".into()
+    ],
+});
+
+/// The whole instance configuration.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub instance: InstanceSettings,
+    pub sessions: SessionSettings,
+    pub sign_up: SignUpSettings,
+    pub sign_in: SignInSettings,
+    pub password: PasswordSettings,
+    pub mfa: MfaSettings,
+    pub organizations: OrganizationSettings,
+    pub client_trust: ClientTrustSettings,
+    pub lockout: LockoutSettings,
+    pub rate_limits: RateLimitSettings,
+    pub email: EmailSettings,
+    pub sms: SmsSettings,
+    pub backend: BackendSettings,
+    pub testing: TestingSettings,
+    pub app: AppSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads `path` (a missing file is an empty configuration only when `optional`), applies the
+    /// `VESTIBULE_*` environment overrides and validates.
+    pub fn load(
+        path: &Path,
+        optional: bool,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => {
+                return Err(SettingsError::Read { path: path.display().to_string(), source })
+            }
+        };
+        Self::from_toml(&text, env)
+    }
+
+    /// Parses TOML text with environment overrides.
+    pub fn from_toml(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix("VESTIBULE_") else { continue };
+            let Some((section, key)) = rest.split_once("__") else {
+                return Err(SettingsError::Invalid(format!(
+                    "environment variable {name} must look like VESTIBULE_<SECTION>__<KEY>"
+                )));
+            };
+            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw));
+            let entry = table
+                .entry(section.to_lowercase())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert(key.to_lowercase(), value);
+                }
+                _ => {
+                    return Err(SettingsError::Invalid(format!(
+                        "`{}` is not a section",
+                        section.to_lowercase()
+                    )))
+                }
+            }
+        }
+        let settings: Settings = Settings::deserialize(toml::Value::Table(table))
+            .map_err(|e| SettingsError::Invalid(e.to_string().trim().to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let bad = |m: String| Err(SettingsError::Invalid(m));
+        if self.password.min_length < 1 || self.password.min_length > 256 {
+            return bad("password.min_length must be between 1 and 256".into());
+        }
+        if self.sessions.max_per_client == 0 {
+            return bad("sessions.max_per_client must be at least 1".into());
+        }
+        if self.sessions.lifetime.0.is_none() {
+            return bad("sessions.lifetime cannot be \"off\"".into());
+        }
+        for m in &self.mfa.methods {
+            if m != "totp" && m != "sms" {
+                return bad(format!("mfa.methods: unknown method `{m}` (expected totp or sms)"));
+            }
+        }
+        for (key, url) in &self.app.task_urls {
+            if crate::domain::session::TaskKey::parse(key).is_none() {
+                return bad(format!("app.task_urls: unknown task `{key}`"));
+            }
+            if crate::domain::redirect::safe_redirect(url).is_none() {
+                return bad(format!("app.task_urls.{key} must be a relative path"));
+            }
+        }
+        if let Some(key) = &self.backend.secret_key {
+            if key.len() < 16 {
+                return bad("backend.secret_key must be at least 16 characters".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn task_settings(&self) -> crate::domain::session::TaskSettings {
+        crate::domain::session::TaskSettings {
+            force_reset_on_compromise: self.password.force_reset_on_compromise,
+            mfa_required: self.mfa.required,
+            organizations_enabled: self.organizations.enabled,
+            allow_personal_accounts: self.organizations.allow_personal_accounts,
+        }
+    }
+
+    pub fn password_policy(&self) -> crate::domain::password::PasswordPolicy {
+        crate::domain::password::PasswordPolicy {
+            min_length: self.password.min_length,
+            reject_breached: self.password.reject_breached,
+        }
+    }
+
+    pub fn public(&self) -> crate::domain::snapshot::PublicSettings {
+        crate::domain::snapshot::PublicSettings {
+            instance_name: self.instance.name.clone(),
+            multi_session: self.sessions.multi_session,
+            sign_up_enabled: self.sign_up.enabled,
+            legal_consent: self.sign_up.legal_consent,
+            organizations_enabled: self.organizations.enabled,
+            allow_personal_accounts: self.organizations.allow_personal_accounts,
+            min_password_length: self.password.min_length,
+            task_urls: self.app.task_urls.clone(),
+            protected: self.app.protected.clone(),
+        }
+    }
+
+    /// The URLs of the bundled demo app's `AuthProvider` (SPEC §13).
+    pub fn demo_urls(&self) -> crate::domain::guard::AuthUrls {
+        crate::domain::guard::AuthUrls {
+            after_sign_in_url: "/dashboard".into(),
+            after_sign_out_url: "/".into(),
+            task_urls: self.app.task_urls.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none() -> Vec<(String, String)> {
+        vec![]
+    }
+
+    #[test]
+    fn empty_file_gives_the_documented_defaults() {
+        let s = Settings::from_toml("", none()).unwrap();
+        assert!(!s.sessions.multi_session);
+        assert_eq!(s.sessions.max_per_client, 5);
+        assert_eq!(s.sessions.lifetime.secs(), Some(7 * 86_400));
+        assert_eq!(s.lockout.max_attempts, 10);
+        assert_eq!(s.lockout.duration.secs(), Some(3_600));
+        assert_eq!(s.rate_limits.attempt_starts_per_10s, 5);
+        assert_eq!(s.rate_limits.factor_attempts_per_10s, 3);
+        assert!(s.sign_in.enumeration_protection);
+        assert!(s.password.reject_breached);
+        assert!(!s.testing.enabled);
+        assert!(s.backend.secret_key.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = Settings::from_toml("[sessions]\nmulti_sesion = true\n", none()).unwrap_err();
+        assert!(err.to_string().contains("multi_sesion"), "{err}");
+        let err = Settings::from_toml("[nonsense]\nx = 1\n", none()).unwrap_err();
+        assert!(err.to_string().contains("nonsense"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = vec![
+            ("VESTIBULE_SESSIONS__MULTI_SESSION".to_string(), "true".to_string()),
+            ("VESTIBULE_BACKEND__SECRET_KEY".to_string(), "sk_test_0123456789abcdef".to_string()),
+            ("VESTIBULE_LOCKOUT__DURATION".to_string(), "5m".to_string()),
+            ("OTHER".to_string(), "ignored".to_string()),
+        ];
+        let s = Settings::from_toml("[sessions]\nmulti_session = false\n", env).unwrap();
+        assert!(s.sessions.multi_session);
+        assert_eq!(s.backend.secret_key.as_deref(), Some("sk_test_0123456789abcdef"));
+        assert_eq!(s.lockout.duration.secs(), Some(300));
+        let err = Settings::from_toml(
+            "",
+            vec![("VESTIBULE_SESSIONS__BOGUS".to_string(), "1".to_string())],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn a_file_with_two_sections_is_complete() {
+        let s = Settings::from_toml(
+            "[organizations]\nenabled = true\nallow_personal_accounts = false\n[testing]\nenabled = true\n",
+            none(),
+        )
+        .unwrap();
+        assert!(s.organizations.enabled && !s.organizations.allow_personal_accounts);
+        assert!(s.testing.enabled);
+    }
+
+    #[test]
+    fn invalid_values_are_refused() {
+        assert!(Settings::from_toml("[lockout]\nduration = \"soon\"\n", none()).is_err());
+        assert!(Settings::from_toml("[app]\ntask_urls = { nope = \"/x\" }\n", none()).is_err());
+        assert!(Settings::from_toml(
+            "[app]\ntask_urls = { setup-mfa = \"https://evil\" }\n",
+            none()
+        )
+        .is_err());
+        assert!(Settings::from_toml("[mfa]\nmethods = [\"email\"]\n", none()).is_err());
+    }
+}

@@ -1,0 +1,281 @@
+//! Storage behind narrow traits. `sqlite.rs` implements them for the embedded default; another
+//! engine is another implementation of the same traits with its own migrations folder.
+
+pub mod sqlite;
+
+use crate::domain::session::{SessionStatus, TaskKey};
+use crate::domain::sign_in::{FirstFactor, SignInStatus};
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    pub password_compromised: bool,
+    pub totp_secret: Option<String>,
+    pub locked: bool,
+    pub failed_attempts: u32,
+    pub lockout_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl User {
+    pub fn has_second_factor(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+
+    /// Seconds of lockout left at `now`, or `None` when the user may try. An admin lock has no end;
+    /// it reports a day.
+    pub fn locked_for(&self, now: i64) -> Option<i64> {
+        if self.locked {
+            return Some(86_400);
+        }
+        self.lockout_until.filter(|u| *u > now).map(|u| u - now)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    pub id: String,
+    pub last_active_session_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub status: SessionStatus,
+    pub tasks: Vec<TaskKey>,
+    pub active_organization_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub expire_at: i64,
+}
+
+/// A session joined with what the snapshot shows of its user and organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionDetail {
+    pub session: Session,
+    pub user: User,
+    pub organization: Option<OrganizationMembership>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationMembership {
+    pub organization_id: String,
+    pub name: String,
+    pub slug: String,
+    pub role: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub user_id: String,
+    pub client_id: String,
+    pub tasks: Vec<TaskKey>,
+    pub active_organization_id: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub expire_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInAttempt {
+    pub id: String,
+    pub client_id: String,
+    pub identifier: Option<String>,
+    pub user_id: Option<String>,
+    pub status: SignInStatus,
+    pub strategy: Option<FirstFactor>,
+    pub password_compromised: bool,
+    pub redirect_url: Option<String>,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignUpAttempt {
+    pub id: String,
+    pub client_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub legal_accepted: bool,
+    pub email_verified: bool,
+    /// The email already has an account: the flow looks the same but can never complete.
+    pub existing_user: bool,
+    pub redirect_url: Option<String>,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerificationCode {
+    pub id: String,
+    pub code_hash: String,
+    pub state: crate::domain::verification::CodeState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxMessage {
+    pub to: String,
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    pub code: Option<String>,
+    pub sent_at: i64,
+}
+
+/// Users and their credentials.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn create_user(&self, new: NewUser, now: i64) -> StoreResult<User>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn delete_user(&self, id: &str) -> StoreResult<()>;
+    async fn set_compromised(&self, id: &str, compromised: bool, now: i64) -> StoreResult<()>;
+    async fn set_locked(&self, id: &str, locked: bool, now: i64) -> StoreResult<()>;
+    /// Counts a failed attempt; at `max` failures the user is locked until `lock_until` and the
+    /// counter restarts. Returns the lockout end, if this failure locked the user.
+    async fn record_failure(
+        &self,
+        id: &str,
+        max: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
+    async fn clear_failures(&self, id: &str) -> StoreResult<()>;
+    /// Sets a new password hash and clears the compromised flag; with `end_other_sessions`, every
+    /// live session of the user except those on `keep_client` is revoked. One transaction.
+    async fn change_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        end_other_sessions: bool,
+        keep_client: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
+}
+
+/// Browsers (clients) and their tokens.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn create_client(&self, token_hash: &str, now: i64) -> StoreResult<Client>;
+    async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>>;
+    async fn rotate_client_token(&self, id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
+    async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()>;
+    async fn client_knows_user(&self, client_id: &str, user_id: &str) -> StoreResult<bool>;
+}
+
+/// Sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Creates a session, makes it the client's active one, remembers the user on the client and
+    /// removes the client's sign-in and sign-up attempts. One transaction.
+    async fn create_session(&self, new: NewSession, now: i64) -> StoreResult<Session>;
+    async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// The client's signed-in sessions with user and organization, most recently active first.
+    async fn client_sessions(&self, client_id: &str) -> StoreResult<Vec<SessionDetail>>;
+    async fn user_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>>;
+    /// Stores recomputed tasks (and the status that follows from them) of a live session.
+    async fn set_session_tasks(&self, id: &str, tasks: &[TaskKey]) -> StoreResult<()>;
+    async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()>;
+    /// Ends a live session with `status` (ended, revoked, expired).
+    async fn end_session(&self, id: &str, status: SessionStatus, now: i64) -> StoreResult<bool>;
+    /// Ends every live session of a client; returns how many.
+    async fn end_client_sessions(&self, client_id: &str, now: i64) -> StoreResult<u64>;
+}
+
+/// Sign-in and sign-up attempts, one of each per client.
+#[async_trait]
+pub trait AttemptStore: Send + Sync {
+    async fn put_sign_in(&self, attempt: &SignInAttempt, now: i64) -> StoreResult<()>;
+    async fn sign_in_for_client(&self, client_id: &str) -> StoreResult<Option<SignInAttempt>>;
+    async fn delete_sign_in(&self, client_id: &str) -> StoreResult<()>;
+    async fn put_sign_up(&self, attempt: &SignUpAttempt, now: i64) -> StoreResult<()>;
+    async fn sign_up_for_client(&self, client_id: &str) -> StoreResult<Option<SignUpAttempt>>;
+    async fn delete_sign_up(&self, client_id: &str) -> StoreResult<()>;
+}
+
+/// One-time codes.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Issues a code for `subject` and `purpose`, replacing any earlier one.
+    async fn issue_code(
+        &self,
+        subject: &str,
+        purpose: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn current_code(&self, subject: &str, purpose: &str)
+        -> StoreResult<Option<VerificationCode>>;
+    async fn count_wrong_code(&self, id: &str) -> StoreResult<()>;
+    /// Marks the code used; false if another request used it first (single use under races).
+    async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool>;
+}
+
+/// Delivered messages and rate-limit counters.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    async fn push_message(&self, message: &OutboxMessage) -> StoreResult<()>;
+    async fn messages_to(&self, to: &str) -> StoreResult<Vec<OutboxMessage>>;
+}
+
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Counts a hit in `bucket`'s fixed window starting at `window_start`; returns the hits so far.
+    async fn hit(&self, bucket: &str, window_start: i64) -> StoreResult<u32>;
+}
+
+/// Everything the services need.
+pub trait Store:
+    UserStore + ClientStore + SessionStore + AttemptStore + CodeStore + OutboxStore + RateLimitStore
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + ClientStore
+        + SessionStore
+        + AttemptStore
+        + CodeStore
+        + OutboxStore
+        + RateLimitStore
+{
+}
+
+pub(crate) fn tasks_to_text(tasks: &[TaskKey]) -> String {
+    tasks.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub(crate) fn tasks_from_text(text: &str) -> Vec<TaskKey> {
+    text.split(',').filter_map(TaskKey::parse).collect()
+}

@@ -1,0 +1,808 @@
+//! The SQLite store: one file in WAL mode, created on first start, migrations applied on start.
+//! Queries use `$N` placeholders, which SQLite and PostgreSQL both read.
+
+use super::*;
+use crate::domain::session::live_status;
+use crate::domain::verification::CodeState;
+use crate::server::tokens::new_id;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+const USER_COLS: &str = "id, email, email_verified, phone, password_hash, password_compromised, \
+    totp_secret, locked, failed_attempts, lockout_until, created_at, updated_at";
+const SESSION_COLS: &str = "s.id, s.user_id, s.client_id, s.status, s.tasks, \
+    s.active_organization_id, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expire_at";
+
+fn user_from(row: &SqliteRow) -> StoreResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        email_verified: row.try_get("email_verified")?,
+        phone: row.try_get("phone")?,
+        password_hash: row.try_get("password_hash")?,
+        password_compromised: row.try_get("password_compromised")?,
+        totp_secret: row.try_get("totp_secret")?,
+        locked: row.try_get("locked")?,
+        failed_attempts: row.try_get::<i64, _>("failed_attempts")? as u32,
+        lockout_until: row.try_get("lockout_until")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn session_from(row: &SqliteRow) -> StoreResult<Session> {
+    let status: String = row.try_get("status")?;
+    Ok(Session {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        client_id: row.try_get("client_id")?,
+        status: SessionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("session status {status}")))?,
+        tasks: tasks_from_text(&row.try_get::<String, _>("tasks")?),
+        active_organization_id: row.try_get("active_organization_id")?,
+        user_agent: row.try_get("user_agent")?,
+        ip: row.try_get("ip")?,
+        created_at: row.try_get("created_at")?,
+        last_active_at: row.try_get("last_active_at")?,
+        expire_at: row.try_get("expire_at")?,
+    })
+}
+
+fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Db(e),
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, new: NewUser, now: i64) -> StoreResult<User> {
+        let id = new_id("user");
+        sqlx::query(
+            "INSERT INTO users (id, email, email_verified, phone, password_hash, totp_secret, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(&new.email)
+        .bind(new.email_verified)
+        .bind(&new.phone)
+        .bind(&new.password_hash)
+        .bind(&new.totp_secret)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict_or(e, "email"))?;
+        self.user_by_id(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE email = $1"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_compromised(&self, id: &str, compromised: bool, now: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE users SET password_compromised = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(compromised)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_locked(&self, id: &str, locked: bool, now: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE users SET locked = $1, failed_attempts = 0, lockout_until = NULL, \
+             updated_at = $2 WHERE id = $3",
+        )
+        .bind(locked)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn record_failure(
+        &self,
+        id: &str,
+        max: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(
+            "UPDATE users SET \
+               lockout_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE lockout_until END, \
+               failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 ELSE failed_attempts + 1 END, \
+               updated_at = $3 \
+             WHERE id = $4 RETURNING lockout_until",
+        )
+        .bind(max as i64)
+        .bind(lock_until)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let until: Option<i64> = match row {
+            Some(r) => r.try_get("lockout_until")?,
+            None => None,
+        };
+        Ok(until.filter(|u| *u == lock_until))
+    }
+
+    async fn clear_failures(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn change_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        end_other_sessions: bool,
+        keep_client: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_compromised = 0, updated_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if end_other_sessions {
+            sqlx::query(
+                "UPDATE sessions SET status = 'revoked', ended_at = $1 \
+                 WHERE user_id = $2 AND status IN ('active', 'pending') \
+                 AND ($3 IS NULL OR client_id <> $3)",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(keep_client)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn create_client(&self, token_hash: &str, now: i64) -> StoreResult<Client> {
+        let id = new_id("client");
+        sqlx::query(
+            "INSERT INTO clients (id, token_hash, created_at, updated_at) VALUES ($1, $2, $3, $3)",
+        )
+        .bind(&id)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(Client { id, last_active_session_id: None })
+    }
+
+    async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>> {
+        let row = sqlx::query("SELECT id, last_active_session_id FROM clients WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Client {
+                id: r.try_get("id")?,
+                last_active_session_id: r.try_get("last_active_session_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn rotate_client_token(&self, id: &str, token_hash: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE clients SET token_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(token_hash)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE clients SET last_active_session_id = $1 WHERE id = $2")
+            .bind(session_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn client_knows_user(&self, client_id: &str, user_id: &str) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT 1 FROM client_users WHERE client_id = $1 AND user_id = $2")
+            .bind(client_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(&self, new: NewSession, now: i64) -> StoreResult<Session> {
+        let id = new_id("sess");
+        let status = live_status(&new.tasks);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, client_id, status, tasks, active_organization_id, \
+             user_agent, ip, created_at, last_active_at, expire_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+        )
+        .bind(&id)
+        .bind(&new.user_id)
+        .bind(&new.client_id)
+        .bind(status.as_str())
+        .bind(tasks_to_text(&new.tasks))
+        .bind(&new.active_organization_id)
+        .bind(&new.user_agent)
+        .bind(&new.ip)
+        .bind(now)
+        .bind(new.expire_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE clients SET last_active_session_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(&id)
+            .bind(now)
+            .bind(&new.client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO client_users (client_id, user_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&new.client_id)
+        .bind(&new.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sign_in_attempts WHERE client_id = $1")
+            .bind(&new.client_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sign_up_attempts WHERE client_id = $1")
+            .bind(&new.client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Session {
+            id,
+            user_id: new.user_id,
+            client_id: new.client_id,
+            status,
+            tasks: new.tasks,
+            active_organization_id: new.active_organization_id,
+            user_agent: new.user_agent,
+            ip: new.ip,
+            created_at: now,
+            last_active_at: now,
+            expire_at: new.expire_at,
+        })
+    }
+
+    async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions s WHERE s.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(session_from).transpose()
+    }
+
+    async fn client_sessions(&self, client_id: &str) -> StoreResult<Vec<SessionDetail>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLS}, o.name AS org_name, o.slug AS org_slug, m.role AS org_role \
+             FROM sessions s \
+             LEFT JOIN organizations o ON o.id = s.active_organization_id \
+             LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = s.user_id \
+             WHERE s.client_id = $1 AND s.status IN ('active', 'pending') \
+             ORDER BY s.last_active_at DESC, s.created_at DESC"
+        ))
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let session = session_from(row)?;
+            let Some(user) = self.user_by_id(&session.user_id).await? else { continue };
+            let organization = match (
+                &session.active_organization_id,
+                row.try_get::<Option<String>, _>("org_name")?,
+                row.try_get::<Option<String>, _>("org_role")?,
+            ) {
+                (Some(org_id), Some(name), Some(role)) => Some(OrganizationMembership {
+                    organization_id: org_id.clone(),
+                    name,
+                    slug: row.try_get::<Option<String>, _>("org_slug")?.unwrap_or_default(),
+                    role,
+                }),
+                _ => None,
+            };
+            out.push(SessionDetail { session, user, organization });
+        }
+        Ok(out)
+    }
+
+    async fn user_sessions(&self, user_id: &str) -> StoreResult<Vec<Session>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLS} FROM sessions s WHERE s.user_id = $1 ORDER BY s.created_at DESC"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(session_from).collect()
+    }
+
+    async fn set_session_tasks(&self, id: &str, tasks: &[TaskKey]) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sessions SET tasks = $1, status = $2 WHERE id = $3 \
+             AND status IN ('active', 'pending')",
+        )
+        .bind(tasks_to_text(tasks))
+        .bind(live_status(tasks).as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn end_session(&self, id: &str, status: SessionStatus, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET status = $1, ended_at = $2 WHERE id = $3 \
+             AND status IN ('active', 'pending')",
+        )
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn end_client_sessions(&self, client_id: &str, now: i64) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET status = 'ended', ended_at = $1 WHERE client_id = $2 \
+             AND status IN ('active', 'pending')",
+        )
+        .bind(now)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE clients SET last_active_session_id = NULL WHERE id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn sign_in_from(row: &SqliteRow) -> StoreResult<SignInAttempt> {
+    let status: String = row.try_get("status")?;
+    let strategy: Option<String> = row.try_get("strategy")?;
+    Ok(SignInAttempt {
+        id: row.try_get("id")?,
+        client_id: row.try_get("client_id")?,
+        identifier: row.try_get("identifier")?,
+        user_id: row.try_get("user_id")?,
+        status: SignInStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("sign-in status {status}")))?,
+        strategy: strategy.as_deref().and_then(FirstFactor::parse),
+        password_compromised: row.try_get("password_compromised")?,
+        redirect_url: row.try_get("redirect_url")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+#[async_trait]
+impl AttemptStore for SqliteStore {
+    async fn put_sign_in(&self, a: &SignInAttempt, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sign_in_attempts (id, client_id, identifier, user_id, status, strategy, \
+             password_compromised, redirect_url, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (client_id) DO UPDATE SET id = excluded.id, \
+             identifier = excluded.identifier, user_id = excluded.user_id, \
+             status = excluded.status, strategy = excluded.strategy, \
+             password_compromised = excluded.password_compromised, \
+             redirect_url = excluded.redirect_url, expires_at = excluded.expires_at",
+        )
+        .bind(&a.id)
+        .bind(&a.client_id)
+        .bind(&a.identifier)
+        .bind(&a.user_id)
+        .bind(a.status.as_str())
+        .bind(a.strategy.map(|s| s.as_str()))
+        .bind(a.password_compromised)
+        .bind(&a.redirect_url)
+        .bind(now)
+        .bind(a.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn sign_in_for_client(&self, client_id: &str) -> StoreResult<Option<SignInAttempt>> {
+        let row = sqlx::query(
+            "SELECT id, client_id, identifier, user_id, status, strategy, password_compromised, \
+             redirect_url, expires_at FROM sign_in_attempts WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(sign_in_from).transpose()
+    }
+
+    async fn delete_sign_in(&self, client_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_attempts WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_sign_up(&self, a: &SignUpAttempt, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sign_up_attempts (id, client_id, email, password_hash, legal_accepted, \
+             email_verified, existing_user, redirect_url, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (client_id) DO UPDATE SET id = excluded.id, email = excluded.email, \
+             password_hash = excluded.password_hash, legal_accepted = excluded.legal_accepted, \
+             email_verified = excluded.email_verified, existing_user = excluded.existing_user, \
+             redirect_url = excluded.redirect_url, expires_at = excluded.expires_at",
+        )
+        .bind(&a.id)
+        .bind(&a.client_id)
+        .bind(&a.email)
+        .bind(&a.password_hash)
+        .bind(a.legal_accepted)
+        .bind(a.email_verified)
+        .bind(a.existing_user)
+        .bind(&a.redirect_url)
+        .bind(now)
+        .bind(a.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn sign_up_for_client(&self, client_id: &str) -> StoreResult<Option<SignUpAttempt>> {
+        let row = sqlx::query(
+            "SELECT id, client_id, email, password_hash, legal_accepted, email_verified, \
+             existing_user, redirect_url, expires_at FROM sign_up_attempts WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SignUpAttempt {
+                id: r.try_get("id")?,
+                client_id: r.try_get("client_id")?,
+                email: r.try_get("email")?,
+                password_hash: r.try_get("password_hash")?,
+                legal_accepted: r.try_get("legal_accepted")?,
+                email_verified: r.try_get("email_verified")?,
+                existing_user: r.try_get("existing_user")?,
+                redirect_url: r.try_get("redirect_url")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_sign_up(&self, client_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_up_attempts WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CodeStore for SqliteStore {
+    async fn issue_code(
+        &self,
+        subject: &str,
+        purpose: &str,
+        code_hash: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let state = CodeState::issued(now);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM verification_codes WHERE subject = $1 AND purpose = $2")
+            .bind(subject)
+            .bind(purpose)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO verification_codes (id, subject, purpose, code_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id("code"))
+        .bind(subject)
+        .bind(purpose)
+        .bind(code_hash)
+        .bind(state.created_at)
+        .bind(state.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn current_code(
+        &self,
+        subject: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<VerificationCode>> {
+        let row = sqlx::query(
+            "SELECT id, code_hash, attempts, consumed, created_at, expires_at \
+             FROM verification_codes WHERE subject = $1 AND purpose = $2 \
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(subject)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(VerificationCode {
+                id: r.try_get("id")?,
+                code_hash: r.try_get("code_hash")?,
+                state: CodeState {
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                    attempts: r.try_get::<i64, _>("attempts")? as u32,
+                    consumed: r.try_get("consumed")?,
+                },
+            })
+        })
+        .transpose()
+    }
+
+    async fn count_wrong_code(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE verification_codes SET attempts = attempts + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE verification_codes SET consumed = 1 WHERE id = $1 AND consumed = 0 \
+             AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn push_message(&self, m: &OutboxMessage) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO outbox (id, channel, to_addr, subject, body, code, sent_at, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))",
+        )
+        .bind(new_id("msg"))
+        .bind(&m.channel)
+        .bind(&m.to)
+        .bind(&m.subject)
+        .bind(&m.body)
+        .bind(&m.code)
+        .bind(m.sent_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn messages_to(&self, to: &str) -> StoreResult<Vec<OutboxMessage>> {
+        let rows = sqlx::query(
+            "SELECT channel, to_addr, subject, body, code, sent_at FROM outbox \
+             WHERE to_addr = $1 ORDER BY seq DESC LIMIT 100",
+        )
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    to: r.try_get("to_addr")?,
+                    channel: r.try_get("channel")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    code: r.try_get("code")?,
+                    sent_at: r.try_get("sent_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl RateLimitStore for SqliteStore {
+    async fn hit(&self, bucket: &str, window_start: i64) -> StoreResult<u32> {
+        let row = sqlx::query(
+            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (bucket) DO UPDATE SET \
+               hits = CASE WHEN rate_limits.window_start = excluded.window_start \
+                      THEN rate_limits.hits + 1 ELSE 1 END, \
+               window_start = excluded.window_start \
+             RETURNING hits",
+        )
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("hits")? as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (SqliteStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        (SqliteStore::connect(&url).await.unwrap(), dir)
+    }
+
+    fn new_user(email: &str) -> NewUser {
+        NewUser {
+            email: email.into(),
+            email_verified: true,
+            phone: None,
+            password_hash: Some("h".into()),
+            totp_secret: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn users_are_unique_by_email() {
+        let (s, _d) = store().await;
+        let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+        assert_eq!(s.user_by_email("a@b.co").await.unwrap().unwrap().id, u.id);
+        assert!(matches!(
+            s.create_user(new_user("a@b.co"), 1).await,
+            Err(StoreError::Conflict("email"))
+        ));
+    }
+
+    #[tokio::test]
+    async fn failures_lock_at_the_maximum_and_restart_the_count() {
+        let (s, _d) = store().await;
+        let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(s.record_failure(&u.id, 3, 500, 10).await.unwrap(), None);
+        }
+        assert_eq!(s.record_failure(&u.id, 3, 500, 10).await.unwrap(), Some(500));
+        let u = s.user_by_id(&u.id).await.unwrap().unwrap();
+        assert_eq!(u.locked_for(10), Some(490));
+        assert_eq!(u.failed_attempts, 0);
+        assert_eq!(u.locked_for(500), None);
+    }
+
+    #[tokio::test]
+    async fn codes_are_single_use_even_under_races() {
+        let (s, _d) = store().await;
+        s.issue_code("subj", "p", "hash", 100).await.unwrap();
+        let code = s.current_code("subj", "p").await.unwrap().unwrap();
+        let (a, b) = tokio::join!(s.consume_code(&code.id, 101), s.consume_code(&code.id, 101));
+        assert!(a.unwrap() ^ b.unwrap(), "exactly one consumer wins");
+        s.issue_code("subj", "p", "hash2", 200).await.unwrap();
+        let again = s.current_code("subj", "p").await.unwrap().unwrap();
+        assert_ne!(again.id, code.id, "a new code replaces the old one");
+        assert!(!s.consume_code(&again.id, 200 + 600).await.unwrap(), "expired codes are refused");
+    }
+
+    #[tokio::test]
+    async fn rate_limit_windows_count_and_reset() {
+        let (s, _d) = store().await;
+        assert_eq!(s.hit("ip:1", 0).await.unwrap(), 1);
+        assert_eq!(s.hit("ip:1", 0).await.unwrap(), 2);
+        assert_eq!(s.hit("ip:1", 10).await.unwrap(), 1);
+        assert_eq!(s.hit("ip:2", 10).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn sessions_change_password_revokes_other_clients() {
+        let (s, _d) = store().await;
+        let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+        let c1 = s.create_client("t1", 1).await.unwrap();
+        let c2 = s.create_client("t2", 1).await.unwrap();
+        let mk = |client: &str| NewSession {
+            user_id: u.id.clone(),
+            client_id: client.into(),
+            tasks: vec![],
+            active_organization_id: None,
+            user_agent: None,
+            ip: None,
+            expire_at: 1000,
+        };
+        let s1 = s.create_session(mk(&c1.id), 2).await.unwrap();
+        let s2 = s.create_session(mk(&c2.id), 2).await.unwrap();
+        s.change_password(&u.id, "new", true, Some(&c1.id), 3).await.unwrap();
+        assert_eq!(s.session_by_id(&s1.id).await.unwrap().unwrap().status, SessionStatus::Active);
+        assert_eq!(s.session_by_id(&s2.id).await.unwrap().unwrap().status, SessionStatus::Revoked);
+        assert_eq!(s.client_sessions(&c1.id).await.unwrap().len(), 1);
+        assert!(s.client_knows_user(&c1.id, &u.id).await.unwrap());
+    }
+}

@@ -1,0 +1,77 @@
+//! Testing endpoints (SPEC §11), mounted only when `testing.enabled` is on.
+
+use super::auth::load_client;
+use super::clock::rfc3339;
+use super::cookies::client_cookie;
+use super::flows::{ensure_client, sessions::start_session, RequestInfo};
+use super::http::error_response;
+use super::state::AppState;
+use crate::domain::errors::ErrorCode;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{header, HeaderMap};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/__testing/outbox", get(outbox))
+        .route("/__testing/sign-in", post(sign_in))
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    to: String,
+}
+
+async fn outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> Response {
+    match state.store.messages_to(q.to.trim()).await {
+        Ok(list) => Json(
+            list.into_iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "to": m.to, "channel": m.channel, "subject": m.subject, "body": m.body,
+                        "code": m.code, "sent_at": rfc3339(m.sent_at),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => error_response(&e.into(), false, None),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInBody {
+    email: String,
+}
+
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<SignInBody>) -> Response {
+    let result = async {
+        let ctx = load_client(&state, &headers).await?;
+        let user = state
+            .store
+            .user_by_email(&body.email.trim().to_lowercase())
+            .await?
+            .ok_or(crate::domain::errors::FlowError::new(ErrorCode::ResourceNotFound))?;
+        let (client, _) = ensure_client(&state, &ctx).await?;
+        let req = RequestInfo { headers: headers.clone(), ip: None };
+        start_session(&state, &client.id, &req, &user, None).await
+    }
+    .await;
+    match result {
+        Ok((session, out)) => {
+            let mut res = Json(serde_json::json!({
+                "session_id": session.id, "status": session.status, "tasks": session.tasks,
+                "next": out.next,
+            }))
+            .into_response();
+            if let Some(c) = out.new_token.and_then(|t| client_cookie(&t, state.https()).parse().ok()) {
+                res.headers_mut().insert(header::SET_COOKIE, c);
+            }
+            res
+        }
+        Err(e) => error_response(&e, false, None),
+    }
+}
