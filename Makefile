@@ -1,0 +1,37 @@
+# The README's two commands: `make run` and `make test`.
+SHELL := /bin/bash
+export LEPTOS_OUTPUT_NAME := vestibule
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+.PHONY: run test setup setup-test build test-rust test-e2e lint bench
+
+## Sets everything up and starts Vestibule on SQLite at http://127.0.0.1:3000
+run: setup build
+	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} \
+	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
+
+## Sets everything up and runs every test: Rust unit + integration, Playwright JS on and off.
+test: setup-test build test-rust test-e2e
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+build:
+	cargo leptos build --release
+
+test-rust:
+	cargo test --release --no-default-features --features ssr
+
+test-e2e:
+	cd end2end && npx playwright test
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets --no-default-features --features ssr -- -D warnings
+	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+bench: setup build
+	bench/run.sh
