@@ -1,5 +1,6 @@
 //! The shell, and the demo app: `AuthProvider` around the `Router`, the guard, the route table.
 
+use crate::components::auth_provider::AuthLoaded;
 use crate::components::sign_in::SignIn;
 use crate::components::sign_up::SignUp;
 use crate::components::{AuthGuard, AuthProvider};
@@ -12,10 +13,13 @@ use leptos_router::{path, SsrMode};
 /// The HTML document. On the server it also sets the page's CSP with this response's nonce.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(res)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    {
-        if let Ok(v) = http::HeaderValue::from_str(&crate::server::http::page_csp(&nonce.to_string())) {
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        if let Ok(v) =
+            http::HeaderValue::from_str(&crate::server::http::page_csp(&nonce.to_string()))
+        {
             res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
         }
     }
@@ -50,12 +54,12 @@ pub fn App() -> impl IntoView {
                 <div id="app" data-hydrated=move || hydrated.get().to_string()>
                     <main class="card">
                         <Routes fallback=NotFoundPage>
-                            <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                            <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
-                            <Route path=path!("/sign-in") view=SignIn ssr=SsrMode::Async/>
-                            <Route path=path!("/sign-in/:step") view=SignIn ssr=SsrMode::Async/>
-                            <Route path=path!("/sign-up") view=SignUp ssr=SsrMode::Async/>
-                            <Route path=path!("/sign-up/verify-email-address") view=SignUp ssr=SsrMode::Async/>
+                            <Route path=path!("/") view=|| view! { <AuthLoaded><HomePage/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/dashboard") view=|| view! { <AuthLoaded><DashboardPage/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/sign-in") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/sign-in/:step") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
                         </Routes>
                     </main>
                 </div>

@@ -11,7 +11,10 @@ use vestibule::server::{
 };
 
 #[derive(Parser)]
-#[command(name = "vestibule", about = "Self-hosted authentication with session tasks")]
+#[command(
+    name = "vestibule",
+    about = "Self-hosted authentication with session tasks"
+)]
 struct Cli {
     /// The instance configuration (default: Leptos.toml in the working directory).
     #[arg(long)]
@@ -42,15 +45,23 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let database_url =
         std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://vestibule.db".into());
     if !database_url.starts_with("sqlite:") {
-        return Err(format!("unsupported DATABASE_URL scheme: {database_url} (sqlite:// only)").into());
+        return Err(
+            format!("unsupported DATABASE_URL scheme: {database_url} (sqlite:// only)").into(),
+        );
     }
     let store: Arc<dyn vestibule::server::store::Store> =
         Arc::new(SqliteStore::connect(&database_url).await?);
     let conf = get_configuration(None)?;
     let leptos_options = conf.leptos_options;
     let addr: SocketAddr = leptos_options.site_addr;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let delivery = Delivery::new(store.clone(), settings.email.smtp_url.as_deref(), &settings.email.from)?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let delivery = Delivery::new(
+        store.clone(),
+        settings.email.smtp_url.as_deref(),
+        &settings.email.from,
+    )?;
     let state = AppState {
         settings: Arc::new(settings),
         store,
@@ -62,10 +73,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let app = vestibule::server::router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Vestibule listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -44,8 +44,17 @@ mod edge {
     pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
         let state = use_context::<AppState>().ok_or(FlowError::new(ErrorCode::Internal))?;
         let parts = use_context::<Parts>().ok_or(FlowError::new(ErrorCode::Internal))?;
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok((state, RequestInfo { headers: parts.headers, ip }))
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok((
+            state,
+            RequestInfo {
+                headers: parts.headers,
+                ip,
+            },
+        ))
     }
 
     fn accepts_html(req: &RequestInfo) -> bool {
@@ -71,18 +80,27 @@ mod edge {
         .await;
         if let Err(e) = &result {
             if !html {
-                if let Some(res) = use_context::<ResponseOptions>() {
-                    res.set_status(
-                        http::StatusCode::from_u16(e.code.http_status())
-                            .unwrap_or(http::StatusCode::BAD_REQUEST),
-                    );
-                }
+                set_status(e);
             }
         }
         result
     }
 
-    async fn finish(state: &AppState, req: &RequestInfo, out: Outcome) -> Result<AuthResult, FlowError> {
+    /// Gives an error answer to a script (not a plain form post) its HTTP status.
+    pub fn set_status(e: &FlowError) {
+        if let Some(res) = use_context::<ResponseOptions>() {
+            res.set_status(
+                http::StatusCode::from_u16(e.code.http_status())
+                    .unwrap_or(http::StatusCode::BAD_REQUEST),
+            );
+        }
+    }
+
+    async fn finish(
+        state: &AppState,
+        req: &RequestInfo,
+        out: Outcome,
+    ) -> Result<AuthResult, FlowError> {
         let ctx = match &out.new_token {
             Some(token) => {
                 if let (Some(res), Ok(v)) = (
@@ -99,12 +117,16 @@ mod edge {
         if accepts_html(req) {
             leptos_axum::redirect(&out.next);
         }
-        Ok(AuthResult { next: out.next, snapshot: snap })
+        Ok(AuthResult {
+            next: out.next,
+            snapshot: snap,
+        })
     }
 }
 
 fn flag(v: &Option<String>) -> bool {
-    v.as_deref().is_some_and(|s| !s.is_empty() && s != "false" && s != "off")
+    v.as_deref()
+        .is_some_and(|s| !s.is_empty() && s != "false" && s != "off")
 }
 
 /// The caller's client snapshot (sessions, attempts in progress, public settings). Anyone may call.
@@ -127,8 +149,16 @@ pub async fn sign_in_start(
     use crate::server::flows::sign_in::{start, StartAction};
     edge::step(|state, ctx, req| async move {
         let action = StartAction::parse(action.as_deref().unwrap_or("continue"));
-        start(&state, &ctx, &req, &email, password.as_deref().unwrap_or(""), action, redirect_url.as_deref())
-            .await
+        start(
+            &state,
+            &ctx,
+            &req,
+            &email,
+            password.as_deref().unwrap_or(""),
+            action,
+            redirect_url.as_deref(),
+        )
+        .await
     })
     .await
 }
@@ -193,8 +223,10 @@ pub async fn sign_in_new_password(
 /// "Back": abandons the sign-in attempt.
 #[server(prefix = "/api", endpoint = "sign_in/back")]
 pub async fn sign_in_back() -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move { crate::server::flows::sign_in::abandon(&state, &ctx).await })
-        .await
+    edge::step(
+        |state, ctx, _| async move { crate::server::flows::sign_in::abandon(&state, &ctx).await },
+    )
+    .await
 }
 
 /// The first sign-up screen. Rate-limited as an attempt start.
@@ -231,8 +263,10 @@ pub async fn sign_up_verify(code: String) -> Result<AuthResult, FlowError> {
 /// "Resend code" on the sign-up verification step.
 #[server(prefix = "/api", endpoint = "sign_up/resend")]
 pub async fn sign_up_resend() -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move { crate::server::flows::sign_up::resend(&state, &ctx).await })
-        .await
+    edge::step(
+        |state, ctx, _| async move { crate::server::flows::sign_up::resend(&state, &ctx).await },
+    )
+    .await
 }
 
 /// Signs out the active session, a given session of this client, or (`all`) every session of the
@@ -263,5 +297,5 @@ pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
     let (state, req) = edge::request()?;
     let ctx = crate::server::auth::load_client(&state, &req.headers).await?;
     let auth = crate::server::auth::Auth::from_context(&ctx);
-    auth.require(true).cloned()
+    auth.require(true).cloned().inspect_err(edge::set_status)
 }

@@ -21,7 +21,9 @@ pub struct AuthContext {
 impl AuthContext {
     /// The current snapshot (`None` while loading).
     pub fn snapshot(&self) -> Option<ClientSnapshot> {
-        self.latest.get().or_else(|| self.resource.get().and_then(Result::ok))
+        self.latest
+            .get()
+            .or_else(|| self.resource.get().and_then(Result::ok))
     }
 
     /// Replaces the snapshot after a mutation answered with a fresh one.
@@ -59,7 +61,10 @@ pub fn use_auth_with(treat_pending_as_signed_out: bool) -> Signal<AuthView> {
     let ctx = use_auth_context();
     Signal::derive(move || {
         let snap = ctx.snapshot();
-        AuthView::of(snap.as_ref().and_then(|s| s.active_session()), treat_pending_as_signed_out)
+        AuthView::of(
+            snap.as_ref().and_then(|s| s.active_session()),
+            treat_pending_as_signed_out,
+        )
     })
 }
 
@@ -89,6 +94,12 @@ pub fn AuthProvider(
         own_task_urls,
     };
     provide_context(ctx);
+    children()
+}
+
+/// Wraps a page that reads the snapshot, so the server waits for it before rendering.
+#[component]
+pub fn AuthLoaded(children: ChildrenFn) -> impl IntoView {
     view! { <Suspense fallback=|| ()>{children()}</Suspense> }
 }
 
@@ -112,8 +123,21 @@ pub fn AuthGuard() -> impl IntoView {
             Some(_) => Visitor::Active,
         };
         let query = query.trim_start_matches('?').to_string();
-        if let Some(to) = decide(&path, &query, visitor, snap.env.multi_session, &urls, &snap.env.protected) {
-            navigate(&to, NavigateOptions { replace: true, ..Default::default() });
+        if let Some(to) = decide(
+            &path,
+            &query,
+            visitor,
+            snap.env.multi_session,
+            &urls,
+            &snap.env.protected,
+        ) {
+            navigate(
+                &to,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
 }

@@ -12,8 +12,15 @@ use leptos_router::hooks::{use_location, use_navigate};
 /// Where the browser goes after a mutation: the provider's task URL when the new active session is
 /// pending, else what the server answered (the carried `redirect_url` or the after-sign-in URL).
 pub fn next_url(ctx: &AuthContext, result: &AuthResult) -> String {
-    if let Some(task) = result.snapshot.active_session().and_then(|s| s.current_task()) {
-        let back = result.next.split_once('?').and_then(|(_, q)| query_param(q, "redirect_url"));
+    if let Some(task) = result
+        .snapshot
+        .active_session()
+        .and_then(|s| s.current_task())
+    {
+        let back = result
+            .next
+            .split_once('?')
+            .and_then(|(_, q)| query_param(q, "redirect_url"));
         return with_redirect_url(&ctx.urls().task_url(task), back.as_deref());
     }
     result.next.clone()
@@ -58,7 +65,11 @@ where
 /// The error next to a form, in `role="alert"`.
 #[component]
 pub fn FormAlert(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
-    move || error.get().map(|e| view! { <p class="alert" role="alert">{e}</p> })
+    move || {
+        error
+            .get()
+            .map(|e| view! { <p class="alert" role="alert">{e}</p> })
+    }
 }
 
 /// A labelled input.
@@ -91,6 +102,10 @@ pub fn Field(
 pub fn carried_redirect() -> Signal<String> {
     let location = use_location();
     Signal::derive(move || {
-        query_param(location.search.get().trim_start_matches('?'), "redirect_url").unwrap_or_default()
+        query_param(
+            location.search.get().trim_start_matches('?'),
+            "redirect_url",
+        )
+        .unwrap_or_default()
     })
 }

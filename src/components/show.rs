@@ -34,7 +34,13 @@ pub fn Show(
             When::Permission(p) => a.has_permission(p),
         }
     };
-    move || if holds() { children().into_any() } else { fallback.run().into_any() }
+    move || {
+        if holds() {
+            children().into_any()
+        } else {
+            fallback.run().into_any()
+        }
+    }
 }
 
 /// Redirects a signed-out visitor to sign-in, carrying the current page as `redirect_url`.

@@ -29,7 +29,10 @@ fn StartStep() -> impl IntoView {
     let redirect = carried_redirect();
     let ctx = use_auth_context();
     let sign_up = move || {
-        let env = ctx.snapshot().map(|s| s.env.sign_up_enabled).unwrap_or(true);
+        let env = ctx
+            .snapshot()
+            .map(|s| s.env.sign_up_enabled)
+            .unwrap_or(true);
         env.then(|| view! { <p class="aside">"No account? " <a href="/sign-up">"Sign up"</a></p> })
     };
     view! {

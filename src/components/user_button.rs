@@ -14,7 +14,13 @@ pub fn UserButton() -> impl IntoView {
             .and_then(|s| s.active_session().map(|a| a.user.email.clone()))
             .unwrap_or_default()
     };
-    let initials = move || email().chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+    let initials = move || {
+        email()
+            .chars()
+            .next()
+            .map(|c| c.to_uppercase().to_string())
+            .unwrap_or_default()
+    };
     view! {
         <details class="menu user-button">
             <summary aria-label="Open user menu" title="Open user menu">

@@ -85,17 +85,34 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses_and_lowercases() {
-        assert_eq!(EmailAddress::parse("Ada@Example.COM").unwrap().as_str(), "ada@example.com");
+        assert_eq!(
+            EmailAddress::parse("Ada@Example.COM").unwrap().as_str(),
+            "ada@example.com"
+        );
         assert!(EmailAddress::parse("a.b+tag@sub.example.org").is_ok());
     }
 
     #[test]
     fn rejects_malformed_addresses() {
         for bad in [
-            "", "plain", "@example.com", "a@", "a@b", "a@@b.com", "a b@c.com", " a@b.com", "a@b.com ",
-            ".a@b.com", "a..b@c.com", "a@-b.com", "a@b..com",
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            " a@b.com",
+            "a@b.com ",
+            ".a@b.com",
+            "a..b@c.com",
+            "a@-b.com",
+            "a@b..com",
         ] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

@@ -118,15 +118,27 @@ pub struct FlowError {
 
 impl FlowError {
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, n: None, detail: None }
+        Self {
+            code,
+            n: None,
+            detail: None,
+        }
     }
 
     pub fn with_n(code: ErrorCode, n: u64) -> Self {
-        Self { code, n: Some(n), detail: None }
+        Self {
+            code,
+            n: Some(n),
+            detail: None,
+        }
     }
 
     pub fn with_detail(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Self { code, n: None, detail: Some(detail.into()) }
+        Self {
+            code,
+            n: None,
+            detail: Some(detail.into()),
+        }
     }
 
     /// The sentence shown to people. Fixed for the codes of SPEC §5.5.
@@ -223,7 +235,10 @@ mod tests {
             FlowError::new(ErrorCode::FormPasswordIncorrect).sentence(),
             "Email address or password is incorrect."
         );
-        assert_eq!(FlowError::new(ErrorCode::FormCodeIncorrect).sentence(), "Incorrect code.");
+        assert_eq!(
+            FlowError::new(ErrorCode::FormCodeIncorrect).sentence(),
+            "Incorrect code."
+        );
         assert_eq!(
             FlowError::with_n(ErrorCode::UserLocked, 1).sentence(),
             "Your account is locked. You will be able to try again in 1 minute."

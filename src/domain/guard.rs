@@ -43,12 +43,16 @@ impl AuthUrls {
         if let Some(key) = path.strip_prefix("/sign-in/tasks/") {
             return TaskKey::parse(key.trim_end_matches('/'));
         }
-        TaskKey::ALL.into_iter().find(|k| self.task_urls.get(k.as_str()).is_some_and(|u| u == path))
+        TaskKey::ALL
+            .into_iter()
+            .find(|k| self.task_urls.get(k.as_str()).is_some_and(|u| u == path))
     }
 
     /// Where to go once signed in: the carried `redirect_url` if safe, else the after-sign-in URL.
     pub fn completion_target(&self, redirect_url: Option<&str>) -> String {
-        redirect_url.and_then(safe_redirect).unwrap_or_else(|| self.after_sign_in_url.clone())
+        redirect_url
+            .and_then(safe_redirect)
+            .unwrap_or_else(|| self.after_sign_in_url.clone())
     }
 }
 
@@ -94,10 +98,16 @@ pub fn decide(
     urls: &AuthUrls,
     protected: &[String],
 ) -> Option<String> {
-    let here = if query.is_empty() { path.to_string() } else { format!("{path}?{query}") };
+    let here = if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    };
     let carried = query_param(query, "redirect_url").and_then(|u| safe_redirect(&u));
     let to_task = |tasks: &[TaskKey], back: Option<&str>| {
-        tasks.first().map(|k| with_redirect_url(&urls.task_url(*k), back))
+        tasks
+            .first()
+            .map(|k| with_redirect_url(&urls.task_url(*k), back))
     };
 
     if is_protected(path, protected) {
@@ -111,9 +121,7 @@ pub fn decide(
     let task_page = urls.task_of_path(path);
     if task_page.is_some() || path.trim_end_matches('/') == "/sign-in/tasks" {
         return match visitor {
-            Visitor::SignedOut => {
-                Some(with_redirect_url(&urls.sign_in_url, carried.as_deref()))
-            }
+            Visitor::SignedOut => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
             Visitor::Active => Some(urls.completion_target(carried.as_deref())),
             Visitor::Pending(tasks) => {
                 if task_page.is_some() && tasks.first().copied() == task_page {
@@ -141,16 +149,44 @@ mod tests {
     use super::*;
 
     fn protected() -> Vec<String> {
-        vec!["/dashboard".into(), "/user".into(), "/organization".into(), "/admin".into()]
+        vec![
+            "/dashboard".into(),
+            "/user".into(),
+            "/organization".into(),
+            "/admin".into(),
+        ]
     }
 
     #[test]
     fn protected_pages_send_signed_out_visitors_to_sign_in_with_the_destination() {
         let urls = AuthUrls::default();
-        let to = decide("/dashboard", "a=1", Visitor::SignedOut, false, &urls, &protected());
-        assert_eq!(to.as_deref(), Some("/sign-in?redirect_url=/dashboard%3Fa%3D1"));
-        assert_eq!(decide("/dashboard", "", Visitor::Active, false, &urls, &protected()), None);
-        assert_eq!(decide("/", "", Visitor::SignedOut, false, &urls, &protected()), None);
+        let to = decide(
+            "/dashboard",
+            "a=1",
+            Visitor::SignedOut,
+            false,
+            &urls,
+            &protected(),
+        );
+        assert_eq!(
+            to.as_deref(),
+            Some("/sign-in?redirect_url=/dashboard%3Fa%3D1")
+        );
+        assert_eq!(
+            decide(
+                "/dashboard",
+                "",
+                Visitor::Active,
+                false,
+                &urls,
+                &protected()
+            ),
+            None
+        );
+        assert_eq!(
+            decide("/", "", Visitor::SignedOut, false, &urls, &protected()),
+            None
+        );
         assert!(is_protected("/user/security", &protected()));
         assert!(!is_protected("/username", &protected()));
     }
@@ -159,11 +195,32 @@ mod tests {
     fn pending_visitors_go_straight_to_the_current_task() {
         let mut urls = AuthUrls::default();
         let tasks = [TaskKey::ResetPassword, TaskKey::ChooseOrganization];
-        let to = decide("/dashboard", "", Visitor::Pending(&tasks), false, &urls, &protected());
-        assert_eq!(to.as_deref(), Some("/sign-in/tasks/reset-password?redirect_url=/dashboard"));
-        urls.task_urls.insert("reset-password".into(), "/onboarding/reset-password".into());
-        let to = decide("/dashboard", "", Visitor::Pending(&tasks), false, &urls, &protected());
-        assert_eq!(to.as_deref(), Some("/onboarding/reset-password?redirect_url=/dashboard"));
+        let to = decide(
+            "/dashboard",
+            "",
+            Visitor::Pending(&tasks),
+            false,
+            &urls,
+            &protected(),
+        );
+        assert_eq!(
+            to.as_deref(),
+            Some("/sign-in/tasks/reset-password?redirect_url=/dashboard")
+        );
+        urls.task_urls
+            .insert("reset-password".into(), "/onboarding/reset-password".into());
+        let to = decide(
+            "/dashboard",
+            "",
+            Visitor::Pending(&tasks),
+            false,
+            &urls,
+            &protected(),
+        );
+        assert_eq!(
+            to.as_deref(),
+            Some("/onboarding/reset-password?redirect_url=/dashboard")
+        );
     }
 
     #[test]
@@ -179,46 +236,106 @@ mod tests {
             &urls,
             &p,
         );
-        assert_eq!(wrong.as_deref(), Some("/sign-in/tasks/setup-mfa?redirect_url=/admin"));
         assert_eq!(
-            decide("/sign-in/tasks/setup-mfa", "", Visitor::Pending(&tasks), false, &urls, &p),
+            wrong.as_deref(),
+            Some("/sign-in/tasks/setup-mfa?redirect_url=/admin")
+        );
+        assert_eq!(
+            decide(
+                "/sign-in/tasks/setup-mfa",
+                "",
+                Visitor::Pending(&tasks),
+                false,
+                &urls,
+                &p
+            ),
             None
         );
         assert_eq!(
-            decide("/sign-in/tasks", "", Visitor::Pending(&tasks), false, &urls, &p).as_deref(),
+            decide(
+                "/sign-in/tasks",
+                "",
+                Visitor::Pending(&tasks),
+                false,
+                &urls,
+                &p
+            )
+            .as_deref(),
             Some("/sign-in/tasks/setup-mfa")
         );
         assert_eq!(
-            decide("/sign-in/tasks/setup-mfa", "redirect_url=/admin", Visitor::Active, false, &urls, &p)
-                .as_deref(),
+            decide(
+                "/sign-in/tasks/setup-mfa",
+                "redirect_url=/admin",
+                Visitor::Active,
+                false,
+                &urls,
+                &p
+            )
+            .as_deref(),
             Some("/admin")
         );
         assert_eq!(
-            decide("/sign-in/tasks/setup-mfa", "", Visitor::Active, false, &urls, &p).as_deref(),
+            decide(
+                "/sign-in/tasks/setup-mfa",
+                "",
+                Visitor::Active,
+                false,
+                &urls,
+                &p
+            )
+            .as_deref(),
             Some("/")
         );
         assert_eq!(
-            decide("/sign-in/tasks/setup-mfa", "", Visitor::SignedOut, false, &urls, &p).as_deref(),
+            decide(
+                "/sign-in/tasks/setup-mfa",
+                "",
+                Visitor::SignedOut,
+                false,
+                &urls,
+                &p
+            )
+            .as_deref(),
             Some("/sign-in")
         );
     }
 
     #[test]
     fn sign_in_pages_redirect_an_active_session_in_single_session_mode_only() {
-        let urls = AuthUrls { after_sign_in_url: "/dashboard".into(), ..Default::default() };
+        let urls = AuthUrls {
+            after_sign_in_url: "/dashboard".into(),
+            ..Default::default()
+        };
         let p = protected();
         assert_eq!(
             decide("/sign-in", "", Visitor::Active, false, &urls, &p).as_deref(),
             Some("/dashboard")
         );
-        assert_eq!(decide("/sign-in", "", Visitor::Active, true, &urls, &p), None);
         assert_eq!(
-            decide("/sign-in", "redirect_url=//evil.example", Visitor::Active, false, &urls, &p)
-                .as_deref(),
+            decide("/sign-in", "", Visitor::Active, true, &urls, &p),
+            None
+        );
+        assert_eq!(
+            decide(
+                "/sign-in",
+                "redirect_url=//evil.example",
+                Visitor::Active,
+                false,
+                &urls,
+                &p
+            )
+            .as_deref(),
             Some("/dashboard"),
             "an unsafe redirect_url is ignored"
         );
-        assert_eq!(decide("/sign-in/choose", "", Visitor::Active, false, &urls, &p), None);
-        assert_eq!(decide("/sign-up", "", Visitor::SignedOut, false, &urls, &p), None);
+        assert_eq!(
+            decide("/sign-in/choose", "", Visitor::Active, false, &urls, &p),
+            None
+        );
+        assert_eq!(
+            decide("/sign-up", "", Visitor::SignedOut, false, &urls, &p),
+            None
+        );
     }
 }

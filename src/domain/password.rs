@@ -14,7 +14,10 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        Self { min_length: 8, reject_breached: true }
+        Self {
+            min_length: 8,
+            reject_breached: true,
+        }
     }
 }
 
@@ -82,7 +85,10 @@ mod tests {
         );
         // 8 multi-byte characters are enough.
         assert!(policy.check("ééééééééé", "a@b.co", never).is_ok());
-        let custom = PasswordPolicy { min_length: 12, reject_breached: true };
+        let custom = PasswordPolicy {
+            min_length: 12,
+            reject_breached: true,
+        };
         let err = custom.check("elevenchars", "a@b.co", never).unwrap_err();
         assert_eq!(err.n, Some(12));
     }
@@ -92,7 +98,10 @@ mod tests {
         let policy = PasswordPolicy::default();
         assert!(policy.check(&"x".repeat(256), "a@b.co", never).is_ok());
         assert_eq!(
-            policy.check(&"x".repeat(257), "a@b.co", never).unwrap_err().code,
+            policy
+                .check(&"x".repeat(257), "a@b.co", never)
+                .unwrap_err()
+                .code,
             ErrorCode::FormPasswordLengthTooLong
         );
     }
@@ -101,15 +110,24 @@ mod tests {
     fn refuses_the_email_and_breached_passwords() {
         let policy = PasswordPolicy::default();
         assert_eq!(
-            policy.check("Ada@Example.com", "ada@example.com", never).unwrap_err().code,
+            policy
+                .check("Ada@Example.com", "ada@example.com", never)
+                .unwrap_err()
+                .code,
             ErrorCode::FormPasswordMatchesIdentifier
         );
         let breached = |p: &str| p == "password123";
         assert_eq!(
-            policy.check("password123", "a@b.co", breached).unwrap_err().code,
+            policy
+                .check("password123", "a@b.co", breached)
+                .unwrap_err()
+                .code,
             ErrorCode::FormPasswordPwned
         );
-        let lax = PasswordPolicy { min_length: 8, reject_breached: false };
+        let lax = PasswordPolicy {
+            min_length: 8,
+            reject_breached: false,
+        };
         assert!(lax.check("password123", "a@b.co", breached).is_ok());
     }
 
@@ -117,9 +135,14 @@ mod tests {
     fn confirmation_must_match() {
         let policy = PasswordPolicy::default();
         assert_eq!(
-            policy.check_new("correct horse", "correct house", "a@b.co", never).unwrap_err().code,
+            policy
+                .check_new("correct horse", "correct house", "a@b.co", never)
+                .unwrap_err()
+                .code,
             ErrorCode::FormPasswordMismatch
         );
-        assert!(policy.check_new("correct horse", "correct horse", "a@b.co", never).is_ok());
+        assert!(policy
+            .check_new("correct horse", "correct horse", "a@b.co", never)
+            .is_ok());
     }
 }

@@ -80,8 +80,14 @@ mod tests {
         assert_eq!(safe_redirect("/dashboard").as_deref(), Some("/dashboard"));
         assert_eq!(safe_redirect("/a?b=c#d").as_deref(), Some("/a?b=c#d"));
         for bad in [
-            "https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)",
-            "dashboard", "", "/a\nb", "/ a",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "dashboard",
+            "",
+            "/a\nb",
+            "/ a",
         ] {
             assert_eq!(safe_redirect(bad), None, "{bad:?} must be refused");
         }
@@ -92,9 +98,18 @@ mod tests {
         let url = with_redirect_url("/sign-in", Some("/dashboard?tab=1&x=2"));
         assert_eq!(url, "/sign-in?redirect_url=/dashboard%3Ftab%3D1%26x%3D2");
         let query = url.split_once('?').unwrap().1;
-        assert_eq!(query_param(query, "redirect_url").as_deref(), Some("/dashboard?tab=1&x=2"));
-        assert_eq!(with_redirect_url("/sign-in", Some("https://evil")), "/sign-in");
-        assert_eq!(with_redirect_url("/x?a=1", Some("/y")), "/x?a=1&redirect_url=/y");
+        assert_eq!(
+            query_param(query, "redirect_url").as_deref(),
+            Some("/dashboard?tab=1&x=2")
+        );
+        assert_eq!(
+            with_redirect_url("/sign-in", Some("https://evil")),
+            "/sign-in"
+        );
+        assert_eq!(
+            with_redirect_url("/x?a=1", Some("/y")),
+            "/x?a=1&redirect_url=/y"
+        );
     }
 
     #[test]

@@ -63,7 +63,11 @@ pub enum TaskKey {
 }
 
 impl TaskKey {
-    pub const ALL: [TaskKey; 3] = [Self::ResetPassword, Self::SetupMfa, Self::ChooseOrganization];
+    pub const ALL: [TaskKey; 3] = [
+        Self::ResetPassword,
+        Self::SetupMfa,
+        Self::ChooseOrganization,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -184,12 +188,18 @@ mod tests {
 
     #[test]
     fn a_new_fact_turns_an_active_session_pending() {
-        let settings = TaskSettings { force_reset_on_compromise: true, ..Default::default() };
+        let settings = TaskSettings {
+            force_reset_on_compromise: true,
+            ..Default::default()
+        };
         let before = compute_tasks(settings, TaskFacts::default());
         assert_eq!(live_status(&before), SessionStatus::Active);
         let after = compute_tasks(
             settings,
-            TaskFacts { password_compromised: true, ..Default::default() },
+            TaskFacts {
+                password_compromised: true,
+                ..Default::default()
+            },
         );
         assert_eq!(after, vec![TaskKey::ResetPassword]);
         assert_eq!(live_status(&after), SessionStatus::Pending);
@@ -199,9 +209,15 @@ mod tests {
     fn keys_round_trip() {
         for key in TaskKey::ALL {
             assert_eq!(TaskKey::parse(key.as_str()), Some(key));
-            assert_eq!(serde_json::to_string(&key).unwrap(), format!("\"{}\"", key.as_str()));
+            assert_eq!(
+                serde_json::to_string(&key).unwrap(),
+                format!("\"{}\"", key.as_str())
+            );
         }
         assert_eq!(TaskKey::parse("nope"), None);
-        assert_eq!(SessionStatus::parse("pending"), Some(SessionStatus::Pending));
+        assert_eq!(
+            SessionStatus::parse("pending"),
+            Some(SessionStatus::Pending)
+        );
     }
 }

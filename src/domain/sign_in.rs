@@ -132,8 +132,14 @@ mod tests {
             client_trust_enabled: true,
             client_known: false,
         };
-        assert_eq!(after_first_factor(FirstFactor::Password, facts), SignInStatus::NeedsSecondFactor);
-        assert_eq!(after_first_factor(FirstFactor::EmailCode, facts), SignInStatus::NeedsSecondFactor);
+        assert_eq!(
+            after_first_factor(FirstFactor::Password, facts),
+            SignInStatus::NeedsSecondFactor
+        );
+        assert_eq!(
+            after_first_factor(FirstFactor::EmailCode, facts),
+            SignInStatus::NeedsSecondFactor
+        );
     }
 
     #[test]
@@ -162,7 +168,10 @@ mod tests {
 
     #[test]
     fn reset_goes_through_new_password_and_keeps_mfa() {
-        let facts = FirstFactorFacts { has_second_factor: true, ..Default::default() };
+        let facts = FirstFactorFacts {
+            has_second_factor: true,
+            ..Default::default()
+        };
         assert_eq!(
             after_first_factor(FirstFactor::ResetPasswordEmailCode, facts),
             SignInStatus::NeedsNewPassword
@@ -183,6 +192,9 @@ mod tests {
         ] {
             assert_eq!(SignInStatus::parse(s.as_str()), Some(s));
         }
-        assert_eq!(FirstFactor::parse("email_code"), Some(FirstFactor::EmailCode));
+        assert_eq!(
+            FirstFactor::parse("email_code"),
+            Some(FirstFactor::EmailCode)
+        );
     }
 }

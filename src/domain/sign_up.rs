@@ -48,7 +48,11 @@ pub fn progress(facts: SignUpFacts) -> SignUpProgress {
     } else {
         SignUpStatus::MissingRequirements
     };
-    SignUpProgress { status, missing_fields: missing, unverified_fields: unverified }
+    SignUpProgress {
+        status,
+        missing_fields: missing,
+        unverified_fields: unverified,
+    }
 }
 
 #[cfg(test)]
@@ -57,7 +61,11 @@ mod tests {
 
     #[test]
     fn complete_only_when_everything_is_there_and_verified() {
-        let mut facts = SignUpFacts { has_email: true, has_password: true, ..Default::default() };
+        let mut facts = SignUpFacts {
+            has_email: true,
+            has_password: true,
+            ..Default::default()
+        };
         let p = progress(facts);
         assert_eq!(p.status, SignUpStatus::MissingRequirements);
         assert_eq!(p.unverified_fields, vec!["email_address"]);
@@ -77,7 +85,14 @@ mod tests {
         let p = progress(facts);
         assert_eq!(p.status, SignUpStatus::MissingRequirements);
         assert_eq!(p.missing_fields, vec!["legal_accepted"]);
-        assert_eq!(progress(SignUpFacts { legal_accepted: true, ..facts }).status, SignUpStatus::Complete);
+        assert_eq!(
+            progress(SignUpFacts {
+                legal_accepted: true,
+                ..facts
+            })
+            .status,
+            SignUpStatus::Complete
+        );
     }
 
     #[test]

@@ -100,7 +100,9 @@ impl ClientSnapshot {
     /// The client's active session (the last active one that is still signed in).
     pub fn active_session(&self) -> Option<&SessionView> {
         let id = self.last_active_session_id.as_deref()?;
-        self.sessions.iter().find(|s| s.id == id && s.status.is_signed_in())
+        self.sessions
+            .iter()
+            .find(|s| s.id == id && s.status.is_signed_in())
     }
 }
 
@@ -160,7 +162,10 @@ impl AuthView {
     /// Permission check in the active organization (SPEC §3 roles).
     pub fn has_permission(&self, permission: &str) -> bool {
         self.is_signed_in
-            && self.org_role.as_deref().is_some_and(|r| role_permissions(r).contains(&permission))
+            && self
+                .org_role
+                .as_deref()
+                .is_some_and(|r| role_permissions(r).contains(&permission))
     }
 }
 
@@ -187,7 +192,10 @@ mod tests {
             id: "sess_1".into(),
             status,
             tasks,
-            user: UserView { id: "user_1".into(), email: "a@b.co".into() },
+            user: UserView {
+                id: "user_1".into(),
+                email: "a@b.co".into(),
+            },
             organization: Some(OrganizationView {
                 id: "org_1".into(),
                 name: "Acme".into(),

@@ -54,7 +54,12 @@ pub enum CodeVerdict {
 
 impl CodeState {
     pub fn issued(now: i64) -> Self {
-        Self { created_at: now, expires_at: now + CODE_TTL_SECS, attempts: 0, consumed: false }
+        Self {
+            created_at: now,
+            expires_at: now + CODE_TTL_SECS,
+            attempts: 0,
+            consumed: false,
+        }
     }
 
     pub fn verdict(&self, now: i64, matches: bool) -> CodeVerdict {
@@ -75,7 +80,10 @@ impl CodeState {
 
 /// Normalises what a person typed: spaces and dashes are dropped; six ASCII digits remain.
 pub fn parse_code(input: &str) -> Option<String> {
-    let digits: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     (digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
 }
 
@@ -86,8 +94,14 @@ mod tests {
     #[test]
     fn accepts_in_time_and_refuses_after_expiry() {
         let state = CodeState::issued(1_000);
-        assert_eq!(state.verdict(1_000 + CODE_TTL_SECS - 1, true), CodeVerdict::Accept);
-        assert_eq!(state.verdict(1_000 + CODE_TTL_SECS, true), CodeVerdict::Unusable);
+        assert_eq!(
+            state.verdict(1_000 + CODE_TTL_SECS - 1, true),
+            CodeVerdict::Accept
+        );
+        assert_eq!(
+            state.verdict(1_000 + CODE_TTL_SECS, true),
+            CodeVerdict::Unusable
+        );
         assert_eq!(state.verdict(1_001, false), CodeVerdict::Wrong);
     }
 
@@ -98,7 +112,11 @@ mod tests {
         assert_eq!(state.verdict(1, true), CodeVerdict::Unusable);
         let mut state = CodeState::issued(0);
         state.attempts = CODE_MAX_ATTEMPTS;
-        assert_eq!(state.verdict(1, true), CodeVerdict::Unusable, "5 wrong tries burn the code");
+        assert_eq!(
+            state.verdict(1, true),
+            CodeVerdict::Unusable,
+            "5 wrong tries burn the code"
+        );
         state.attempts = CODE_MAX_ATTEMPTS - 1;
         assert_eq!(state.verdict(1, true), CodeVerdict::Accept);
     }

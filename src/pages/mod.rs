@@ -11,7 +11,9 @@ use leptos::prelude::*;
 pub fn HomePage() -> impl IntoView {
     let ctx = use_auth_context();
     let email = move || {
-        ctx.snapshot().and_then(|s| s.active_session().map(|a| a.user.email.clone())).unwrap_or_default()
+        ctx.snapshot()
+            .and_then(|s| s.active_session().map(|a| a.user.email.clone()))
+            .unwrap_or_default()
     };
     let full = use_auth_with(false);
     let finish = move || {
@@ -65,13 +67,10 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// The 404 page (status 404, heading "Page not found").
+/// The 404 page (heading "Page not found"). Unknown paths reach the server's fallback handler,
+/// which answers with status 404.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(http::StatusCode::NOT_FOUND);
-    }
     view! {
         <h1>"Page not found"</h1>
         <p><a href="/">"Go home"</a></p>

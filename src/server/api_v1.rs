@@ -23,7 +23,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/v1/users", post(create_user).get(list_users))
         .route("/v1/users/{id}", get(get_user).delete(delete_user))
-        .route("/v1/users/{id}/password_compromised", post(mark_compromised))
+        .route(
+            "/v1/users/{id}/password_compromised",
+            post(mark_compromised),
+        )
         .route("/v1/users/{id}/lock", post(lock_user))
         .route("/v1/users/{id}/unlock", post(unlock_user))
         .route("/v1/users/{id}/sessions", get(user_sessions))
@@ -36,14 +39,18 @@ struct ApiError(StatusCode, FlowError);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "errors": [{ "code": self.1.code.as_str(), "message": self.1.sentence() }] });
+        let body =
+            json!({ "errors": [{ "code": self.1.code.as_str(), "message": self.1.sentence() }] });
         (self.0, Json(body)).into_response()
     }
 }
 
 impl From<FlowError> for ApiError {
     fn from(e: FlowError) -> Self {
-        Self(StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST), e)
+        Self(
+            StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+            e,
+        )
     }
 }
 
@@ -61,7 +68,10 @@ impl From<StoreError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
-        Self(StatusCode::BAD_REQUEST, FlowError::with_detail(ErrorCode::MalformedRequest, e.body_text()))
+        Self(
+            StatusCode::BAD_REQUEST,
+            FlowError::with_detail(ErrorCode::MalformedRequest, e.body_text()),
+        )
     }
 }
 
@@ -92,7 +102,8 @@ async fn require_secret_key(State(state): State<AppState>, req: Request, next: N
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if !eq_ct(given, key) {
-        return ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.into()).into_response();
+        return ApiError(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated.into())
+            .into_response();
     }
     next.run(req).await
 }
@@ -137,14 +148,21 @@ struct CreateUser {
 
 fn valid_phone(p: &str) -> bool {
     let digits = p.strip_prefix('+').unwrap_or(p);
-    p.starts_with('+') && (8..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+    p.starts_with('+')
+        && (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
 }
 
 fn valid_base32(s: &str) -> bool {
-    (16..=128).contains(&s.len()) && s.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
+    (16..=128).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
 }
 
-async fn create_user(State(state): State<AppState>, body: Result<Json<CreateUser>, JsonRejection>) -> ApiResult {
+async fn create_user(
+    State(state): State<AppState>,
+    body: Result<Json<CreateUser>, JsonRejection>,
+) -> ApiResult {
     let Json(body) = body?;
     if body.email.len() > EmailAddress::MAX_LEN {
         return Err(too_long("email"));
@@ -181,7 +199,13 @@ async fn create_user(State(state): State<AppState>, body: Result<Json<CreateUser
         ));
     }
     let password_hash = match body.password {
-        Some(p) => Some(state.hasher.hash(p).await.map_err(|e| ApiError::from(super::auth::internal(e)))?),
+        Some(p) => Some(
+            state
+                .hasher
+                .hash(p)
+                .await
+                .map_err(|e| ApiError::from(super::auth::internal(e)))?,
+        ),
         None => None,
     };
     let user = state
@@ -221,7 +245,10 @@ async fn list_users(State(state): State<AppState>, Query(q): Query<ListQuery>) -
 }
 
 async fn load_user(state: &AppState, id: &str) -> Result<User, ApiError> {
-    state.store.user_by_id(id).await?.ok_or(ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into()))
+    state.store.user_by_id(id).await?.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        ErrorCode::ResourceNotFound.into(),
+    ))
 }
 
 async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -261,9 +288,15 @@ async fn user_sessions(State(state): State<AppState>, Path(id): Path<String>) ->
 
 async fn revoke_session(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let Some(_) = state.store.session_by_id(&id).await? else {
-        return Err(ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into()));
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            ErrorCode::ResourceNotFound.into(),
+        ));
     };
-    state.store.end_session(&id, SessionStatus::Revoked, state.now()).await?;
+    state
+        .store
+        .end_session(&id, SessionStatus::Revoked, state.now())
+        .await?;
     let session = state.store.session_by_id(&id).await?.ok_or(ApiError(
         StatusCode::NOT_FOUND,
         ErrorCode::ResourceNotFound.into(),

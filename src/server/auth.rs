@@ -8,10 +8,10 @@ use super::store::{Client, SessionDetail, StoreError};
 use super::tokens::hash;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::{compute_tasks, live_status, SessionStatus, TaskFacts};
+use crate::domain::sign_up::{progress, SignUpFacts};
 use crate::domain::snapshot::{
     AuthView, ClientSnapshot, OrganizationView, SessionView, SignInView, SignUpView, UserView,
 };
-use crate::domain::sign_up::{progress, SignUpFacts};
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 use http::HeaderMap;
@@ -47,7 +47,10 @@ impl From<StoreError> for FlowError {
 
 /// Loads the client named by the request's cookie, ends its expired sessions and brings every live
 /// session's tasks up to date.
-pub async fn load_client(state: &AppState, headers: &HeaderMap) -> Result<ClientContext, FlowError> {
+pub async fn load_client(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<ClientContext, FlowError> {
     match client_token(headers, state.https()) {
         Some(token) => load_client_by_token(state, &token).await,
         None => Ok(ClientContext::default()),
@@ -55,7 +58,10 @@ pub async fn load_client(state: &AppState, headers: &HeaderMap) -> Result<Client
 }
 
 /// Like [`load_client`], for a token in hand (the one a response is about to set).
-pub async fn load_client_by_token(state: &AppState, token: &str) -> Result<ClientContext, FlowError> {
+pub async fn load_client_by_token(
+    state: &AppState,
+    token: &str,
+) -> Result<ClientContext, FlowError> {
     let Some(client) = state.store.client_by_token_hash(&hash(token)).await? else {
         return Ok(ClientContext::default());
     };
@@ -66,7 +72,10 @@ pub async fn load_client_by_token(state: &AppState, token: &str) -> Result<Clien
     for mut detail in state.store.client_sessions(&client.id).await? {
         let idle = inactivity.is_some_and(|t| detail.session.last_active_at + t <= now);
         if detail.session.expire_at <= now || idle {
-            state.store.end_session(&detail.session.id, SessionStatus::Expired, now).await?;
+            state
+                .store
+                .end_session(&detail.session.id, SessionStatus::Expired, now)
+                .await?;
             continue;
         }
         let facts = TaskFacts {
@@ -76,13 +85,19 @@ pub async fn load_client_by_token(state: &AppState, token: &str) -> Result<Clien
         };
         let tasks = compute_tasks(task_settings, facts);
         if tasks != detail.session.tasks {
-            state.store.set_session_tasks(&detail.session.id, &tasks).await?;
+            state
+                .store
+                .set_session_tasks(&detail.session.id, &tasks)
+                .await?;
             detail.session.status = live_status(&tasks);
             detail.session.tasks = tasks;
         }
         sessions.push(detail);
     }
-    Ok(ClientContext { client: Some(client), sessions })
+    Ok(ClientContext {
+        client: Some(client),
+        sessions,
+    })
 }
 
 fn session_view(d: &SessionDetail) -> SessionView {
@@ -90,7 +105,10 @@ fn session_view(d: &SessionDetail) -> SessionView {
         id: d.session.id.clone(),
         status: d.session.status,
         tasks: d.session.tasks.clone(),
-        user: UserView { id: d.user.id.clone(), email: d.user.email.clone() },
+        user: UserView {
+            id: d.user.id.clone(),
+            email: d.user.email.clone(),
+        },
         organization: d.organization.as_ref().map(|o| OrganizationView {
             id: o.organization_id.clone(),
             name: o.name.clone(),
@@ -155,7 +173,10 @@ pub struct Auth {
 impl Auth {
     pub fn from_context(ctx: &ClientContext) -> Self {
         let active = ctx.active().map(session_view);
-        Self { full: AuthView::of(active.as_ref(), false), default: AuthView::of(active.as_ref(), true) }
+        Self {
+            full: AuthView::of(active.as_ref(), false),
+            default: AuthView::of(active.as_ref(), true),
+        }
     }
 
     /// The view with the default `treat_pending_as_signed_out = true`.
@@ -187,7 +208,10 @@ impl Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = (http::StatusCode, String);
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ctx = load_client(state, &parts.headers)
             .await
             .map_err(|e| (http::StatusCode::INTERNAL_SERVER_ERROR, e.sentence()))?;

@@ -57,7 +57,10 @@ mod tests {
     fn reads_only_well_formed_tokens() {
         let token = "a".repeat(64);
         let mut h = HeaderMap::new();
-        h.insert(http::header::COOKIE, format!("x=1; __client={token}").parse().unwrap());
+        h.insert(
+            http::header::COOKIE,
+            format!("x=1; __client={token}").parse().unwrap(),
+        );
         assert_eq!(client_token(&h, false), Some(token));
         assert_eq!(client_token(&h, true), None);
         let mut bad = HeaderMap::new();

@@ -37,12 +37,13 @@ impl Delivery {
             )),
             None => None,
         };
-        let from = match smtp {
-            Some(_) => Some(from.parse().map_err(|e: lettre::address::AddressError| {
-                DeliveryError::From(e.to_string())
-            })?),
-            None => None,
-        };
+        let from =
+            match smtp {
+                Some(_) => Some(from.parse().map_err(|e: lettre::address::AddressError| {
+                    DeliveryError::From(e.to_string())
+                })?),
+                None => None,
+            };
         Ok(Self { store, smtp, from })
     }
 

@@ -27,7 +27,10 @@ fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// An error answer: JSON `{errors:[{code,message}]}` plus the flow error for server-function
@@ -35,7 +38,9 @@ fn escape(s: &str) -> String {
 pub fn error_response(err: &FlowError, html: bool, back: Option<&str>) -> Response {
     let status = StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut res = if html {
-        let back = back.and_then(crate::domain::redirect::safe_redirect).unwrap_or("/".into());
+        let back = back
+            .and_then(crate::domain::redirect::safe_redirect)
+            .unwrap_or("/".into());
         let page = format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title>\
              <link rel=\"stylesheet\" href=\"/pkg/vestibule.css\"></head><body><main class=\"card\">\
@@ -43,7 +48,12 @@ pub fn error_response(err: &FlowError, html: bool, back: Option<&str>) -> Respon
             escape(&err.sentence()),
             escape(&back)
         );
-        (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response()
     } else {
         let body = serde_json::json!({
             "code": err.code,
@@ -53,7 +63,10 @@ pub fn error_response(err: &FlowError, html: bool, back: Option<&str>) -> Respon
         (status, axum::Json(body)).into_response()
     };
     if err.code == ErrorCode::TooManyRequests {
-        if let Some(n) = err.n.and_then(|n| HeaderValue::from_str(&n.to_string()).ok()) {
+        if let Some(n) = err
+            .n
+            .and_then(|n| HeaderValue::from_str(&n.to_string()).ok())
+        {
             res.headers_mut().insert(header::RETRY_AFTER, n);
         }
     }
@@ -69,8 +82,16 @@ fn host_of(url: &str) -> Option<&str> {
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::POST && req.uri().path().starts_with("/api/") {
         let headers = req.headers();
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let public_host = state.settings.instance.public_url.as_deref().and_then(host_of);
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let public_host = state
+            .settings
+            .instance
+            .public_url
+            .as_deref()
+            .and_then(host_of);
         let same = |url: &str| {
             host_of(url).is_some_and(|h| h.eq_ignore_ascii_case(host) || Some(h) == public_host)
         };
@@ -90,7 +111,9 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 
 /// The caller's IP address (the socket peer; proxies are not trusted by default).
 pub fn peer_ip(req: &Request<Body>) -> Option<String> {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 /// Per-IP limits on sign-in/sign-up starts and on factor submissions, counted in the database so
@@ -139,9 +162,15 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -40,14 +40,14 @@ pub fn router(state: state::AppState) -> Router {
     if state.settings.testing.enabled {
         app = app.merge(testing_api::routes());
     }
-    app.fallback(leptos_axum::file_and_error_handler_with_context::<state::AppState, _>(
-        context,
-        crate::app::shell,
-    ))
-    .layer(from_fn_with_state(state.clone(), protect::protect_pages))
-    .layer(from_fn_with_state(state.clone(), http::rate_limit))
-    .layer(from_fn_with_state(state.clone(), http::csrf_guard))
-    .layer(from_fn(http::security_headers))
-    .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
-    .with_state(state)
+    app.fallback(leptos_axum::file_and_error_handler_with_context::<
+        state::AppState,
+        _,
+    >(context, crate::app::shell))
+        .layer(from_fn_with_state(state.clone(), protect::protect_pages))
+        .layer(from_fn_with_state(state.clone(), http::rate_limit))
+        .layer(from_fn_with_state(state.clone(), http::csrf_guard))
+        .layer(from_fn(http::security_headers))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(state)
 }

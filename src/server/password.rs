@@ -41,7 +41,11 @@ pub fn hash_blocking(password: &str) -> Result<String, HashError> {
 /// Verifies synchronously; a malformed stored hash verifies as false.
 pub fn verify_blocking(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -56,14 +60,22 @@ impl Hasher {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is no user, so that
     /// an unknown email costs the same time as a wrong password.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Closed)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Closed)?;
         let real = hash.is_some();
         let target = hash.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &target)).await?;
@@ -79,9 +91,18 @@ mod tests {
     async fn hashes_verify_and_use_argon2id_with_owasp_parameters() {
         let hasher = Hasher::new(2).unwrap();
         let hash = hasher.hash("correct horse".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("correct horse".into(), Some(hash.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong horse".into(), Some(hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(hasher
+            .verify("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("wrong horse".into(), Some(hash))
+            .await
+            .unwrap());
         assert!(!hasher.verify("anything".into(), None).await.unwrap());
         assert!(!verify_blocking("x", "not a hash"));
     }

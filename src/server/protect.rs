@@ -26,7 +26,10 @@ pub async fn protect_pages(State(state): State<AppState>, req: Request, next: Ne
     };
     let auth = Auth::from_context(&ctx);
     let full = auth.with(false);
-    let tasks = ctx.active().map(|s| s.session.tasks.clone()).unwrap_or_default();
+    let tasks = ctx
+        .active()
+        .map(|s| s.session.tasks.clone())
+        .unwrap_or_default();
     let visitor = match (full.is_signed_in, full.is_pending()) {
         (false, _) => Visitor::SignedOut,
         (true, true) => Visitor::Pending(&tasks),

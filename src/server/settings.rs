@@ -47,8 +47,13 @@ section!(SessionSettings {
     lifetime: DurationSetting = DurationSetting(Some(Duration::from_secs(7 * 86_400))),
     inactivity_timeout: DurationSetting = DurationSetting(None),
 });
-section!(SignUpSettings { enabled: bool = true, legal_consent: bool = false });
-section!(SignInSettings { enumeration_protection: bool = true });
+section!(SignUpSettings {
+    enabled: bool = true,
+    legal_consent: bool = false
+});
+section!(SignInSettings {
+    enumeration_protection: bool = true
+});
 section!(PasswordSettings {
     min_length: usize = 8,
     reject_breached: bool = true,
@@ -65,7 +70,9 @@ section!(OrganizationSettings {
     creation_enabled: bool = true,
     slugs: bool = true,
 });
-section!(ClientTrustSettings { enabled: bool = false });
+section!(ClientTrustSettings {
+    enabled: bool = false
+});
 section!(LockoutSettings {
     max_attempts: u32 = 10,
     duration: DurationSetting = DurationSetting(Some(Duration::from_secs(3_600))),
@@ -81,7 +88,9 @@ section!(EmailSettings {
 });
 section!(SmsSettings { webhook_url: Option<String> = None });
 section!(BackendSettings { secret_key: Option<String> = None });
-section!(TestingSettings { enabled: bool = false });
+section!(TestingSettings {
+    enabled: bool = false
+});
 section!(AppSettings {
     task_urls: BTreeMap<String, String> = BTreeMap::new(),
     protected: Vec<String> = vec![
@@ -113,7 +122,10 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
@@ -130,7 +142,10 @@ impl Settings {
             Ok(t) => t,
             Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(source) => {
-                return Err(SettingsError::Read { path: path.display().to_string(), source })
+                return Err(SettingsError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
             }
         };
         Self::from_toml(&text, env)
@@ -144,7 +159,9 @@ impl Settings {
         let mut table: toml::Table =
             toml::from_str(text).map_err(|e| SettingsError::Invalid(e.to_string()))?;
         for (name, raw) in env {
-            let Some(rest) = name.strip_prefix("VESTIBULE_") else { continue };
+            let Some(rest) = name.strip_prefix("VESTIBULE_") else {
+                continue;
+            };
             let Some((section, key)) = rest.split_once("__") else {
                 return Err(SettingsError::Invalid(format!(
                     "environment variable {name} must look like VESTIBULE_<SECTION>__<KEY>"
@@ -188,7 +205,9 @@ impl Settings {
         }
         for m in &self.mfa.methods {
             if m != "totp" && m != "sms" {
-                return bad(format!("mfa.methods: unknown method `{m}` (expected totp or sms)"));
+                return bad(format!(
+                    "mfa.methods: unknown method `{m}` (expected totp or sms)"
+                ));
             }
         }
         for (key, url) in &self.app.task_urls {
@@ -283,14 +302,23 @@ mod tests {
     #[test]
     fn environment_overrides_the_file() {
         let env = vec![
-            ("VESTIBULE_SESSIONS__MULTI_SESSION".to_string(), "true".to_string()),
-            ("VESTIBULE_BACKEND__SECRET_KEY".to_string(), "sk_test_0123456789abcdef".to_string()),
+            (
+                "VESTIBULE_SESSIONS__MULTI_SESSION".to_string(),
+                "true".to_string(),
+            ),
+            (
+                "VESTIBULE_BACKEND__SECRET_KEY".to_string(),
+                "sk_test_0123456789abcdef".to_string(),
+            ),
             ("VESTIBULE_LOCKOUT__DURATION".to_string(), "5m".to_string()),
             ("OTHER".to_string(), "ignored".to_string()),
         ];
         let s = Settings::from_toml("[sessions]\nmulti_session = false\n", env).unwrap();
         assert!(s.sessions.multi_session);
-        assert_eq!(s.backend.secret_key.as_deref(), Some("sk_test_0123456789abcdef"));
+        assert_eq!(
+            s.backend.secret_key.as_deref(),
+            Some("sk_test_0123456789abcdef")
+        );
         assert_eq!(s.lockout.duration.secs(), Some(300));
         let err = Settings::from_toml(
             "",

@@ -32,7 +32,11 @@ impl AppState {
 
     /// Cookies get `Secure` and the `__Host-` prefix when the instance is served over https.
     pub fn https(&self) -> bool {
-        self.settings.instance.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.settings
+            .instance
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The absolute base URL links in emails and API answers use.

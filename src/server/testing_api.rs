@@ -47,16 +47,25 @@ struct SignInBody {
     email: String,
 }
 
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Json(body): Json<SignInBody>) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<SignInBody>,
+) -> Response {
     let result = async {
         let ctx = load_client(&state, &headers).await?;
         let user = state
             .store
             .user_by_email(&body.email.trim().to_lowercase())
             .await?
-            .ok_or(crate::domain::errors::FlowError::new(ErrorCode::ResourceNotFound))?;
+            .ok_or(crate::domain::errors::FlowError::new(
+                ErrorCode::ResourceNotFound,
+            ))?;
         let (client, _) = ensure_client(&state, &ctx).await?;
-        let req = RequestInfo { headers: headers.clone(), ip: None };
+        let req = RequestInfo {
+            headers: headers.clone(),
+            ip: None,
+        };
         start_session(&state, &client.id, &req, &user, None).await
     }
     .await;
@@ -67,7 +76,10 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Json(body): 
                 "next": out.next,
             }))
             .into_response();
-            if let Some(c) = out.new_token.and_then(|t| client_cookie(&t, state.https()).parse().ok()) {
+            if let Some(c) = out
+                .new_token
+                .and_then(|t| client_cookie(&t, state.https()).parse().ok())
+            {
                 res.headers_mut().insert(header::SET_COOKIE, c);
             }
             res

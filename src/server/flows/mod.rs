@@ -49,7 +49,10 @@ pub async fn ensure_client(
         return Ok((c.clone(), None));
     }
     let token = new_token();
-    let client = state.store.create_client(&hash(&token), state.now()).await?;
+    let client = state
+        .store
+        .create_client(&hash(&token), state.now())
+        .await?;
     Ok((client, Some(token)))
 }
 
@@ -57,7 +60,10 @@ pub async fn ensure_client(
 pub fn parse_email(raw: &str) -> FlowResult<EmailAddress> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err(FlowError::with_detail(ErrorCode::FormParamMissing, "Email address"));
+        return Err(FlowError::with_detail(
+            ErrorCode::FormParamMissing,
+            "Email address",
+        ));
     }
     EmailAddress::parse(trimmed).map_err(|_| FlowError::new(ErrorCode::FormParamFormatInvalid))
 }
@@ -81,7 +87,10 @@ pub async fn send_email_code(
 ) -> FlowResult<()> {
     let code = new_code();
     let now = state.now();
-    state.store.issue_code(subject, purpose.as_str(), &hash(&code), now).await?;
+    state
+        .store
+        .issue_code(subject, purpose.as_str(), &hash(&code), now)
+        .await?;
     let name = &state.settings.instance.name;
     let body = format!(
         "Your {name} verification code is {code}.\n\nUse it to {what}. It expires in 10 minutes. \
@@ -89,7 +98,13 @@ pub async fn send_email_code(
     );
     state
         .delivery
-        .email(to, &format!("{code} is your {name} verification code"), &body, Some(&code), now)
+        .email(
+            to,
+            &format!("{code} is your {name} verification code"),
+            &body,
+            Some(&code),
+            now,
+        )
         .await
         .map_err(internal)
 }
@@ -138,7 +153,10 @@ pub async fn verify_code(
 /// Refuses a locked user with the minutes left.
 pub fn check_not_locked(user: &User, now: i64) -> FlowResult<()> {
     match user.locked_for(now) {
-        Some(secs) => Err(FlowError::with_n(ErrorCode::UserLocked, ((secs + 59) / 60) as u64)),
+        Some(secs) => Err(FlowError::with_n(
+            ErrorCode::UserLocked,
+            ((secs + 59) / 60) as u64,
+        )),
         None => Ok(()),
     }
 }
@@ -150,10 +168,17 @@ pub async fn count_failure(state: &AppState, user: &User, fallback: ErrorCode) -
     let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
     match state
         .store
-        .record_failure(&user.id, state.settings.lockout.max_attempts, now + duration, now)
+        .record_failure(
+            &user.id,
+            state.settings.lockout.max_attempts,
+            now + duration,
+            now,
+        )
         .await
     {
-        Ok(Some(until)) => FlowError::with_n(ErrorCode::UserLocked, ((until - now + 59) / 60) as u64),
+        Ok(Some(until)) => {
+            FlowError::with_n(ErrorCode::UserLocked, ((until - now + 59) / 60) as u64)
+        }
         Ok(None) => FlowError::new(fallback),
         Err(e) => e.into(),
     }

@@ -32,7 +32,12 @@ pub async fn start_session(
             has_active_organization: false,
         },
     );
-    let lifetime = state.settings.sessions.lifetime.secs().unwrap_or(7 * 86_400);
+    let lifetime = state
+        .settings
+        .sessions
+        .lifetime
+        .secs()
+        .unwrap_or(7 * 86_400);
     let session = state
         .store
         .create_session(
@@ -49,13 +54,22 @@ pub async fn start_session(
         )
         .await?;
     let token = new_token();
-    state.store.rotate_client_token(client_id, &hash(&token), now).await?;
+    state
+        .store
+        .rotate_client_token(client_id, &hash(&token), now)
+        .await?;
     let urls = state.settings.demo_urls();
     let next = match session.tasks.first() {
         Some(task) => with_redirect_url(&urls.task_url(*task), redirect_url),
         None => urls.completion_target(redirect_url),
     };
-    Ok((session, Outcome { next, new_token: Some(token) }))
+    Ok((
+        session,
+        Outcome {
+            next,
+            new_token: Some(token),
+        },
+    ))
 }
 
 /// Signs out the active session (or, with `all`, every session of the client). Another signed-in
@@ -70,12 +84,20 @@ pub async fn sign_out(
     let now = state.now();
     let urls = state.settings.demo_urls();
     let Some(client) = &ctx.client else {
-        return Ok(Outcome { next: urls.after_sign_out_url, new_token: None });
+        return Ok(Outcome {
+            next: urls.after_sign_out_url,
+            new_token: None,
+        });
     };
     if all {
         state.store.end_client_sessions(&client.id, now).await?;
-        let next = redirect_url.and_then(safe_redirect).unwrap_or(urls.after_sign_out_url);
-        return Ok(Outcome { next, new_token: None });
+        let next = redirect_url
+            .and_then(safe_redirect)
+            .unwrap_or(urls.after_sign_out_url);
+        return Ok(Outcome {
+            next,
+            new_token: None,
+        });
     }
     let target = match session_id {
         Some(id) => ctx.sessions.iter().find(|s| s.session.id == id),
@@ -84,9 +106,21 @@ pub async fn sign_out(
     let Some(target) = target else {
         return Err(ErrorCode::ResourceNotFound.into());
     };
-    state.store.end_session(&target.session.id, crate::domain::session::SessionStatus::Ended, now).await?;
-    let was_active = ctx.active().is_some_and(|a| a.session.id == target.session.id);
-    let remaining = ctx.sessions.iter().find(|s| s.session.id != target.session.id);
+    state
+        .store
+        .end_session(
+            &target.session.id,
+            crate::domain::session::SessionStatus::Ended,
+            now,
+        )
+        .await?;
+    let was_active = ctx
+        .active()
+        .is_some_and(|a| a.session.id == target.session.id);
+    let remaining = ctx
+        .sessions
+        .iter()
+        .find(|s| s.session.id != target.session.id);
     if was_active {
         state
             .store
@@ -95,7 +129,12 @@ pub async fn sign_out(
     }
     let next = match (was_active, remaining) {
         (true, Some(_)) => urls.after_sign_in_url,
-        _ => redirect_url.and_then(safe_redirect).unwrap_or(urls.after_sign_out_url),
+        _ => redirect_url
+            .and_then(safe_redirect)
+            .unwrap_or(urls.after_sign_out_url),
     };
-    Ok(Outcome { next, new_token: None })
+    Ok(Outcome {
+        next,
+        new_token: None,
+    })
 }

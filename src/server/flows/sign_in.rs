@@ -43,7 +43,10 @@ fn max_password_bytes() -> usize {
 }
 
 fn outcome(next: &str, cookie: Option<String>) -> Outcome {
-    Outcome { next: next.to_string(), new_token: cookie }
+    Outcome {
+        next: next.to_string(),
+        new_token: cookie,
+    }
 }
 
 fn refuse_if_signed_in(state: &AppState, ctx: &ClientContext) -> FlowResult<()> {
@@ -54,7 +57,10 @@ fn refuse_if_signed_in(state: &AppState, ctx: &ClientContext) -> FlowResult<()> 
 }
 
 async fn attempt(state: &AppState, ctx: &ClientContext) -> FlowResult<SignInAttempt> {
-    let client = ctx.client.as_ref().ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    let client = ctx
+        .client
+        .as_ref()
+        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
     match state.store.sign_in_for_client(&client.id).await? {
         Some(a) if a.expires_at > state.now() => Ok(a),
         _ => Err(ErrorCode::AttemptMissing.into()),
@@ -98,8 +104,8 @@ pub async fn start(
 
     if action != StartAction::Continue && email.trim().is_empty() {
         // The next page asks for the email address first.
-        attempt.strategy = (action == StartAction::ForgotPassword)
-            .then_some(FirstFactor::ResetPasswordEmailCode);
+        attempt.strategy =
+            (action == StartAction::ForgotPassword).then_some(FirstFactor::ResetPasswordEmailCode);
         state.store.put_sign_in(&attempt, now).await?;
         let next = match action {
             StartAction::ForgotPassword => "/sign-in/reset-password",
@@ -125,30 +131,45 @@ pub async fn start(
             attempt.strategy = Some(FirstFactor::ResetPasswordEmailCode);
             state.store.put_sign_in(&attempt, now).await?;
             if let Some(u) = &user {
-                send_email_code(state, &attempt.id, CodePurpose::ResetPassword, &u.email, "reset your password")
-                    .await?;
+                send_email_code(
+                    state,
+                    &attempt.id,
+                    CodePurpose::ResetPassword,
+                    &u.email,
+                    "reset your password",
+                )
+                .await?;
             }
             Ok(outcome("/sign-in/reset-password", cookie))
         }
         StartAction::Continue => {
             if password.is_empty() {
-                return Err(FlowError::with_detail(ErrorCode::FormParamMissing, "Password"));
+                return Err(FlowError::with_detail(
+                    ErrorCode::FormParamMissing,
+                    "Password",
+                ));
             }
             if let Some(u) = &user {
                 check_not_locked(u, now)?;
             }
             let ok = state
                 .hasher
-                .verify(password.to_string(), user.as_ref().and_then(|u| u.password_hash.clone()))
+                .verify(
+                    password.to_string(),
+                    user.as_ref().and_then(|u| u.password_hash.clone()),
+                )
                 .await
                 .map_err(crate::server::auth::internal)?;
             let user = match user {
                 Some(u) if ok => u,
-                Some(u) => return Err(count_failure(state, &u, ErrorCode::FormPasswordIncorrect).await),
+                Some(u) => {
+                    return Err(count_failure(state, &u, ErrorCode::FormPasswordIncorrect).await)
+                }
                 None => return Err(ErrorCode::FormPasswordIncorrect.into()),
             };
             state.store.clear_failures(&user.id).await?;
-            let breached = state.settings.password.reject_breached && breached::is_breached(password);
+            let breached =
+                state.settings.password.reject_breached && breached::is_breached(password);
             if breached && !user.password_compromised {
                 state.store.set_compromised(&user.id, true, now).await?;
             }
@@ -165,8 +186,15 @@ pub async fn start(
                 client_known: state.store.client_knows_user(&client.id, &user.id).await?,
             };
             attempt.strategy = Some(FirstFactor::Password);
-            advance(state, req, attempt, &user, after_first_factor(FirstFactor::Password, facts), cookie)
-                .await
+            advance(
+                state,
+                req,
+                attempt,
+                &user,
+                after_first_factor(FirstFactor::Password, facts),
+                cookie,
+            )
+            .await
         }
     }
 }
@@ -181,7 +209,14 @@ async fn advance(
     cookie: Option<String>,
 ) -> FlowResult<Outcome> {
     if status == SignInStatus::Complete {
-        let (_, mut out) = start_session(state, &attempt.client_id, req, user, attempt.redirect_url.as_deref()).await?;
+        let (_, mut out) = start_session(
+            state,
+            &attempt.client_id,
+            req,
+            user,
+            attempt.redirect_url.as_deref(),
+        )
+        .await?;
         if out.new_token.is_none() {
             out.new_token = cookie;
         }
@@ -191,8 +226,14 @@ async fn advance(
         // Second factors and device trust are served by their own pages; until then the attempt
         // waits at that step and no session exists.
         if status == SignInStatus::NeedsClientTrust {
-            send_email_code(state, &attempt.id, CodePurpose::ClientTrust, &user.email, "verify this device")
-                .await?;
+            send_email_code(
+                state,
+                &attempt.id,
+                CodePurpose::ClientTrust,
+                &user.email,
+                "verify this device",
+            )
+            .await?;
         }
     }
     attempt.status = status;
@@ -215,8 +256,14 @@ pub async fn identify(state: &AppState, ctx: &ClientContext, email: &str) -> Flo
     state.store.put_sign_in(&a, state.now()).await?;
     if a.strategy == Some(FirstFactor::ResetPasswordEmailCode) {
         if let Some(u) = &user {
-            send_email_code(state, &a.id, CodePurpose::ResetPassword, &u.email, "reset your password")
-                .await?;
+            send_email_code(
+                state,
+                &a.id,
+                CodePurpose::ResetPassword,
+                &u.email,
+                "reset your password",
+            )
+            .await?;
         }
         return Ok(outcome("/sign-in/reset-password", None));
     }
@@ -228,7 +275,10 @@ pub async fn choose_email_code(state: &AppState, ctx: &ClientContext) -> FlowRes
     refuse_if_signed_in(state, ctx)?;
     let mut a = attempt(state, ctx).await?;
     if a.identifier.is_none() {
-        return Err(FlowError::with_detail(ErrorCode::FormParamMissing, "Email address"));
+        return Err(FlowError::with_detail(
+            ErrorCode::FormParamMissing,
+            "Email address",
+        ));
     }
     a.strategy = Some(FirstFactor::EmailCode);
     state.store.put_sign_in(&a, state.now()).await?;
@@ -240,7 +290,9 @@ pub async fn choose_email_code(state: &AppState, ctx: &ClientContext) -> FlowRes
 
 fn code_purpose(a: &SignInAttempt) -> FlowResult<CodePurpose> {
     match (a.status, a.strategy) {
-        (SignInStatus::NeedsFirstFactor, Some(FirstFactor::EmailCode)) => Ok(CodePurpose::SignInEmail),
+        (SignInStatus::NeedsFirstFactor, Some(FirstFactor::EmailCode)) => {
+            Ok(CodePurpose::SignInEmail)
+        }
         (SignInStatus::NeedsFirstFactor, Some(FirstFactor::ResetPasswordEmailCode)) => {
             Ok(CodePurpose::ResetPassword)
         }
@@ -264,7 +316,10 @@ pub async fn attempt_code(
         return Err(ErrorCode::FormCodeIncorrect.into());
     };
     check_not_locked(&user, state.now())?;
-    if verify_code(state, &a.id, purpose.as_str(), code).await.is_err() {
+    if verify_code(state, &a.id, purpose.as_str(), code)
+        .await
+        .is_err()
+    {
         return Err(count_failure(state, &user, ErrorCode::FormCodeIncorrect).await);
     }
     state.store.clear_failures(&user.id).await?;
@@ -273,7 +328,10 @@ pub async fn attempt_code(
         CodePurpose::ClientTrust => SignInStatus::Complete,
         _ => after_first_factor(
             FirstFactor::EmailCode,
-            FirstFactorFacts { has_second_factor: user.has_second_factor(), ..Default::default() },
+            FirstFactorFacts {
+                has_second_factor: user.has_second_factor(),
+                ..Default::default()
+            },
         ),
     };
     advance(state, req, a, &user, next, None).await
@@ -306,8 +364,15 @@ pub async fn reset_password(
     if a.status != SignInStatus::NeedsNewPassword {
         return Err(ErrorCode::AttemptMissing.into());
     }
-    let user = user_of(state, &a).await?.ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
-    state.settings.password_policy().check_new(password, confirm, &user.email, breached::is_breached)?;
+    let user = user_of(state, &a)
+        .await?
+        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    state.settings.password_policy().check_new(
+        password,
+        confirm,
+        &user.email,
+        breached::is_breached,
+    )?;
     if let Some(old) = &user.password_hash {
         let same = state
             .hasher
@@ -318,13 +383,32 @@ pub async fn reset_password(
             return Err(ErrorCode::FormNewPasswordMatchesCurrent.into());
         }
     }
-    let new_hash = state.hasher.hash(password.to_string()).await.map_err(crate::server::auth::internal)?;
+    let new_hash = state
+        .hasher
+        .hash(password.to_string())
+        .await
+        .map_err(crate::server::auth::internal)?;
     // Other devices are signed out when asked, and always when the password was compromised.
     let end_others = sign_out_others || user.password_compromised;
-    state.store.change_password(&user.id, &new_hash, end_others, None, state.now()).await?;
+    state
+        .store
+        .change_password(&user.id, &new_hash, end_others, None, state.now())
+        .await?;
     notify_password_changed(state, &user).await;
-    let user = state.store.user_by_id(&user.id).await?.ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
-    advance(state, req, a, &user, after_new_password(user.has_second_factor()), None).await
+    let user = state
+        .store
+        .user_by_id(&user.id)
+        .await?
+        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    advance(
+        state,
+        req,
+        a,
+        &user,
+        after_new_password(user.has_second_factor()),
+        None,
+    )
+    .await
 }
 
 /// Tells the user their password changed (OWASP ASVS 6.3.7).
@@ -336,7 +420,13 @@ pub async fn notify_password_changed(state: &AppState, user: &User) {
     );
     if let Err(e) = state
         .delivery
-        .email(&user.email, &format!("Your {name} password was changed"), &body, None, state.now())
+        .email(
+            &user.email,
+            &format!("Your {name} password was changed"),
+            &body,
+            None,
+            state.now(),
+        )
         .await
     {
         tracing::warn!(error = %e, "password-change notice not queued");

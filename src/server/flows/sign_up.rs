@@ -35,7 +35,10 @@ pub async fn create(
     }
     let email = parse_email(bounded(email, 320, "Email address")?)?;
     let password = bounded(password, MAX_PASSWORD_CHARS * 4 + 4, "Password")?;
-    state.settings.password_policy().check(password, email.as_str(), breached::is_breached)?;
+    state
+        .settings
+        .password_policy()
+        .check(password, email.as_str(), breached::is_breached)?;
     if state.settings.sign_up.legal_consent && !legal_accepted {
         return Err(ErrorCode::FormLegalConsentMissing.into());
     }
@@ -44,7 +47,11 @@ pub async fn create(
         return Err(ErrorCode::FormIdentifierExists.into());
     }
     // Hash in every case, so an existing address costs the same time as a new one.
-    let password_hash = state.hasher.hash(password.to_string()).await.map_err(internal)?;
+    let password_hash = state
+        .hasher
+        .hash(password.to_string())
+        .await
+        .map_err(internal)?;
     let now = state.now();
     let (client, cookie) = ensure_client(state, ctx).await?;
     let attempt = SignUpAttempt {
@@ -62,10 +69,19 @@ pub async fn create(
     if existing.is_some() {
         notify_existing_account(state, email.as_str()).await?;
     } else {
-        send_email_code(state, &attempt.id, CodePurpose::SignUpEmail, email.as_str(), "verify your email address")
-            .await?;
+        send_email_code(
+            state,
+            &attempt.id,
+            CodePurpose::SignUpEmail,
+            email.as_str(),
+            "verify your email address",
+        )
+        .await?;
     }
-    Ok(Outcome { next: "/sign-up/verify-email-address".into(), new_token: cookie })
+    Ok(Outcome {
+        next: "/sign-up/verify-email-address".into(),
+        new_token: cookie,
+    })
 }
 
 /// The owner of an existing address learns that someone tried to sign up with it; no code.
@@ -78,13 +94,22 @@ async fn notify_existing_account(state: &AppState, email: &str) -> FlowResult<()
     );
     state
         .delivery
-        .email(email, &format!("Sign-up attempt on your {name} account"), &body, None, state.now())
+        .email(
+            email,
+            &format!("Sign-up attempt on your {name} account"),
+            &body,
+            None,
+            state.now(),
+        )
         .await
         .map_err(internal)
 }
 
 async fn attempt(state: &AppState, ctx: &ClientContext) -> FlowResult<SignUpAttempt> {
-    let client = ctx.client.as_ref().ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    let client = ctx
+        .client
+        .as_ref()
+        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
     match state.store.sign_up_for_client(&client.id).await? {
         Some(a) if a.expires_at > state.now() => Ok(a),
         _ => Err(ErrorCode::AttemptMissing.into()),
@@ -123,7 +148,8 @@ pub async fn verify(
         Err(StoreError::Conflict(_)) => return Err(ErrorCode::FormCodeIncorrect.into()),
         Err(e) => return Err(e.into()),
     };
-    let (_, out) = start_session(state, &a.client_id, req, &user, a.redirect_url.as_deref()).await?;
+    let (_, out) =
+        start_session(state, &a.client_id, req, &user, a.redirect_url.as_deref()).await?;
     Ok(out)
 }
 
@@ -132,8 +158,17 @@ pub async fn resend(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome
     let a = attempt(state, ctx).await?;
     if !a.existing_user {
         check_resend(state, &a.id, CodePurpose::SignUpEmail.as_str()).await?;
-        send_email_code(state, &a.id, CodePurpose::SignUpEmail, &a.email, "verify your email address")
-            .await?;
+        send_email_code(
+            state,
+            &a.id,
+            CodePurpose::SignUpEmail,
+            &a.email,
+            "verify your email address",
+        )
+        .await?;
     }
-    Ok(Outcome { next: "/sign-up/verify-email-address".into(), new_token: None })
+    Ok(Outcome {
+        next: "/sign-up/verify-email-address".into(),
+        new_token: None,
+    })
 }

@@ -235,8 +235,11 @@ pub trait CodeStore: Send + Sync {
         code_hash: &str,
         now: i64,
     ) -> StoreResult<()>;
-    async fn current_code(&self, subject: &str, purpose: &str)
-        -> StoreResult<Option<VerificationCode>>;
+    async fn current_code(
+        &self,
+        subject: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<VerificationCode>>;
     async fn count_wrong_code(&self, id: &str) -> StoreResult<()>;
     /// Marks the code used; false if another request used it first (single use under races).
     async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool>;
@@ -273,7 +276,11 @@ impl<T> Store for T where
 }
 
 pub(crate) fn tasks_to_text(tasks: &[TaskKey]) -> String {
-    tasks.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")
+    tasks
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub(crate) fn tasks_from_text(text: &str) -> Vec<TaskKey> {

@@ -22,7 +22,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -113,7 +116,10 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, id: &str) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -236,14 +242,18 @@ impl ClientStore for SqliteStore {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        Ok(Client { id, last_active_session_id: None })
+        Ok(Client {
+            id,
+            last_active_session_id: None,
+        })
     }
 
     async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>> {
-        let row = sqlx::query("SELECT id, last_active_session_id FROM clients WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, last_active_session_id FROM clients WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| {
             Ok(Client {
                 id: r.try_get("id")?,
@@ -305,12 +315,14 @@ impl SessionStore for SqliteStore {
         .bind(new.expire_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE clients SET last_active_session_id = $1, updated_at = $2 WHERE id = $3")
-            .bind(&id)
-            .bind(now)
-            .bind(&new.client_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE clients SET last_active_session_id = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(&id)
+        .bind(now)
+        .bind(&new.client_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO client_users (client_id, user_id, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
@@ -345,10 +357,12 @@ impl SessionStore for SqliteStore {
     }
 
     async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>> {
-        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions s WHERE s.id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLS} FROM sessions s WHERE s.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(session_from).transpose()
     }
 
@@ -367,7 +381,9 @@ impl SessionStore for SqliteStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let session = session_from(row)?;
-            let Some(user) = self.user_by_id(&session.user_id).await? else { continue };
+            let Some(user) = self.user_by_id(&session.user_id).await? else {
+                continue;
+            };
             let organization = match (
                 &session.active_organization_id,
                 row.try_get::<Option<String>, _>("org_name")?,
@@ -376,12 +392,18 @@ impl SessionStore for SqliteStore {
                 (Some(org_id), Some(name), Some(role)) => Some(OrganizationMembership {
                     organization_id: org_id.clone(),
                     name,
-                    slug: row.try_get::<Option<String>, _>("org_slug")?.unwrap_or_default(),
+                    slug: row
+                        .try_get::<Option<String>, _>("org_slug")?
+                        .unwrap_or_default(),
                     role,
                 }),
                 _ => None,
             };
-            out.push(SessionDetail { session, user, organization });
+            out.push(SessionDetail {
+                session,
+                user,
+                organization,
+            });
         }
         Ok(out)
     }
@@ -753,7 +775,10 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(s.record_failure(&u.id, 3, 500, 10).await.unwrap(), None);
         }
-        assert_eq!(s.record_failure(&u.id, 3, 500, 10).await.unwrap(), Some(500));
+        assert_eq!(
+            s.record_failure(&u.id, 3, 500, 10).await.unwrap(),
+            Some(500)
+        );
         let u = s.user_by_id(&u.id).await.unwrap().unwrap();
         assert_eq!(u.locked_for(10), Some(490));
         assert_eq!(u.failed_attempts, 0);
@@ -770,7 +795,10 @@ mod tests {
         s.issue_code("subj", "p", "hash2", 200).await.unwrap();
         let again = s.current_code("subj", "p").await.unwrap().unwrap();
         assert_ne!(again.id, code.id, "a new code replaces the old one");
-        assert!(!s.consume_code(&again.id, 200 + 600).await.unwrap(), "expired codes are refused");
+        assert!(
+            !s.consume_code(&again.id, 200 + 600).await.unwrap(),
+            "expired codes are refused"
+        );
     }
 
     #[tokio::test]
@@ -799,9 +827,17 @@ mod tests {
         };
         let s1 = s.create_session(mk(&c1.id), 2).await.unwrap();
         let s2 = s.create_session(mk(&c2.id), 2).await.unwrap();
-        s.change_password(&u.id, "new", true, Some(&c1.id), 3).await.unwrap();
-        assert_eq!(s.session_by_id(&s1.id).await.unwrap().unwrap().status, SessionStatus::Active);
-        assert_eq!(s.session_by_id(&s2.id).await.unwrap().unwrap().status, SessionStatus::Revoked);
+        s.change_password(&u.id, "new", true, Some(&c1.id), 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.session_by_id(&s1.id).await.unwrap().unwrap().status,
+            SessionStatus::Active
+        );
+        assert_eq!(
+            s.session_by_id(&s2.id).await.unwrap().unwrap().status,
+            SessionStatus::Revoked
+        );
         assert_eq!(s.client_sessions(&c1.id).await.unwrap().len(), 1);
         assert!(s.client_knows_user(&c1.id, &u.id).await.unwrap());
     }
