@@ -1,6 +1,8 @@
 //! Integration tests: the real server (the same router the binary serves) on a random port
 //! against a fresh SQLite database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failed setup should panic
+
 use reqwest::{header, redirect::Policy, Client, StatusCode};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -80,6 +82,18 @@ impl TestApp {
             .post(format!("{}/api/{endpoint}", self.base))
             .header(header::ACCEPT, "application/json")
             .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Calls the Backend API with the secret key; answers the status and JSON body.
+    async fn api(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+        let res = Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(KEY)
             .send()
             .await
             .unwrap();
@@ -340,17 +354,12 @@ async fn a_compromised_password_makes_the_session_pending() {
         )
         .await;
     assert_eq!(b["snapshot"]["sessions"][0]["status"], "active");
-    let res = Client::new()
-        .post(format!(
-            "{}/v1/users/{}/password_compromised",
-            app.base,
-            user["id"].as_str().unwrap()
-        ))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let path = format!(
+        "/v1/users/{}/password_compromised",
+        user["id"].as_str().unwrap()
+    );
+    let (status, _) = app.api(reqwest::Method::POST, &path).await;
+    assert_eq!(status, StatusCode::OK);
     let res = c
         .get(format!("{}/dashboard", app.base))
         .send()
@@ -412,15 +421,9 @@ async fn backend_api_authenticates_and_validates() {
         .await
         .unwrap();
     assert_eq!(long.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let listed: Value = Client::new()
-        .get(format!("{url}?email=a@example.com"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, listed) = app
+        .api(reqwest::Method::GET, "/v1/users?email=a@example.com")
+        .await;
     assert_eq!(
         listed["total_count"], 0,
         "nothing was written by bad requests"
@@ -433,23 +436,12 @@ async fn backend_api_authenticates_and_validates() {
         .await
         .unwrap();
     assert_eq!(dup.status(), StatusCode::CONFLICT);
-    let missing = Client::new()
-        .get(format!("{url}/user_nope"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let (missing, _) = app.api(reqwest::Method::GET, "/v1/users/user_nope").await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
     let id = created["id"].as_str().unwrap();
-    let locked: Value = Client::new()
-        .post(format!("{url}/{id}/lock"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, locked) = app
+        .api(reqwest::Method::POST, &format!("/v1/users/{id}/lock"))
+        .await;
     assert_eq!(locked["locked"], true);
     let (_, b) = app
         .call(
@@ -459,15 +451,9 @@ async fn backend_api_authenticates_and_validates() {
         )
         .await;
     assert_eq!(b["code"], "user_locked");
-    let unlocked: Value = Client::new()
-        .post(format!("{url}/{id}/unlock"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, unlocked) = app
+        .api(reqwest::Method::POST, &format!("/v1/users/{id}/unlock"))
+        .await;
     assert_eq!(unlocked["locked"], false);
     let c = browser();
     let (_, b) = app
@@ -481,15 +467,9 @@ async fn backend_api_authenticates_and_validates() {
         .as_str()
         .unwrap()
         .to_string();
-    let revoked: Value = Client::new()
-        .post(format!("{}/v1/sessions/{sid}/revoke", app.base))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, revoked) = app
+        .api(reqwest::Method::POST, &format!("/v1/sessions/{sid}/revoke"))
+        .await;
     assert_eq!(revoked["status"], "revoked");
     let (status, _) = app.call(&c, "app/whoami", &[]).await;
     assert_eq!(
@@ -497,15 +477,9 @@ async fn backend_api_authenticates_and_validates() {
         StatusCode::UNAUTHORIZED,
         "a revoked session is signed out"
     );
-    let sessions: Value = Client::new()
-        .get(format!("{url}/{id}/sessions"))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, sessions) = app
+        .api(reqwest::Method::GET, &format!("/v1/users/{id}/sessions"))
+        .await;
     assert_eq!(sessions["total_count"], 1);
 }
 

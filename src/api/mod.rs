@@ -40,6 +40,16 @@ mod edge {
     use leptos_axum::ResponseOptions;
     use std::net::SocketAddr;
 
+    /// The client the page-protection middleware already loaded for this request (page renders
+    /// only), else a fresh load.
+    pub async fn client(state: &AppState) -> Result<ClientContext, FlowError> {
+        let parts = use_context::<Parts>().ok_or(FlowError::new(ErrorCode::Internal))?;
+        match parts.extensions.get::<ClientContext>() {
+            Some(ctx) => Ok(ctx.clone()),
+            None => load_client(state, &parts.headers).await,
+        }
+    }
+
     /// The app state and the request, as the integration provides them.
     pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
         let state = use_context::<AppState>().ok_or(FlowError::new(ErrorCode::Internal))?;
@@ -124,6 +134,8 @@ mod edge {
     }
 }
 
+/// A checkbox or hidden flag field: present and not `false`/`off`.
+#[cfg(feature = "ssr")]
 fn flag(v: &Option<String>) -> bool {
     v.as_deref()
         .is_some_and(|s| !s.is_empty() && s != "false" && s != "off")
@@ -132,8 +144,8 @@ fn flag(v: &Option<String>) -> bool {
 /// The caller's client snapshot (sessions, attempts in progress, public settings). Anyone may call.
 #[server(prefix = "/api", endpoint = "client")]
 pub async fn get_client_snapshot() -> Result<ClientSnapshot, FlowError> {
-    let (state, req) = edge::request()?;
-    let ctx = crate::server::auth::load_client(&state, &req.headers).await?;
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
     crate::server::auth::snapshot(&state, &ctx).await
 }
 
@@ -294,8 +306,8 @@ pub async fn sign_out(
 /// signed out by default), so a task cannot be skipped by calling this directly.
 #[server(prefix = "/api", endpoint = "app/whoami")]
 pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
-    let (state, req) = edge::request()?;
-    let ctx = crate::server::auth::load_client(&state, &req.headers).await?;
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
     let auth = crate::server::auth::Auth::from_context(&ctx);
     auth.require(true).cloned().inspect_err(edge::set_status)
 }

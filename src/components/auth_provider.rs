@@ -141,16 +141,3 @@ pub fn AuthGuard() -> impl IntoView {
         }
     });
 }
-
-/// Navigates to `to` after a mutation: the router for in-app paths, a full load for absolute URLs.
-pub fn go(to: &str) {
-    if to.starts_with('/') {
-        let navigate = use_navigate();
-        navigate(to, NavigateOptions::default());
-    } else {
-        #[cfg(feature = "hydrate")]
-        if let Some(w) = web_sys::window() {
-            let _ = w.location().set_href(to);
-        }
-    }
-}

@@ -195,30 +195,24 @@ mod tests {
     fn pending_visitors_go_straight_to_the_current_task() {
         let mut urls = AuthUrls::default();
         let tasks = [TaskKey::ResetPassword, TaskKey::ChooseOrganization];
-        let to = decide(
-            "/dashboard",
-            "",
-            Visitor::Pending(&tasks),
-            false,
-            &urls,
-            &protected(),
-        );
+        let from_dashboard = |urls: &AuthUrls| {
+            decide(
+                "/dashboard",
+                "",
+                Visitor::Pending(&tasks),
+                false,
+                urls,
+                &protected(),
+            )
+        };
         assert_eq!(
-            to.as_deref(),
+            from_dashboard(&urls).as_deref(),
             Some("/sign-in/tasks/reset-password?redirect_url=/dashboard")
         );
         urls.task_urls
             .insert("reset-password".into(), "/onboarding/reset-password".into());
-        let to = decide(
-            "/dashboard",
-            "",
-            Visitor::Pending(&tasks),
-            false,
-            &urls,
-            &protected(),
-        );
         assert_eq!(
-            to.as_deref(),
+            from_dashboard(&urls).as_deref(),
             Some("/onboarding/reset-password?redirect_url=/dashboard")
         );
     }

@@ -256,27 +256,24 @@ async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
 }
 
 async fn delete_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    load_user(&state, &id).await?;
     state.store.delete_user(&id).await?;
     Ok(Json(json!({ "object": "user", "id": id, "deleted": true })).into_response())
 }
 
+// The store answers `NotFound` for an unknown id, which becomes a 404.
 async fn mark_compromised(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    load_user(&state, &id).await?;
     state.store.set_compromised(&id, true, state.now()).await?;
-    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+    get_user(State(state), Path(id)).await
 }
 
 async fn lock_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    load_user(&state, &id).await?;
     state.store.set_locked(&id, true, state.now()).await?;
-    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+    get_user(State(state), Path(id)).await
 }
 
 async fn unlock_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    load_user(&state, &id).await?;
     state.store.set_locked(&id, false, state.now()).await?;
-    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+    get_user(State(state), Path(id)).await
 }
 
 async fn user_sessions(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {

@@ -10,7 +10,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 
-pub async fn protect_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Also leaves the loaded [`ClientContext`](super::auth::ClientContext) in the request's
+/// extensions, so rendering the page does not load it again.
+pub async fn protect_pages(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     if req.method() != Method::GET
         || path.starts_with("/api/")
@@ -47,5 +53,6 @@ pub async fn protect_pages(State(state): State<AppState>, req: Request, next: Ne
     ) {
         return Redirect::to(&to).into_response();
     }
+    req.extensions_mut().insert(ctx);
     next.run(req).await
 }

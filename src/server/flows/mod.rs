@@ -68,6 +68,9 @@ pub fn parse_email(raw: &str) -> FlowResult<EmailAddress> {
     EmailAddress::parse(trimmed).map_err(|_| FlowError::new(ErrorCode::FormParamFormatInvalid))
 }
 
+/// The most bytes a password field may carry: 256 characters of up to 4 bytes each.
+pub const MAX_PASSWORD_BYTES: usize = crate::domain::password::MAX_PASSWORD_CHARS * 4;
+
 /// Bounds a form field's length so nothing unbounded reaches hashing or storage.
 pub fn bounded<'a>(value: &'a str, max: usize, field: &str) -> FlowResult<&'a str> {
     if value.len() > max {

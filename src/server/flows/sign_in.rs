@@ -3,10 +3,9 @@
 use super::sessions::start_session;
 use super::{
     bounded, check_not_locked, check_resend, count_failure, ensure_client, parse_email,
-    send_email_code, verify_code, FlowResult, Outcome, RequestInfo,
+    send_email_code, verify_code, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::password::MAX_PASSWORD_CHARS;
 use crate::domain::redirect::safe_redirect;
 use crate::domain::sign_in::{
     after_first_factor, after_new_password, FirstFactor, FirstFactorFacts, SignInStatus,
@@ -36,10 +35,6 @@ impl StartAction {
             _ => Self::Continue,
         }
     }
-}
-
-fn max_password_bytes() -> usize {
-    MAX_PASSWORD_CHARS * 4 + 4
 }
 
 fn outcome(next: &str, cookie: Option<String>) -> Outcome {
@@ -86,7 +81,7 @@ pub async fn start(
 ) -> FlowResult<Outcome> {
     refuse_if_signed_in(state, ctx)?;
     let email = bounded(email, 320, "Email address")?;
-    let password = bounded(password, max_password_bytes(), "Password")?;
+    let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     let redirect_url = redirect_url.and_then(safe_redirect);
     let now = state.now();
     let (client, cookie) = ensure_client(state, ctx).await?;
@@ -209,7 +204,8 @@ async fn advance(
     cookie: Option<String>,
 ) -> FlowResult<Outcome> {
     if status == SignInStatus::Complete {
-        let (_, mut out) = start_session(
+        // The session rotates the client token, which supersedes any cookie set on the way.
+        let (_, out) = start_session(
             state,
             &attempt.client_id,
             req,
@@ -217,24 +213,18 @@ async fn advance(
             attempt.redirect_url.as_deref(),
         )
         .await?;
-        if out.new_token.is_none() {
-            out.new_token = cookie;
-        }
         return Ok(out);
     }
-    if status == SignInStatus::NeedsSecondFactor || status == SignInStatus::NeedsClientTrust {
-        // Second factors and device trust are served by their own pages; until then the attempt
-        // waits at that step and no session exists.
-        if status == SignInStatus::NeedsClientTrust {
-            send_email_code(
-                state,
-                &attempt.id,
-                CodePurpose::ClientTrust,
-                &user.email,
-                "verify this device",
-            )
-            .await?;
-        }
+    // Until the next step is done the attempt waits at it and no session exists.
+    if status == SignInStatus::NeedsClientTrust {
+        send_email_code(
+            state,
+            &attempt.id,
+            CodePurpose::ClientTrust,
+            &user.email,
+            "verify this device",
+        )
+        .await?;
     }
     attempt.status = status;
     state.store.put_sign_in(&attempt, state.now()).await?;
@@ -358,8 +348,8 @@ pub async fn reset_password(
     sign_out_others: bool,
 ) -> FlowResult<Outcome> {
     refuse_if_signed_in(state, ctx)?;
-    let password = bounded(password, max_password_bytes(), "New password")?;
-    let confirm = bounded(confirm, max_password_bytes(), "Confirm password")?;
+    let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
+    let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
     let a = attempt(state, ctx).await?;
     if a.status != SignInStatus::NeedsNewPassword {
         return Err(ErrorCode::AttemptMissing.into());

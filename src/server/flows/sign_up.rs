@@ -4,10 +4,9 @@
 use super::sessions::start_session;
 use super::{
     bounded, check_resend, ensure_client, parse_email, send_email_code, verify_code, FlowResult,
-    Outcome, RequestInfo,
+    Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::password::MAX_PASSWORD_CHARS;
 use crate::domain::redirect::safe_redirect;
 use crate::domain::verification::CodePurpose;
 use crate::server::auth::{internal, ClientContext};
@@ -34,7 +33,7 @@ pub async fn create(
         return Err(ErrorCode::SessionExists.into());
     }
     let email = parse_email(bounded(email, 320, "Email address")?)?;
-    let password = bounded(password, MAX_PASSWORD_CHARS * 4 + 4, "Password")?;
+    let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     state
         .settings
         .password_policy()

@@ -33,24 +33,37 @@ impl SqliteStore {
 
 const USER_COLS: &str = "id, email, email_verified, phone, password_hash, password_compromised, \
     totp_secret, locked, failed_attempts, lockout_until, created_at, updated_at";
+/// The user columns for a join, each aliased `u_<name>`.
+const USER_COLS_U: &str =
+    "u.id AS u_id, u.email AS u_email, u.email_verified AS u_email_verified, \
+    u.phone AS u_phone, u.password_hash AS u_password_hash, \
+    u.password_compromised AS u_password_compromised, u.totp_secret AS u_totp_secret, \
+    u.locked AS u_locked, u.failed_attempts AS u_failed_attempts, \
+    u.lockout_until AS u_lockout_until, u.created_at AS u_created_at, u.updated_at AS u_updated_at";
 const SESSION_COLS: &str = "s.id, s.user_id, s.client_id, s.status, s.tasks, \
     s.active_organization_id, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expire_at";
 
-fn user_from(row: &SqliteRow) -> StoreResult<User> {
+/// Reads a user from a row whose user columns carry `prefix` (empty for a plain `users` row).
+fn user_from_prefixed(row: &SqliteRow, prefix: &str) -> StoreResult<User> {
+    let col = |name: &str| format!("{prefix}{name}");
     Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        email_verified: row.try_get("email_verified")?,
-        phone: row.try_get("phone")?,
-        password_hash: row.try_get("password_hash")?,
-        password_compromised: row.try_get("password_compromised")?,
-        totp_secret: row.try_get("totp_secret")?,
-        locked: row.try_get("locked")?,
-        failed_attempts: row.try_get::<i64, _>("failed_attempts")? as u32,
-        lockout_until: row.try_get("lockout_until")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: row.try_get(col("id").as_str())?,
+        email: row.try_get(col("email").as_str())?,
+        email_verified: row.try_get(col("email_verified").as_str())?,
+        phone: row.try_get(col("phone").as_str())?,
+        password_hash: row.try_get(col("password_hash").as_str())?,
+        password_compromised: row.try_get(col("password_compromised").as_str())?,
+        totp_secret: row.try_get(col("totp_secret").as_str())?,
+        locked: row.try_get(col("locked").as_str())?,
+        failed_attempts: row.try_get::<i64, _>(col("failed_attempts").as_str())? as u32,
+        lockout_until: row.try_get(col("lockout_until").as_str())?,
+        created_at: row.try_get(col("created_at").as_str())?,
+        updated_at: row.try_get(col("updated_at").as_str())?,
     })
+}
+
+fn user_from(row: &SqliteRow) -> StoreResult<User> {
+    user_from_prefixed(row, "")
 }
 
 fn session_from(row: &SqliteRow) -> StoreResult<Session> {
@@ -368,8 +381,9 @@ impl SessionStore for SqliteStore {
 
     async fn client_sessions(&self, client_id: &str) -> StoreResult<Vec<SessionDetail>> {
         let rows = sqlx::query(&format!(
-            "SELECT {SESSION_COLS}, o.name AS org_name, o.slug AS org_slug, m.role AS org_role \
-             FROM sessions s \
+            "SELECT {SESSION_COLS}, {USER_COLS_U}, \
+             o.name AS org_name, o.slug AS org_slug, m.role AS org_role \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN organizations o ON o.id = s.active_organization_id \
              LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = s.user_id \
              WHERE s.client_id = $1 AND s.status IN ('active', 'pending') \
@@ -381,9 +395,7 @@ impl SessionStore for SqliteStore {
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let session = session_from(row)?;
-            let Some(user) = self.user_by_id(&session.user_id).await? else {
-                continue;
-            };
+            let user = user_from_prefixed(row, "u_")?;
             let organization = match (
                 &session.active_organization_id,
                 row.try_get::<Option<String>, _>("org_name")?,
