@@ -542,3 +542,65 @@ async fn forgot_password_resets_and_signs_in() {
         "the old password no longer works"
     );
 }
+
+#[tokio::test]
+async fn sign_up_settings_are_enforced() {
+    let app = spawn_app("[sign_up]\nlegal_consent = true\n[sign_in]\nenumeration_protection = false\n").await;
+    let c = browser();
+    let (status, b) = app
+        .call(&c, "sign_up/create", &[("email", "l@example.com"), ("password", PW)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b["code"], "form_legal_consent_missing");
+    let (status, b) = app
+        .call(
+            &c,
+            "sign_up/create",
+            &[("email", "l@example.com"), ("password", PW), ("legal_accepted", "true")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    app.create_user("taken@example.com", PW).await;
+    let (status, b) = app
+        .call(
+            &browser(),
+            "sign_up/create",
+            &[("email", "taken@example.com"), ("password", PW), ("legal_accepted", "true")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(b["code"], "form_identifier_exists", "without enumeration protection it is said");
+    let (_, b) = app
+        .call(&browser(), "sign_in/start", &[("email", "nobody@example.com"), ("password", PW)])
+        .await;
+    assert_eq!(b["code"], "form_identifier_not_found");
+
+    let closed = spawn_app("[sign_up]\nenabled = false\n").await;
+    let (_, b) = closed
+        .call(&browser(), "sign_up/create", &[("email", "x@example.com"), ("password", PW)])
+        .await;
+    assert_eq!(b["code"], "sign_up_disabled");
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_and_a_forged_cookie_is_nobody() {
+    let app = spawn_app("").await;
+    app.create_user("o@example.com", PW).await;
+    let c = browser();
+    app.call(&c, "sign_in/start", &[("email", "o@example.com"), ("password", PW)]).await;
+    let (status, _) = app.call(&c, "app/whoami", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, b) = app.call(&c, "sessions/sign_out", &[]).await;
+    assert_eq!(b["next"], "/");
+    assert_eq!(b["snapshot"]["sessions"].as_array().unwrap().len(), 0);
+    let (status, _) = app.call(&c, "app/whoami", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let forged = Client::new()
+        .post(format!("{}/api/app/whoami", app.base))
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, format!("__client={}", "a".repeat(64)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}

@@ -306,8 +306,15 @@ pub async fn sign_out(
 /// signed out by default), so a task cannot be skipped by calling this directly.
 #[server(prefix = "/api", endpoint = "app/whoami")]
 pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
+    auth().await?.require(true).cloned().inspect_err(edge::set_status)
+}
+
+/// `auth()` for server functions (SPEC §8): the caller's [`Auth`](crate::server::auth::Auth),
+/// loaded from its own cookie — never trusted from the router guard. Use
+/// `.with(treat_pending_as_signed_out)` or `.require(..)` on it.
+#[cfg(feature = "ssr")]
+pub async fn auth() -> Result<crate::server::auth::Auth, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
-    let auth = crate::server::auth::Auth::from_context(&ctx);
-    auth.require(true).cloned().inspect_err(edge::set_status)
+    Ok(crate::server::auth::Auth::from_context(&ctx))
 }

@@ -1,0 +1,83 @@
+//! Organizations: names, slugs and roles (SPEC §3).
+
+use serde::{Deserialize, Serialize};
+
+pub const ROLE_ADMIN: &str = "org:admin";
+pub const ROLE_MEMBER: &str = "org:member";
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_SLUG_LEN: usize = 64;
+
+/// A valid organization slug: lowercase ASCII letters, digits and `-`, at least one letter or
+/// digit, at most 64 bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OrganizationSlug(String);
+
+impl OrganizationSlug {
+    /// Parses a slug as given; nothing is cleaned up.
+    pub fn parse(input: &str) -> Option<Self> {
+        let ok = !input.is_empty()
+            && input.len() <= MAX_SLUG_LEN
+            && input.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && input.chars().any(|c| c.is_ascii_alphanumeric());
+        ok.then(|| Self(input.to_string()))
+    }
+
+    /// Derives a slug from a name: lower-cased, runs of other characters become one `-`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let mut slug = String::new();
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') && !slug.is_empty() {
+                slug.push('-');
+            }
+        }
+        let slug: String = slug.trim_end_matches('-').chars().take(MAX_SLUG_LEN).collect();
+        Self::parse(slug.trim_end_matches('-'))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A trimmed, non-empty organization name of at most 100 characters.
+pub fn parse_name(input: &str) -> Option<String> {
+    let name = input.trim();
+    (!name.is_empty() && name.chars().count() <= MAX_NAME_CHARS && !name.chars().any(char::is_control))
+        .then(|| name.to_string())
+}
+
+/// Is `role` one of the built-in roles?
+pub fn is_known_role(role: &str) -> bool {
+    role == ROLE_ADMIN || role == ROLE_MEMBER
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_the_rules() {
+        assert!(OrganizationSlug::parse("acme-2").is_some());
+        for bad in ["", "Acme", "acme corp", "---", "acmé", "a_b", &"a".repeat(65)] {
+            assert!(OrganizationSlug::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn slugs_derive_from_names() {
+        assert_eq!(OrganizationSlug::from_name("Acme Corp!").unwrap().as_str(), "acme-corp");
+        assert_eq!(OrganizationSlug::from_name("  Ünïcode & Co  ").unwrap().as_str(), "n-code-co");
+        assert!(OrganizationSlug::from_name("!!!").is_none());
+    }
+
+    #[test]
+    fn names_and_roles() {
+        assert_eq!(parse_name("  Acme  ").as_deref(), Some("Acme"));
+        assert!(parse_name("   ").is_none());
+        assert!(parse_name(&"x".repeat(101)).is_none());
+        assert!(is_known_role("org:admin") && is_known_role("org:member"));
+        assert!(!is_known_role("admin"));
+    }
+}
