@@ -545,10 +545,16 @@ async fn forgot_password_resets_and_signs_in() {
 
 #[tokio::test]
 async fn sign_up_settings_are_enforced() {
-    let app = spawn_app("[sign_up]\nlegal_consent = true\n[sign_in]\nenumeration_protection = false\n").await;
+    let app =
+        spawn_app("[sign_up]\nlegal_consent = true\n[sign_in]\nenumeration_protection = false\n")
+            .await;
     let c = browser();
     let (status, b) = app
-        .call(&c, "sign_up/create", &[("email", "l@example.com"), ("password", PW)])
+        .call(
+            &c,
+            "sign_up/create",
+            &[("email", "l@example.com"), ("password", PW)],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(b["code"], "form_legal_consent_missing");
@@ -556,7 +562,11 @@ async fn sign_up_settings_are_enforced() {
         .call(
             &c,
             "sign_up/create",
-            &[("email", "l@example.com"), ("password", PW), ("legal_accepted", "true")],
+            &[
+                ("email", "l@example.com"),
+                ("password", PW),
+                ("legal_accepted", "true"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{b}");
@@ -565,19 +575,34 @@ async fn sign_up_settings_are_enforced() {
         .call(
             &browser(),
             "sign_up/create",
-            &[("email", "taken@example.com"), ("password", PW), ("legal_accepted", "true")],
+            &[
+                ("email", "taken@example.com"),
+                ("password", PW),
+                ("legal_accepted", "true"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(b["code"], "form_identifier_exists", "without enumeration protection it is said");
+    assert_eq!(
+        b["code"], "form_identifier_exists",
+        "without enumeration protection it is said"
+    );
     let (_, b) = app
-        .call(&browser(), "sign_in/start", &[("email", "nobody@example.com"), ("password", PW)])
+        .call(
+            &browser(),
+            "sign_in/start",
+            &[("email", "nobody@example.com"), ("password", PW)],
+        )
         .await;
     assert_eq!(b["code"], "form_identifier_not_found");
 
     let closed = spawn_app("[sign_up]\nenabled = false\n").await;
     let (_, b) = closed
-        .call(&browser(), "sign_up/create", &[("email", "x@example.com"), ("password", PW)])
+        .call(
+            &browser(),
+            "sign_up/create",
+            &[("email", "x@example.com"), ("password", PW)],
+        )
         .await;
     assert_eq!(b["code"], "sign_up_disabled");
 }
@@ -587,7 +612,12 @@ async fn sign_out_ends_the_session_and_a_forged_cookie_is_nobody() {
     let app = spawn_app("").await;
     app.create_user("o@example.com", PW).await;
     let c = browser();
-    app.call(&c, "sign_in/start", &[("email", "o@example.com"), ("password", PW)]).await;
+    app.call(
+        &c,
+        "sign_in/start",
+        &[("email", "o@example.com"), ("password", PW)],
+    )
+    .await;
     let (status, _) = app.call(&c, "app/whoami", &[]).await;
     assert_eq!(status, StatusCode::OK);
     let (_, b) = app.call(&c, "sessions/sign_out", &[]).await;

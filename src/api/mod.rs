@@ -306,7 +306,11 @@ pub async fn sign_out(
 /// signed out by default), so a task cannot be skipped by calling this directly.
 #[server(prefix = "/api", endpoint = "app/whoami")]
 pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
-    auth().await?.require(true).cloned().inspect_err(edge::set_status)
+    auth()
+        .await?
+        .require(true)
+        .cloned()
+        .inspect_err(edge::set_status)
 }
 
 /// `auth()` for server functions (SPEC §8): the caller's [`Auth`](crate::server::auth::Auth),

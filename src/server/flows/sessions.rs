@@ -20,10 +20,6 @@ pub async fn start_session(
     redirect_url: Option<&str>,
 ) -> FlowResult<(Session, Outcome)> {
     let now = state.now();
-    if !state.settings.sessions.multi_session {
-        // Single-session mode: whatever this client had is replaced.
-        state.store.end_client_sessions(client_id, now).await?;
-    }
     let tasks = compute_tasks(
         state.settings.task_settings(),
         TaskFacts {
@@ -32,6 +28,7 @@ pub async fn start_session(
             has_active_organization: false,
         },
     );
+    let token = new_token();
     let lifetime = state
         .settings
         .sessions
@@ -49,14 +46,12 @@ pub async fn start_session(
                 user_agent: req.user_agent(),
                 ip: req.ip.clone(),
                 expire_at: now + lifetime,
+                client_token_hash: hash(&token),
+                // Single-session mode: whatever this client had is replaced.
+                replace_client_sessions: !state.settings.sessions.multi_session,
             },
             now,
         )
-        .await?;
-    let token = new_token();
-    state
-        .store
-        .rotate_client_token(client_id, &hash(&token), now)
         .await?;
     let urls = state.settings.demo_urls();
     let next = match session.tasks.first() {

@@ -107,6 +107,10 @@ pub struct NewSession {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub expire_at: i64,
+    /// The client's new token hash (rotated on every sign-in against fixation).
+    pub client_token_hash: String,
+    /// Single-session mode: end the client's other live sessions first.
+    pub replace_client_sessions: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,7 +193,6 @@ pub trait UserStore: Send + Sync {
 pub trait ClientStore: Send + Sync {
     async fn create_client(&self, token_hash: &str, now: i64) -> StoreResult<Client>;
     async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>>;
-    async fn rotate_client_token(&self, id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
     async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()>;
     async fn client_knows_user(&self, client_id: &str, user_id: &str) -> StoreResult<bool>;
 }
@@ -197,8 +200,9 @@ pub trait ClientStore: Send + Sync {
 /// Sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Creates a session, makes it the client's active one, remembers the user on the client and
-    /// removes the client's sign-in and sign-up attempts. One transaction.
+    /// Creates a session (ending the client's others when asked), makes it the client's active one,
+    /// rotates the client's token, remembers the user on the client and removes the client's
+    /// sign-in and sign-up attempts. One transaction.
     async fn create_session(&self, new: NewSession, now: i64) -> StoreResult<Session>;
     async fn session_by_id(&self, id: &str) -> StoreResult<Option<Session>>;
     /// The client's signed-in sessions with user and organization, most recently active first.

@@ -5,7 +5,9 @@ use super::*;
 use crate::domain::session::live_status;
 use crate::domain::verification::CodeState;
 use crate::server::tokens::new_id;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 
@@ -20,6 +22,9 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: commits are atomic and survive a crash of the process; only an OS crash
+            // or power loss can drop the last commits (SQLite's recommended pairing).
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(5))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
@@ -276,16 +281,6 @@ impl ClientStore for SqliteStore {
         .transpose()
     }
 
-    async fn rotate_client_token(&self, id: &str, token_hash: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE clients SET token_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(token_hash)
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()> {
         sqlx::query("UPDATE clients SET last_active_session_id = $1 WHERE id = $2")
             .bind(session_id)
@@ -311,6 +306,16 @@ impl SessionStore for SqliteStore {
         let id = new_id("sess");
         let status = live_status(&new.tasks);
         let mut tx = self.pool.begin().await?;
+        if new.replace_client_sessions {
+            sqlx::query(
+                "UPDATE sessions SET status = 'ended', ended_at = $1 WHERE client_id = $2 \
+                 AND status IN ('active', 'pending')",
+            )
+            .bind(now)
+            .bind(&new.client_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO sessions (id, user_id, client_id, status, tasks, active_organization_id, \
              user_agent, ip, created_at, last_active_at, expire_at) \
@@ -329,9 +334,11 @@ impl SessionStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE clients SET last_active_session_id = $1, updated_at = $2 WHERE id = $3",
+            "UPDATE clients SET last_active_session_id = $1, token_hash = $2, updated_at = $3 \
+             WHERE id = $4",
         )
         .bind(&id)
+        .bind(&new.client_token_hash)
         .bind(now)
         .bind(&new.client_id)
         .execute(&mut *tx)
@@ -836,6 +843,8 @@ mod tests {
             user_agent: None,
             ip: None,
             expire_at: 1000,
+            client_token_hash: format!("rotated-{client}"),
+            replace_client_sessions: true,
         };
         let s1 = s.create_session(mk(&c1.id), 2).await.unwrap();
         let s2 = s.create_session(mk(&c2.id), 2).await.unwrap();
