@@ -61,6 +61,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         store.clone(),
         settings.email.smtp_url.as_deref(),
         &settings.email.from,
+        settings.sms.webhook_url.as_deref(),
     )?;
     let state = AppState {
         settings: Arc::new(settings),

@@ -124,7 +124,7 @@ mod edge {
             None => load_client(state, &req.headers).await?,
         };
         let snap = snapshot(state, &ctx).await?;
-        if accepts_html(req) {
+        if accepts_html(req) && !out.next.is_empty() {
             leptos_axum::redirect(&out.next);
         }
         Ok(AuthResult {
@@ -321,4 +321,173 @@ pub async fn auth() -> Result<crate::server::auth::Auth, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
     Ok(crate::server::auth::Auth::from_context(&ctx))
+}
+
+#[cfg(feature = "ssr")]
+fn destination(
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> crate::server::flows::tasks::Destination {
+    crate::server::flows::tasks::Destination {
+        redirect_url: redirect_url.filter(|s| !s.is_empty()),
+        complete_url: complete_url.filter(|s| !s.is_empty()),
+    }
+}
+
+/// The `reset-password` task. Only for a session whose current task it is.
+#[server(prefix = "/api", endpoint = "tasks/reset_password")]
+pub async fn task_reset_password(
+    password: String,
+    confirm_password: String,
+    sign_out_others: Option<String>,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::tasks::reset_password(
+            &state,
+            &ctx,
+            &req,
+            &password,
+            &confirm_password,
+            flag(&sign_out_others),
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// `set_active({ organization })`: an organization id or slug of the caller's memberships, or
+/// empty for the personal workspace (refused while personal accounts are off). Pending sessions
+/// may call it: it is how `choose-organization` is done.
+#[server(prefix = "/api", endpoint = "sessions/set_active")]
+pub async fn set_active_organization(
+    organization: String,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::tasks::set_active_organization(
+            &state,
+            &ctx,
+            &req,
+            &organization,
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// Creates an organization with the caller as admin and makes it active.
+#[server(prefix = "/api", endpoint = "organizations/create")]
+pub async fn create_organization(
+    name: String,
+    slug: Option<String>,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::tasks::create_organization(
+            &state,
+            &ctx,
+            &req,
+            &name,
+            slug.as_deref().unwrap_or(""),
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// The caller's memberships (pending sessions included: the chooser lists them).
+#[server(prefix = "/api", endpoint = "organizations/memberships")]
+pub async fn list_memberships() -> Result<Vec<crate::domain::snapshot::OrganizationView>, FlowError>
+{
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
+    crate::server::flows::tasks::memberships(&state, &ctx)
+        .await
+        .inspect_err(edge::set_status)
+}
+
+/// What the setup-mfa screens show. Only while `setup-mfa` is the current task.
+#[server(prefix = "/api", endpoint = "tasks/mfa/setup")]
+pub async fn mfa_setup(method: String) -> Result<MfaSetupView, FlowError> {
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
+    crate::server::flows::tasks::mfa_setup(&state, &ctx, &method)
+        .await
+        .inspect_err(edge::set_status)
+}
+
+pub use crate::domain::snapshot::MfaSetupView;
+
+/// The authenticator code that proves the new secret. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "tasks/mfa/totp")]
+pub async fn mfa_totp(
+    code: String,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::tasks::mfa_totp_verify(
+            &state,
+            &ctx,
+            &req,
+            &code,
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// The phone number for SMS codes.
+#[server(prefix = "/api", endpoint = "tasks/mfa/phone")]
+pub async fn mfa_phone(phone: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::tasks::mfa_phone(&state, &ctx, &phone).await
+    })
+    .await
+}
+
+/// The code sent to the phone. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "tasks/mfa/phone_code")]
+pub async fn mfa_phone_code(
+    code: String,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::tasks::mfa_phone_verify(
+            &state,
+            &ctx,
+            &req,
+            &code,
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// "Continue" under the backup codes.
+#[server(prefix = "/api", endpoint = "tasks/mfa/done")]
+pub async fn mfa_done(
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::tasks::mfa_backup_codes_seen(
+            &state,
+            &ctx,
+            &req,
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
 }

@@ -9,9 +9,13 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_navigate};
 
-/// Where the browser goes after a mutation: the provider's task URL when the new active session is
-/// pending, else what the server answered (the carried `redirect_url` or the after-sign-in URL).
+/// Where the browser goes after a mutation: nowhere when the step stays on its page, the
+/// provider's task URL when the new active session is pending, else what the server answered (the
+/// carried `redirect_url` or the after-sign-in URL).
 pub fn next_url(ctx: &AuthContext, result: &AuthResult) -> String {
+    if result.next.is_empty() {
+        return String::new();
+    }
     if let Some(task) = result
         .snapshot
         .active_session()
@@ -38,7 +42,9 @@ where
         if let Some(Ok(result)) = action.value().get() {
             ctx.set_snapshot(result.snapshot.clone());
             let to = next_url(&ctx, &result);
-            if to.starts_with('/') {
+            if to.is_empty() {
+                // The step stays on its page.
+            } else if to.starts_with('/') {
                 navigate(&to, Default::default());
             } else {
                 #[cfg(feature = "hydrate")]

@@ -5,10 +5,12 @@ pub mod forms;
 pub mod show;
 pub mod sign_in;
 pub mod sign_up;
+pub mod tasks;
 pub mod user_button;
 
 pub use auth_provider::{use_auth, use_auth_context, AuthContext, AuthGuard, AuthProvider};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;
+pub use tasks::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
 pub use user_button::UserButton;

@@ -3,12 +3,15 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use super::tasks::HostedTask;
 use crate::api::{
     SignInBack, SignInCode, SignInEmailCode, SignInIdentify, SignInNewPassword, SignInResend,
     SignInStart,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::session::TaskKey;
 use crate::domain::sign_in::{FirstFactor, SignInStatus};
+use crate::pages::NotFoundPage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -16,6 +19,14 @@ use leptos_router::hooks::use_location;
 pub fn SignIn() -> impl IntoView {
     let location = use_location();
     move || match location.pathname.get().trim_end_matches('/') {
+        // The guard sends visitors of `/sign-in/tasks` to their current task.
+        "/sign-in/tasks" => ().into_any(),
+        p if p.starts_with("/sign-in/tasks/") => {
+            match TaskKey::parse(&p["/sign-in/tasks/".len()..]) {
+                Some(key) => view! { <HostedTask key=key/> }.into_any(),
+                None => view! { <NotFoundPage/> }.into_any(),
+            }
+        }
         "/sign-in/factor-one" => view! { <FactorOne/> }.into_any(),
         "/sign-in/reset-password" => view! { <ForgotPassword/> }.into_any(),
         "/sign-in/client-trust" => view! { <ClientTrust/> }.into_any(),

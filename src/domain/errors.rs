@@ -29,6 +29,10 @@ pub enum ErrorCode {
     FormParamTooLong,
     OriginMismatch,
     SignUpDisabled,
+    TaskNotCurrent,
+    OrganizationSlugTaken,
+    PersonalWorkspaceDisabled,
+    OrganizationCreationDisabled,
     AttemptMissing,
     CodeResendTooSoon,
     Unauthenticated,
@@ -64,6 +68,10 @@ impl ErrorCode {
             Self::FormParamTooLong => "form_param_too_long",
             Self::OriginMismatch => "origin_mismatch",
             Self::SignUpDisabled => "sign_up_disabled",
+            Self::TaskNotCurrent => "task_not_current",
+            Self::OrganizationSlugTaken => "organization_slug_taken",
+            Self::PersonalWorkspaceDisabled => "personal_workspace_disabled",
+            Self::OrganizationCreationDisabled => "organization_creation_disabled",
             Self::AttemptMissing => "attempt_missing",
             Self::CodeResendTooSoon => "code_resend_too_soon",
             Self::Unauthenticated => "unauthenticated",
@@ -78,7 +86,11 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             Self::TooManyRequests => 429,
-            Self::OriginMismatch | Self::Forbidden => 403,
+            Self::OriginMismatch
+            | Self::Forbidden
+            | Self::TaskNotCurrent
+            | Self::OrganizationCreationDisabled => 403,
+            Self::OrganizationSlugTaken => 409,
             Self::Unauthenticated => 401,
             Self::ResourceNotFound => 404,
             Self::MalformedRequest => 400,
@@ -194,6 +206,14 @@ impl FlowError {
             },
             ErrorCode::OriginMismatch => "This request came from another site and was refused.".into(),
             ErrorCode::SignUpDisabled => "Sign-up is disabled on this instance.".into(),
+            ErrorCode::TaskNotCurrent => "This step is not available right now.".into(),
+            ErrorCode::OrganizationSlugTaken => "That slug is taken. Please try another.".into(),
+            ErrorCode::PersonalWorkspaceDisabled => {
+                "You must choose an organization: personal accounts are turned off.".into()
+            }
+            ErrorCode::OrganizationCreationDisabled => {
+                "Creating organizations is turned off on this instance.".into()
+            }
             ErrorCode::AttemptMissing => "Your sign-in session has expired. Please start again.".into(),
             ErrorCode::CodeResendTooSoon => format!(
                 "You can request a new code in {}.",

@@ -3,7 +3,9 @@
 pub mod email;
 pub mod errors;
 pub mod guard;
+pub mod organization;
 pub mod password;
+pub mod phone;
 pub mod redirect;
 pub mod session;
 pub mod sign_in;

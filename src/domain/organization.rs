@@ -17,7 +17,9 @@ impl OrganizationSlug {
     pub fn parse(input: &str) -> Option<Self> {
         let ok = !input.is_empty()
             && input.len() <= MAX_SLUG_LEN
-            && input.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && input
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && input.chars().any(|c| c.is_ascii_alphanumeric());
         ok.then(|| Self(input.to_string()))
     }
@@ -32,7 +34,11 @@ impl OrganizationSlug {
                 slug.push('-');
             }
         }
-        let slug: String = slug.trim_end_matches('-').chars().take(MAX_SLUG_LEN).collect();
+        let slug: String = slug
+            .trim_end_matches('-')
+            .chars()
+            .take(MAX_SLUG_LEN)
+            .collect();
         Self::parse(slug.trim_end_matches('-'))
     }
 
@@ -44,8 +50,10 @@ impl OrganizationSlug {
 /// A trimmed, non-empty organization name of at most 100 characters.
 pub fn parse_name(input: &str) -> Option<String> {
     let name = input.trim();
-    (!name.is_empty() && name.chars().count() <= MAX_NAME_CHARS && !name.chars().any(char::is_control))
-        .then(|| name.to_string())
+    (!name.is_empty()
+        && name.chars().count() <= MAX_NAME_CHARS
+        && !name.chars().any(char::is_control))
+    .then(|| name.to_string())
 }
 
 /// Is `role` one of the built-in roles?
@@ -60,15 +68,31 @@ mod tests {
     #[test]
     fn slugs_follow_the_rules() {
         assert!(OrganizationSlug::parse("acme-2").is_some());
-        for bad in ["", "Acme", "acme corp", "---", "acmé", "a_b", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Acme",
+            "acme corp",
+            "---",
+            "acmé",
+            "a_b",
+            &"a".repeat(65),
+        ] {
             assert!(OrganizationSlug::parse(bad).is_none(), "{bad:?}");
         }
     }
 
     #[test]
     fn slugs_derive_from_names() {
-        assert_eq!(OrganizationSlug::from_name("Acme Corp!").unwrap().as_str(), "acme-corp");
-        assert_eq!(OrganizationSlug::from_name("  Ünïcode & Co  ").unwrap().as_str(), "n-code-co");
+        assert_eq!(
+            OrganizationSlug::from_name("Acme Corp!").unwrap().as_str(),
+            "acme-corp"
+        );
+        assert_eq!(
+            OrganizationSlug::from_name("  Ünïcode & Co  ")
+                .unwrap()
+                .as_str(),
+            "n-code-co"
+        );
         assert!(OrganizationSlug::from_name("!!!").is_none());
     }
 

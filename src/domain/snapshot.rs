@@ -73,6 +73,7 @@ pub struct PublicSettings {
     pub legal_consent: bool,
     pub organizations_enabled: bool,
     pub allow_personal_accounts: bool,
+    pub organization_creation_enabled: bool,
     pub min_password_length: usize,
     /// The instance's `[app] task_urls`, used when an `AuthProvider` sets none of its own.
     pub task_urls: std::collections::BTreeMap<String, String>,
@@ -89,6 +90,7 @@ impl Default for PublicSettings {
             legal_consent: false,
             organizations_enabled: false,
             allow_personal_accounts: true,
+            organization_creation_enabled: true,
             min_password_length: 8,
             task_urls: Default::default(),
             protected: Vec::new(),
@@ -104,6 +106,17 @@ impl ClientSnapshot {
             .iter()
             .find(|s| s.id == id && s.status.is_signed_in())
     }
+}
+
+/// What the setup-mfa screens show: the methods offered, the pending authenticator secret and its
+/// QR code, the phone being verified, and the backup codes to show once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaSetupView {
+    pub methods: Vec<String>,
+    pub totp_secret: Option<String>,
+    pub totp_qr_png_base64: Option<String>,
+    pub pending_phone: Option<String>,
+    pub backup_codes: Option<Vec<String>>,
 }
 
 /// What a check sees of the active session: the counterpart of Clerk's `auth()` object.

@@ -3,7 +3,10 @@
 use crate::components::auth_provider::{use_auth_context, use_auth_with};
 use crate::components::show::{Show, When};
 use crate::components::UserButton;
+use crate::components::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
+use crate::domain::organization::ROLE_ADMIN;
 use crate::domain::redirect::with_redirect_url;
+use crate::domain::session::TaskKey;
 use leptos::prelude::*;
 
 /// `/`: the public home, showing `Show` at work.
@@ -64,6 +67,44 @@ pub fn DashboardPage() -> impl IntoView {
                 </dl>
             }
         })}
+    }
+}
+
+/// `/onboarding/<key>`: the demo mounts the standalone task components (used with
+/// `[app] task_urls`), finishing on `/dashboard`.
+#[component]
+pub fn OnboardingPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        let key = params.read().get("key").and_then(|k| TaskKey::parse(&k));
+        match key {
+            Some(TaskKey::ResetPassword) => {
+                view! { <TaskResetPassword redirect_url_complete="/dashboard"/> }.into_any()
+            }
+            Some(TaskKey::SetupMfa) => {
+                view! { <TaskSetupMfa redirect_url_complete="/dashboard"/> }.into_any()
+            }
+            Some(TaskKey::ChooseOrganization) => {
+                view! { <TaskChooseOrganization redirect_url_complete="/dashboard"/> }.into_any()
+            }
+            None => view! { <NotFoundPage/> }.into_any(),
+        }
+    }
+}
+
+/// `/admin`: requires `org:admin` in the active organization; anyone else gets the 404 page (the
+/// server answers it with status 404).
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    view! {
+        <Show when=When::Role(ROLE_ADMIN.into()) fallback=|| view! { <NotFoundPage/> }>
+            <header class="app-header">
+                <a href="/dashboard">"Dashboard"</a>
+                <UserButton/>
+            </header>
+            <h1>"Admin"</h1>
+            <p>"Only administrators of the active organization see this page."</p>
+        </Show>
     }
 }
 

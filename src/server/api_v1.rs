@@ -3,10 +3,11 @@
 
 use super::clock::rfc3339;
 use super::state::AppState;
-use super::store::{NewUser, Session, StoreError, User};
+use super::store::{Membership, NewUser, Organization, Session, StoreError, User};
 use super::tokens::eq_ct;
 use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::organization::{is_known_role, parse_name, OrganizationSlug, ROLE_ADMIN};
 use crate::domain::password::MAX_PASSWORD_CHARS;
 use crate::domain::session::SessionStatus;
 use axum::extract::rejection::JsonRejection;
@@ -31,6 +32,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/users/{id}/unlock", post(unlock_user))
         .route("/v1/users/{id}/sessions", get(user_sessions))
         .route("/v1/sessions/{id}/revoke", post(revoke_session))
+        .route("/v1/organizations", post(create_organization))
+        .route("/v1/organizations/{id}", get(get_organization))
+        .route("/v1/organizations/{id}/memberships", post(add_membership))
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
 }
 
@@ -146,11 +150,9 @@ struct CreateUser {
     totp_secret: Option<String>,
 }
 
+/// The API takes phone numbers exactly in E.164 form (nothing is cleaned up).
 fn valid_phone(p: &str) -> bool {
-    let digits = p.strip_prefix('+').unwrap_or(p);
-    p.starts_with('+')
-        && (8..=15).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit())
+    crate::domain::phone::parse_phone(p).as_deref() == Some(p)
 }
 
 fn valid_base32(s: &str) -> bool {
@@ -299,4 +301,136 @@ async fn revoke_session(State(state): State<AppState>, Path(id): Path<String>) -
         ErrorCode::ResourceNotFound.into(),
     ))?;
     Ok(Json(session_json(&session)).into_response())
+}
+
+pub fn organization_json(o: &Organization) -> Value {
+    json!({
+        "object": "organization",
+        "id": o.id,
+        "name": o.name,
+        "slug": o.slug,
+        "created_at": rfc3339(o.created_at),
+    })
+}
+
+pub fn membership_json(m: &Membership) -> Value {
+    json!({
+        "object": "membership",
+        "id": m.id,
+        "organization_id": m.organization.id,
+        "user_id": m.user_id,
+        "role": m.role,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberInput {
+    user_id: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateOrganization {
+    name: String,
+    slug: Option<String>,
+    created_by: Option<String>,
+    members: Option<Vec<MemberInput>>,
+}
+
+/// Checks that the user exists (422 when not: the id is a value in the body, not the resource).
+async fn existing_user(state: &AppState, id: &str, field: &str) -> Result<(), ApiError> {
+    if id.len() > 64 {
+        return Err(too_long(field));
+    }
+    match state.store.user_by_id(id).await? {
+        Some(_) => Ok(()),
+        None => Err(invalid(field)),
+    }
+}
+
+async fn create_organization(
+    State(state): State<AppState>,
+    body: Result<Json<CreateOrganization>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    if body.name.chars().count() > crate::domain::organization::MAX_NAME_CHARS {
+        return Err(too_long("name"));
+    }
+    let name = parse_name(&body.name).ok_or_else(|| invalid("name"))?;
+    let slug = match &body.slug {
+        Some(s) if s.len() > crate::domain::organization::MAX_SLUG_LEN => {
+            return Err(too_long("slug"))
+        }
+        Some(s) => OrganizationSlug::parse(s).ok_or_else(|| invalid("slug"))?,
+        None => OrganizationSlug::from_name(&name).ok_or_else(|| invalid("slug"))?,
+    };
+    let mut members: Vec<(String, String)> = Vec::new();
+    for m in body.members.unwrap_or_default() {
+        if !is_known_role(&m.role) {
+            return Err(invalid("members.role"));
+        }
+        existing_user(&state, &m.user_id, "members.user_id").await?;
+        if members.iter().any(|(u, _)| *u == m.user_id) {
+            return Err(invalid("members.user_id"));
+        }
+        members.push((m.user_id, m.role));
+    }
+    if let Some(creator) = &body.created_by {
+        existing_user(&state, creator, "created_by").await?;
+        if !members.iter().any(|(u, _)| u == creator) {
+            members.push((creator.clone(), ROLE_ADMIN.to_string()));
+        }
+    }
+    let org = state
+        .store
+        .create_organization(
+            &name,
+            slug.as_str(),
+            body.created_by.as_deref(),
+            &members,
+            state.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError(
+                StatusCode::CONFLICT,
+                FlowError::new(ErrorCode::OrganizationSlugTaken),
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(organization_json(&org)).into_response())
+}
+
+async fn get_organization(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let org = state.store.organization_by_id(&id).await?.ok_or(ApiError(
+        StatusCode::NOT_FOUND,
+        ErrorCode::ResourceNotFound.into(),
+    ))?;
+    Ok(Json(organization_json(&org)).into_response())
+}
+
+async fn add_membership(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<MemberInput>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    if !is_known_role(&body.role) {
+        return Err(invalid("role"));
+    }
+    existing_user(&state, &body.user_id, "user_id").await?;
+    let membership = state
+        .store
+        .add_membership(&id, &body.user_id, &body.role, state.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError(
+                StatusCode::CONFLICT,
+                FlowError::with_detail(ErrorCode::FormIdentifierExists, "membership"),
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(membership_json(&membership)).into_response())
 }

@@ -11,6 +11,8 @@ pub struct Delivery {
     store: Arc<dyn Store>,
     smtp: Option<Arc<AsyncSmtpTransport<Tokio1Executor>>>,
     from: Option<Mailbox>,
+    sms_webhook: Option<Arc<str>>,
+    http: reqwest::Client,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,7 @@ impl Delivery {
         store: Arc<dyn Store>,
         smtp_url: Option<&str>,
         from: &str,
+        sms_webhook: Option<&str>,
     ) -> Result<Self, DeliveryError> {
         let smtp = match smtp_url {
             Some(url) => Some(Arc::new(
@@ -44,7 +47,17 @@ impl Delivery {
                 })?),
                 None => None,
             };
-        Ok(Self { store, smtp, from })
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| DeliveryError::SmtpUrl(e.to_string()))?;
+        Ok(Self {
+            store,
+            smtp,
+            from,
+            sms_webhook: sms_webhook.map(Arc::from),
+            http,
+        })
     }
 
     /// Stores and logs an email, and sends it over SMTP when configured (in the background, so a
@@ -85,6 +98,44 @@ impl Delivery {
                     }
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Stores and logs an SMS, and POSTs `{ "to", "body" }` to `sms.webhook_url` when configured
+    /// (in the background).
+    pub async fn sms(
+        &self,
+        to: &str,
+        body: &str,
+        code: Option<&str>,
+        now: i64,
+    ) -> Result<(), DeliveryError> {
+        self.store
+            .push_message(&OutboxMessage {
+                to: to.to_string(),
+                channel: "sms".into(),
+                subject: String::new(),
+                body: body.to_string(),
+                code: code.map(str::to_string),
+                sent_at: now,
+            })
+            .await?;
+        tracing::info!(target: "vestibule::outbox", channel = "sms", to, "message queued");
+        if let Some(url) = &self.sms_webhook {
+            let request = self
+                .http
+                .post(url.as_ref())
+                .json(&serde_json::json!({ "to": to, "body": body }));
+            tokio::spawn(async move {
+                match request.send().await {
+                    Ok(res) if !res.status().is_success() => {
+                        tracing::warn!(status = %res.status(), "SMS webhook refused the message")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "SMS webhook failed"),
+                    Ok(_) => {}
+                }
+            });
         }
         Ok(())
     }

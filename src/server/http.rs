@@ -17,6 +17,9 @@ pub const FACTOR_ENDPOINTS: &[&str] = &[
     "/api/sign_in/code",
     "/api/sign_in/new_password",
     "/api/sign_up/verify",
+    "/api/tasks/reset_password",
+    "/api/tasks/mfa/totp",
+    "/api/tasks/mfa/phone_code",
 ];
 
 fn wants_html(headers: &HeaderMap) -> bool {

@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod delivery;
 pub mod flows;
 pub mod http;
+pub mod mfa;
 pub mod password;
 pub mod protect;
 pub mod settings;

@@ -10,6 +10,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 
+/// Demo pages that need a role in the active organization.
+const ROLE_PAGES: &[(&str, &str)] = &[("/admin", crate::domain::organization::ROLE_ADMIN)];
+
 /// Also leaves the loaded [`ClientContext`](super::auth::ClientContext) in the request's
 /// extensions, so rendering the page does not load it again.
 pub async fn protect_pages(
@@ -53,6 +56,14 @@ pub async fn protect_pages(
     ) {
         return Redirect::to(&to).into_response();
     }
+    // A page that needs a role answers "not found" to everyone else (`auth.protect(has)`, §8).
+    let missing_role = ROLE_PAGES
+        .iter()
+        .any(|(page, role)| *page == path && !auth.view().has_role(role));
     req.extensions_mut().insert(ctx);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if missing_role {
+        *res.status_mut() = http::StatusCode::NOT_FOUND;
+    }
+    res
 }

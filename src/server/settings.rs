@@ -250,6 +250,7 @@ impl Settings {
             legal_consent: self.sign_up.legal_consent,
             organizations_enabled: self.organizations.enabled,
             allow_personal_accounts: self.organizations.allow_personal_accounts,
+            organization_creation_enabled: self.organizations.creation_enabled,
             min_password_length: self.password.min_length,
             task_urls: self.app.task_urls.clone(),
             protected: self.app.protected.clone(),

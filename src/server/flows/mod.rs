@@ -5,6 +5,7 @@
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
+pub mod tasks;
 
 use super::auth::{internal, ClientContext};
 use super::state::AppState;
@@ -38,6 +39,16 @@ impl RequestInfo {
 pub struct Outcome {
     pub next: String,
     pub new_token: Option<String>,
+}
+
+impl Outcome {
+    /// Stay on the page the form was on (a plain form post returns to its page).
+    pub fn stay() -> Self {
+        Self {
+            next: String::new(),
+            new_token: None,
+        }
+    }
 }
 
 /// The client for this request, created (with a cookie to set) when the browser has none.

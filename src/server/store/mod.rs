@@ -30,6 +30,16 @@ pub struct User {
     pub password_hash: Option<String>,
     pub password_compromised: bool,
     pub totp_secret: Option<String>,
+    /// The phone is verified and reserved for SMS codes.
+    pub sms_mfa: bool,
+    /// The last TOTP time step accepted (replay protection).
+    pub totp_last_step: Option<i64>,
+    /// An authenticator-app enrolment in progress.
+    pub totp_pending_secret: Option<String>,
+    /// An SMS enrolment in progress: the phone being verified.
+    pub sms_pending_phone: Option<String>,
+    /// Backup codes generated at enrolment, kept only until shown once (JSON array).
+    pub backup_codes_unseen: Option<String>,
     pub locked: bool,
     pub failed_attempts: u32,
     pub lockout_until: Option<i64>,
@@ -38,8 +48,9 @@ pub struct User {
 }
 
 impl User {
+    /// An enrolled and verified second factor whose backup codes have been shown (SPEC §4.1).
     pub fn has_second_factor(&self) -> bool {
-        self.totp_secret.is_some()
+        (self.totp_secret.is_some() || self.sms_mfa) && self.backup_codes_unseen.is_none()
     }
 
     /// Seconds of lockout left at `now`, or `None` when the user may try. An admin lock has no end;
@@ -249,6 +260,85 @@ pub trait CodeStore: Send + Sync {
     async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool>;
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub id: String,
+    pub organization: Organization,
+    pub user_id: String,
+    pub role: String,
+}
+
+/// Organizations and memberships.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// Creates an organization with its first members. One transaction; a taken slug is
+    /// `Conflict("slug")`.
+    async fn create_organization(
+        &self,
+        name: &str,
+        slug: &str,
+        created_by: Option<&str>,
+        members: &[(String, String)],
+        now: i64,
+    ) -> StoreResult<Organization>;
+    async fn organization_by_id(&self, id: &str) -> StoreResult<Option<Organization>>;
+    async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>>;
+    /// Adds a member; an existing membership is `Conflict("membership")`.
+    async fn add_membership(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+        now: i64,
+    ) -> StoreResult<Membership>;
+    /// The user's memberships, by organization name.
+    async fn user_memberships(&self, user_id: &str) -> StoreResult<Vec<Membership>>;
+    async fn set_session_organization(
+        &self,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> StoreResult<()>;
+}
+
+/// Second factors.
+#[async_trait]
+pub trait MfaStore: Send + Sync {
+    /// Starts (or, with `None`, clears) an authenticator-app enrolment.
+    async fn set_totp_pending(&self, user_id: &str, secret: Option<&str>) -> StoreResult<()>;
+    /// Starts (or clears) an SMS enrolment.
+    async fn set_sms_pending(&self, user_id: &str, phone: Option<&str>) -> StoreResult<()>;
+    /// Enables a verified factor — `totp` (secret, accepted step) or `sms` (phone) — clears the
+    /// enrolment, replaces the backup codes with `backup_hashes` and keeps `unseen` (the codes to
+    /// show once). One transaction.
+    async fn enable_factor(
+        &self,
+        user_id: &str,
+        factor: NewFactor,
+        backup_hashes: &[String],
+        unseen: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The backup codes were shown: forget them.
+    async fn mark_backup_codes_seen(&self, user_id: &str) -> StoreResult<()>;
+    /// Records an accepted TOTP step; false when that step (or a later one) was used already.
+    async fn record_totp_step(&self, user_id: &str, step: i64) -> StoreResult<bool>;
+}
+
+/// A factor being enabled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NewFactor {
+    Totp { secret: String, step: i64 },
+    Sms { phone: String },
+}
+
 /// Delivered messages and rate-limit counters.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
@@ -264,12 +354,22 @@ pub trait RateLimitStore: Send + Sync {
 
 /// Everything the services need.
 pub trait Store:
-    UserStore + ClientStore + SessionStore + AttemptStore + CodeStore + OutboxStore + RateLimitStore
+    UserStore
+    + ClientStore
+    + SessionStore
+    + AttemptStore
+    + CodeStore
+    + OutboxStore
+    + RateLimitStore
+    + OrganizationStore
+    + MfaStore
 {
 }
 
 impl<T> Store for T where
     T: UserStore
+        + OrganizationStore
+        + MfaStore
         + ClientStore
         + SessionStore
         + AttemptStore

@@ -36,15 +36,41 @@ impl SqliteStore {
     }
 }
 
-const USER_COLS: &str = "id, email, email_verified, phone, password_hash, password_compromised, \
-    totp_secret, locked, failed_attempts, lockout_until, created_at, updated_at";
-/// The user columns for a join, each aliased `u_<name>`.
-const USER_COLS_U: &str =
-    "u.id AS u_id, u.email AS u_email, u.email_verified AS u_email_verified, \
-    u.phone AS u_phone, u.password_hash AS u_password_hash, \
-    u.password_compromised AS u_password_compromised, u.totp_secret AS u_totp_secret, \
-    u.locked AS u_locked, u.failed_attempts AS u_failed_attempts, \
-    u.lockout_until AS u_lockout_until, u.created_at AS u_created_at, u.updated_at AS u_updated_at";
+/// The user columns, in the order the `users` table defines them.
+const USER_FIELDS: [&str; 17] = [
+    "id",
+    "email",
+    "email_verified",
+    "phone",
+    "password_hash",
+    "password_compromised",
+    "totp_secret",
+    "sms_mfa",
+    "totp_last_step",
+    "totp_pending_secret",
+    "sms_pending_phone",
+    "backup_codes_unseen",
+    "locked",
+    "failed_attempts",
+    "lockout_until",
+    "created_at",
+    "updated_at",
+];
+
+/// The user columns for a plain `users` query.
+fn user_cols() -> String {
+    USER_FIELDS.join(", ")
+}
+
+/// The user columns for a join on `u`, each aliased `u_<name>`.
+fn user_cols_joined() -> String {
+    USER_FIELDS
+        .iter()
+        .map(|f| format!("u.{f} AS u_{f}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const SESSION_COLS: &str = "s.id, s.user_id, s.client_id, s.status, s.tasks, \
     s.active_organization_id, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expire_at";
 
@@ -59,6 +85,11 @@ fn user_from_prefixed(row: &SqliteRow, prefix: &str) -> StoreResult<User> {
         password_hash: row.try_get(col("password_hash").as_str())?,
         password_compromised: row.try_get(col("password_compromised").as_str())?,
         totp_secret: row.try_get(col("totp_secret").as_str())?,
+        sms_mfa: row.try_get(col("sms_mfa").as_str())?,
+        totp_last_step: row.try_get(col("totp_last_step").as_str())?,
+        totp_pending_secret: row.try_get(col("totp_pending_secret").as_str())?,
+        sms_pending_phone: row.try_get(col("sms_pending_phone").as_str())?,
+        backup_codes_unseen: row.try_get(col("backup_codes_unseen").as_str())?,
         locked: row.try_get(col("locked").as_str())?,
         failed_attempts: row.try_get::<i64, _>(col("failed_attempts").as_str())? as u32,
         lockout_until: row.try_get(col("lockout_until").as_str())?,
@@ -118,7 +149,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        let row = sqlx::query(&format!("SELECT {} FROM users WHERE id = $1", user_cols()))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -126,10 +157,13 @@ impl UserStore for SqliteStore {
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE email = $1"))
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM users WHERE email = $1",
+            user_cols()
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -388,13 +422,14 @@ impl SessionStore for SqliteStore {
 
     async fn client_sessions(&self, client_id: &str) -> StoreResult<Vec<SessionDetail>> {
         let rows = sqlx::query(&format!(
-            "SELECT {SESSION_COLS}, {USER_COLS_U}, \
+            "SELECT {SESSION_COLS}, {}, \
              o.name AS org_name, o.slug AS org_slug, m.role AS org_role \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN organizations o ON o.id = s.active_organization_id \
              LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = s.user_id \
              WHERE s.client_id = $1 AND s.status IN ('active', 'pending') \
-             ORDER BY s.last_active_at DESC, s.created_at DESC"
+             ORDER BY s.last_active_at DESC, s.created_at DESC",
+            user_cols_joined()
         ))
         .bind(client_id)
         .fetch_all(&self.pool)
@@ -753,6 +788,252 @@ impl RateLimitStore for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>("hits")? as u32)
+    }
+}
+
+fn organization_from(row: &SqliteRow, prefix: &str) -> StoreResult<Organization> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(Organization {
+        id: row.try_get(col("id").as_str())?,
+        name: row.try_get(col("name").as_str())?,
+        slug: row.try_get(col("slug").as_str())?,
+        created_at: row.try_get(col("created_at").as_str())?,
+    })
+}
+
+#[async_trait]
+impl OrganizationStore for SqliteStore {
+    async fn create_organization(
+        &self,
+        name: &str,
+        slug: &str,
+        created_by: Option<&str>,
+        members: &[(String, String)],
+        now: i64,
+    ) -> StoreResult<Organization> {
+        let id = new_id("org");
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO organizations (id, name, slug, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(slug)
+        .bind(created_by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(e, "slug"))?;
+        for (user_id, role) in members {
+            sqlx::query(
+                "INSERT INTO memberships (id, organization_id, user_id, role, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new_id("mem"))
+            .bind(&id)
+            .bind(user_id)
+            .bind(role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_or(e, "membership"))?;
+        }
+        tx.commit().await?;
+        Ok(Organization {
+            id,
+            name: name.to_string(),
+            slug: slug.to_string(),
+            created_at: now,
+        })
+    }
+
+    async fn organization_by_id(&self, id: &str) -> StoreResult<Option<Organization>> {
+        let row = sqlx::query("SELECT id, name, slug, created_at FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|r| organization_from(r, "")).transpose()
+    }
+
+    async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>> {
+        let row =
+            sqlx::query("SELECT id, name, slug, created_at FROM organizations WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(|r| organization_from(r, "")).transpose()
+    }
+
+    async fn add_membership(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+        now: i64,
+    ) -> StoreResult<Membership> {
+        let organization = self
+            .organization_by_id(organization_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let id = new_id("mem");
+        sqlx::query(
+            "INSERT INTO memberships (id, organization_id, user_id, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(organization_id)
+        .bind(user_id)
+        .bind(role)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+            _ => conflict_or(e, "membership"),
+        })?;
+        Ok(Membership {
+            id,
+            organization,
+            user_id: user_id.to_string(),
+            role: role.to_string(),
+        })
+    }
+
+    async fn user_memberships(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+        let rows = sqlx::query(
+            "SELECT m.id AS m_id, m.role AS m_role, o.id AS o_id, o.name AS o_name, \
+             o.slug AS o_slug, o.created_at AS o_created_at \
+             FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+             WHERE m.user_id = $1 ORDER BY o.name, o.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Membership {
+                    id: r.try_get("m_id")?,
+                    organization: organization_from(r, "o_")?,
+                    user_id: user_id.to_string(),
+                    role: r.try_get("m_role")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_session_organization(
+        &self,
+        session_id: &str,
+        organization_id: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET active_organization_id = $1 WHERE id = $2")
+            .bind(organization_id)
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MfaStore for SqliteStore {
+    async fn set_totp_pending(&self, user_id: &str, secret: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_sms_pending(&self, user_id: &str, phone: Option<&str>) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET sms_pending_phone = $1 WHERE id = $2")
+            .bind(phone)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn enable_factor(
+        &self,
+        user_id: &str,
+        factor: NewFactor,
+        backup_hashes: &[String],
+        unseen: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = match &factor {
+            NewFactor::Totp { secret, step } => {
+                sqlx::query(
+                    "UPDATE users SET totp_secret = $1, totp_last_step = $2, \
+                     totp_pending_secret = NULL, backup_codes_unseen = $3, updated_at = $4 \
+                     WHERE id = $5",
+                )
+                .bind(secret)
+                .bind(step)
+                .bind(unseen)
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+            }
+            NewFactor::Sms { phone } => {
+                sqlx::query(
+                    "UPDATE users SET phone = $1, sms_mfa = 1, sms_pending_phone = NULL, \
+                     backup_codes_unseen = $2, updated_at = $3 WHERE id = $4",
+                )
+                .bind(phone)
+                .bind(unseen)
+                .bind(now)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if !backup_hashes.is_empty() {
+            sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            for h in backup_hashes {
+                sqlx::query(
+                    "INSERT INTO backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)",
+                )
+                .bind(new_id("bkp"))
+                .bind(user_id)
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_backup_codes_seen(&self, user_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET backup_codes_unseen = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_totp_step(&self, user_id: &str, step: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
 

@@ -1,0 +1,366 @@
+//! The task components (SPEC §7.4): `TaskResetPassword`, `TaskChooseOrganization`,
+//! `TaskSetupMfa`, each rendering only while its task is the current one, else redirecting per
+//! SPEC §4.3. The hosted `/sign-in/tasks/<key>` pages and the demo's `/onboarding/<key>` pages both
+//! mount them.
+
+use super::auth_provider::use_auth_context;
+use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use crate::api::{
+    list_memberships, mfa_setup, CreateOrganization, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
+    SetActiveOrganization, SignOut, TaskResetPassword as ResetPasswordFn,
+};
+use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
+use crate::domain::session::TaskKey;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+
+/// Where a task page sends a visitor for whom `key` is not the current task.
+fn elsewhere(key: TaskKey, complete: Option<String>) -> Option<String> {
+    let ctx = use_auth_context();
+    let snap = ctx.snapshot()?;
+    let urls = ctx.urls();
+    let carried = carried_redirect().get_untracked();
+    let carried = safe_redirect(&carried);
+    match snap.active_session() {
+        None => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
+        Some(s) => match s.current_task() {
+            Some(current) if current == key => None,
+            Some(current) => Some(with_redirect_url(
+                &urls.task_url(current),
+                carried.as_deref(),
+            )),
+            None => Some(
+                carried
+                    .or_else(|| complete.as_deref().and_then(safe_redirect))
+                    .unwrap_or(urls.after_sign_in_url),
+            ),
+        },
+    }
+}
+
+/// Renders `children` only while `key` is the current task. Decided when the page opens: a task
+/// finished on this page navigates on by itself.
+#[component]
+fn TaskGate(key: TaskKey, complete: Option<String>, children: ChildrenFn) -> impl IntoView {
+    match elsewhere(key, complete) {
+        Some(to) => view! { <Redirect path=to/> }.into_any(),
+        None => view! { <TaskFrame>{children()}</TaskFrame> }.into_any(),
+    }
+}
+
+/// "Signed in as <email>" with "Sign out" under every task screen.
+#[component]
+fn TaskFrame(children: Children) -> impl IntoView {
+    let ctx = use_auth_context();
+    let sign_out = flow_action::<SignOut>();
+    let email = move || {
+        ctx.snapshot()
+            .and_then(|s| s.active_session().map(|a| a.user.email.clone()))
+    };
+    view! {
+        {children()}
+        <footer class="task-footer">
+            <p>"Signed in as " <strong>{email}</strong></p>
+            <ActionForm action=sign_out>
+                <button type="submit" class="link">"Sign out"</button>
+            </ActionForm>
+        </footer>
+    }
+}
+
+/// Hidden fields that carry the destination through a task form.
+#[component]
+fn Destination(complete: Option<String>) -> impl IntoView {
+    let redirect = carried_redirect();
+    view! {
+        <input type="hidden" name="redirect_url" value=redirect/>
+        <input type="hidden" name="complete_url" value=complete.unwrap_or_default()/>
+    }
+}
+
+/// The `reset-password` task.
+#[component]
+pub fn TaskResetPassword(
+    #[prop(optional, into)] redirect_url_complete: Option<String>,
+) -> impl IntoView {
+    let complete = redirect_url_complete.clone();
+    view! {
+        <TaskGate key=TaskKey::ResetPassword complete=redirect_url_complete>
+            <ResetPasswordForm complete=complete.clone()/>
+        </TaskGate>
+    }
+}
+
+#[component]
+fn ResetPasswordForm(complete: Option<String>) -> impl IntoView {
+    let action = flow_action::<ResetPasswordFn>();
+    view! {
+        <h1>"Reset your password"</h1>
+        <p>"Your password may have been exposed. Choose a new one to continue."</p>
+        <ActionForm action=action>
+            <Destination complete=complete/>
+            <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true/>
+            <Field label="Confirm password" name="confirm_password" kind="password" autocomplete="new-password" required=true/>
+            <div class="check">
+                <input id="task-sign-out-others" type="checkbox" name="sign_out_others" value="true" checked=true/>
+                <label for="task-sign-out-others">"Sign out of all other devices"</label>
+            </div>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Reset password"</button>
+        </ActionForm>
+    }
+}
+
+/// The `choose-organization` task.
+#[component]
+pub fn TaskChooseOrganization(
+    #[prop(optional, into)] redirect_url_complete: Option<String>,
+) -> impl IntoView {
+    let complete = redirect_url_complete.clone();
+    view! {
+        <TaskGate key=TaskKey::ChooseOrganization complete=redirect_url_complete>
+            <Chooser complete=complete.clone()/>
+        </TaskGate>
+    }
+}
+
+#[component]
+fn Chooser(complete: Option<String>) -> impl IntoView {
+    let ctx = use_auth_context();
+    let location = use_location();
+    let memberships = Resource::new(|| (), |_| list_memberships());
+    let creating =
+        move || query_param(location.search.get().trim_start_matches('?'), "create").is_some();
+    let can_create = move || {
+        ctx.snapshot()
+            .is_some_and(|s| s.env.organization_creation_enabled)
+    };
+    move || {
+        let list = memberships.get().and_then(Result::ok)?;
+        let complete = complete.clone();
+        Some(if list.is_empty() || creating() {
+            if can_create() {
+                view! { <CreateOrganizationForm complete=complete/> }.into_any()
+            } else {
+                view! {
+                    <h1>"Choose an organization"</h1>
+                    <p role="alert">
+                        "You must belong to an organization to continue. Ask an administrator of your organization to invite you."
+                    </p>
+                }
+                .into_any()
+            }
+        } else {
+            view! { <MembershipList list=list complete=complete can_create=can_create()/> }
+                .into_any()
+        })
+    }
+}
+
+#[component]
+fn MembershipList(
+    list: Vec<crate::domain::snapshot::OrganizationView>,
+    complete: Option<String>,
+    can_create: bool,
+) -> impl IntoView {
+    let action = flow_action::<SetActiveOrganization>();
+    let redirect = carried_redirect();
+    let create_href = move || {
+        let path = use_location().pathname.get_untracked();
+        with_redirect_url(
+            &format!("{path}?create=1"),
+            safe_redirect(&redirect.get()).as_deref(),
+        )
+    };
+    view! {
+        <h1>"Choose an organization"</h1>
+        <FormAlert error=error_of(action)/>
+        <ul class="choices">
+            {list
+                .into_iter()
+                .map(|org| {
+                    let complete = complete.clone();
+                    view! {
+                        <li>
+                            <ActionForm action=action>
+                                <Destination complete=complete/>
+                                <input type="hidden" name="organization" value=org.id.clone()/>
+                                <button type="submit" class="choice">{org.name.clone()}</button>
+                            </ActionForm>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+        {can_create.then(|| view! { <a class="button" href=create_href()>"Create organization"</a> })}
+    }
+}
+
+#[component]
+fn CreateOrganizationForm(complete: Option<String>) -> impl IntoView {
+    let action = flow_action::<CreateOrganization>();
+    view! {
+        <h1>"Set up your organization"</h1>
+        <ActionForm action=action>
+            <Destination complete=complete/>
+            <Field label="Name" name="name" autocomplete="organization" required=true/>
+            <Field label="Slug" name="slug"/>
+            <p class="hint">"Lowercase letters, digits and dashes. Leave empty to derive it from the name."</p>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Create organization"</button>
+        </ActionForm>
+    }
+}
+
+/// The `setup-mfa` task.
+#[component]
+pub fn TaskSetupMfa(
+    #[prop(optional, into)] redirect_url_complete: Option<String>,
+) -> impl IntoView {
+    let complete = redirect_url_complete.clone();
+    view! {
+        <TaskGate key=TaskKey::SetupMfa complete=redirect_url_complete>
+            <SetupMfa complete=complete.clone()/>
+        </TaskGate>
+    }
+}
+
+#[component]
+fn SetupMfa(complete: Option<String>) -> impl IntoView {
+    let location = use_location();
+    let phone_action = flow_action::<MfaPhone>();
+    let method = move || {
+        query_param(location.search.get().trim_start_matches('?'), "method").unwrap_or_default()
+    };
+    let setup = Resource::new(
+        move || (method(), phone_action.version().get()),
+        |(method, _)| mfa_setup(method),
+    );
+    move || {
+        let setup = setup.get().and_then(Result::ok)?;
+        let complete = complete.clone();
+        let chosen = match method().as_str() {
+            "totp" | "sms" => method(),
+            _ if setup.methods.len() == 1 => setup.methods[0].clone(),
+            _ => String::new(),
+        };
+        Some(if let Some(codes) = setup.backup_codes.clone() {
+            view! { <BackupCodes codes=codes complete=complete/> }.into_any()
+        } else if chosen == "totp" {
+            view! { <TotpStep setup=setup complete=complete/> }.into_any()
+        } else if chosen == "sms" {
+            view! { <SmsStep pending=setup.pending_phone.clone() action=phone_action complete=complete/> }
+                .into_any()
+        } else {
+            view! { <MethodPicker/> }.into_any()
+        })
+    }
+}
+
+#[component]
+fn MethodPicker() -> impl IntoView {
+    let href = move |method: &str| {
+        let location = use_location();
+        let redirect = carried_redirect().get_untracked();
+        with_redirect_url(
+            &format!("{}?method={method}", location.pathname.get_untracked()),
+            safe_redirect(&redirect).as_deref(),
+        )
+    };
+    view! {
+        <h1>"Set up two-step verification"</h1>
+        <p>"Choose how you will prove it's you when you sign in."</p>
+        <div class="choices">
+            <a class="button" href=href("totp")>"Authenticator app"</a>
+            <a class="button" href=href("sms")>"SMS code"</a>
+        </div>
+    }
+}
+
+#[component]
+fn TotpStep(
+    setup: crate::domain::snapshot::MfaSetupView,
+    complete: Option<String>,
+) -> impl IntoView {
+    let action = flow_action::<MfaTotp>();
+    let qr = setup
+        .totp_qr_png_base64
+        .map(|b64| format!("data:image/png;base64,{b64}"));
+    view! {
+        <h1>"Set up two-step verification"</h1>
+        <p>"Scan the QR code with your authenticator app, or enter the secret key by hand."</p>
+        {qr.map(|src| view! { <img class="qr" src=src alt="QR code" width="200" height="200"/> })}
+        <p>
+            <span id="secret-key-label">"Secret key"</span>": "
+            <code class="secret" aria-labelledby="secret-key-label">{setup.totp_secret.clone()}</code>
+        </p>
+        <ActionForm action=action>
+            <Destination complete=complete/>
+            <Field label="Verification code" name="code" autocomplete="one-time-code" required=true/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn SmsStep(
+    pending: Option<String>,
+    action: ServerAction<MfaPhone>,
+    complete: Option<String>,
+) -> impl IntoView {
+    let verify = flow_action::<MfaPhoneCode>();
+    let code_step = pending.clone().map(|phone| {
+        view! {
+            <p>"We sent a code to " <strong>{phone}</strong> "."</p>
+            <ActionForm action=verify>
+                <Destination complete=complete.clone()/>
+                <Field label="Verification code" name="code" autocomplete="one-time-code" required=true/>
+                <FormAlert error=error_of(verify)/>
+                <button type="submit" class="primary">"Continue"</button>
+            </ActionForm>
+        }
+    });
+    let phone_step = pending.is_none().then(|| {
+        view! {
+            <ActionForm action=action>
+                <Field label="Phone number" name="phone" kind="tel" autocomplete="tel" required=true/>
+                <FormAlert error=error_of(action)/>
+                <button type="submit" class="primary">"Continue"</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <h1>"Set up two-step verification"</h1>
+        {phone_step}
+        {code_step}
+    }
+}
+
+#[component]
+fn BackupCodes(codes: Vec<String>, complete: Option<String>) -> impl IntoView {
+    let action = flow_action::<MfaDone>();
+    view! {
+        <h1>"Set up two-step verification"</h1>
+        <p>"Save these backup codes somewhere safe. Each works once if you lose your device. They will not be shown again."</p>
+        <ul class="backup-codes" aria-label="Backup codes">
+            {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+        </ul>
+        <ActionForm action=action>
+            <Destination complete=complete/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+    }
+}
+
+/// The hosted `/sign-in/tasks/<key>` page.
+#[component]
+pub fn HostedTask(key: TaskKey) -> impl IntoView {
+    match key {
+        TaskKey::ResetPassword => view! { <TaskResetPassword/> }.into_any(),
+        TaskKey::SetupMfa => view! { <TaskSetupMfa/> }.into_any(),
+        TaskKey::ChooseOrganization => view! { <TaskChooseOrganization/> }.into_any(),
+    }
+}

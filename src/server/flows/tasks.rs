@@ -1,0 +1,382 @@
+//! Session tasks (SPEC §4): the steps that complete `reset-password`, `setup-mfa` and
+//! `choose-organization`, and switching the active organization. Every step re-reads the caller's
+//! session; a step for a task that is not the current one is refused (a task cannot be skipped).
+
+use super::{bounded, verify_code, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::organization::{parse_name, OrganizationSlug, ROLE_ADMIN};
+use crate::domain::phone::parse_phone;
+use crate::domain::redirect::{safe_redirect, with_redirect_url};
+use crate::domain::session::TaskKey;
+use crate::domain::snapshot::MfaSetupView;
+use crate::domain::verification::{parse_code, CodePurpose};
+use crate::server::auth::{internal, load_client, ClientContext};
+use crate::server::breached;
+use crate::server::mfa;
+use crate::server::state::AppState;
+use crate::server::store::{NewFactor, SessionDetail, StoreError};
+use crate::server::tokens::{hash, new_code};
+
+/// Where a task step was opened from: the destination carried through the tasks and the task
+/// component's `redirect_url_complete`.
+#[derive(Clone, Debug, Default)]
+pub struct Destination {
+    pub redirect_url: Option<String>,
+    pub complete_url: Option<String>,
+}
+
+/// The caller's signed-in session (pending allowed: tasks are done while pending).
+pub fn signed_in(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
+    ctx.active()
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))
+}
+
+/// The caller's session, if `key` is its current task.
+fn on_task(ctx: &ClientContext, key: TaskKey) -> FlowResult<&SessionDetail> {
+    let s = signed_in(ctx)?;
+    if s.session.tasks.first() == Some(&key) {
+        Ok(s)
+    } else {
+        Err(ErrorCode::TaskNotCurrent.into())
+    }
+}
+
+/// After a fact changed: reload (which recomputes the tasks) and answer the next URL — the next
+/// task, else the carried `redirect_url`, else `redirect_url_complete`, else after-sign-in.
+async fn next(state: &AppState, req: &RequestInfo, dest: &Destination) -> FlowResult<Outcome> {
+    let ctx = load_client(state, &req.headers).await?;
+    let urls = state.settings.demo_urls();
+    let redirect = dest.redirect_url.as_deref().and_then(safe_redirect);
+    let next = match ctx.active().and_then(|s| s.session.tasks.first().copied()) {
+        Some(task) => with_redirect_url(&urls.task_url(task), redirect.as_deref()),
+        None => redirect
+            .or_else(|| dest.complete_url.as_deref().and_then(safe_redirect))
+            .unwrap_or(urls.after_sign_in_url),
+    };
+    Ok(Outcome {
+        next,
+        new_token: None,
+    })
+}
+
+/// `reset-password`: a new password replaces the compromised one; sessions on other clients end.
+pub async fn reset_password(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    password: &str,
+    confirm: &str,
+    sign_out_others: bool,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    let s = on_task(ctx, TaskKey::ResetPassword)?;
+    let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
+    let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
+    let user = &s.user;
+    state.settings.password_policy().check_new(
+        password,
+        confirm,
+        &user.email,
+        breached::is_breached,
+    )?;
+    if let Some(old) = &user.password_hash {
+        if state
+            .hasher
+            .verify(password.to_string(), Some(old.clone()))
+            .await
+            .map_err(internal)?
+        {
+            return Err(ErrorCode::FormNewPasswordMatchesCurrent.into());
+        }
+    }
+    let new_hash = state
+        .hasher
+        .hash(password.to_string())
+        .await
+        .map_err(internal)?;
+    // The password was compromised: sessions on other clients always end (SPEC §9.5). The box
+    // also ends this user's other sessions on this browser.
+    let client_id = s.session.client_id.clone();
+    state
+        .store
+        .change_password(&user.id, &new_hash, true, Some(&client_id), state.now())
+        .await?;
+    if sign_out_others {
+        for other in ctx
+            .sessions
+            .iter()
+            .filter(|o| o.user.id == user.id && o.session.id != s.session.id)
+        {
+            state
+                .store
+                .end_session(
+                    &other.session.id,
+                    crate::domain::session::SessionStatus::Revoked,
+                    state.now(),
+                )
+                .await?;
+        }
+    }
+    super::sign_in::notify_password_changed(state, user).await;
+    next(state, req, dest).await
+}
+
+/// Makes `organization` (an id or a slug; empty for the personal workspace) the session's active
+/// organization: `set_active({ organization })` of SPEC §7.3, and the chooser of the task.
+pub async fn set_active_organization(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    organization: &str,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    let s = signed_in(ctx)?;
+    let organization = bounded(organization.trim(), 128, "Organization")?;
+    let org_id = if organization.is_empty() {
+        if !state.settings.organizations.allow_personal_accounts {
+            return Err(ErrorCode::PersonalWorkspaceDisabled.into());
+        }
+        None
+    } else {
+        let memberships = state.store.user_memberships(&s.user.id).await?;
+        let m = memberships
+            .iter()
+            .find(|m| m.organization.id == organization || m.organization.slug == organization)
+            .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+        Some(m.organization.id.clone())
+    };
+    state
+        .store
+        .set_session_organization(&s.session.id, org_id.as_deref())
+        .await?;
+    next(state, req, dest).await
+}
+
+/// Creates an organization with the caller as `org:admin` and makes it active.
+pub async fn create_organization(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    name: &str,
+    slug: &str,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    let s = signed_in(ctx)?;
+    if !state.settings.organizations.enabled || !state.settings.organizations.creation_enabled {
+        return Err(ErrorCode::OrganizationCreationDisabled.into());
+    }
+    let name = parse_name(bounded(name, 400, "Name")?).ok_or(FlowError::with_detail(
+        ErrorCode::FormParamFormatInvalid,
+        "Name",
+    ))?;
+    let slug = bounded(slug.trim(), 128, "Slug")?;
+    let slug = if slug.is_empty() {
+        OrganizationSlug::from_name(&name)
+    } else {
+        OrganizationSlug::parse(slug)
+    }
+    .ok_or(FlowError::with_detail(
+        ErrorCode::FormParamFormatInvalid,
+        "Slug",
+    ))?;
+    let org = match state
+        .store
+        .create_organization(
+            &name,
+            slug.as_str(),
+            Some(&s.user.id),
+            &[(s.user.id.clone(), ROLE_ADMIN.to_string())],
+            state.now(),
+        )
+        .await
+    {
+        Ok(org) => org,
+        Err(StoreError::Conflict(_)) => return Err(ErrorCode::OrganizationSlugTaken.into()),
+        Err(e) => return Err(e.into()),
+    };
+    state
+        .store
+        .set_session_organization(&s.session.id, Some(&org.id))
+        .await?;
+    next(state, req, dest).await
+}
+
+fn methods(state: &AppState) -> &[String] {
+    &state.settings.mfa.methods
+}
+
+/// The setup-mfa state for the page; with `method = "totp"` an authenticator secret is created if
+/// none is pending.
+pub async fn mfa_setup(
+    state: &AppState,
+    ctx: &ClientContext,
+    method: &str,
+) -> FlowResult<MfaSetupView> {
+    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let user = &s.user;
+    let mut setup = MfaSetupView {
+        methods: methods(state).to_vec(),
+        ..Default::default()
+    };
+    if let Some(unseen) = &user.backup_codes_unseen {
+        setup.backup_codes = Some(serde_json::from_str(unseen).map_err(internal)?);
+        return Ok(setup);
+    }
+    let wants_totp = method == "totp" || (method.is_empty() && setup.methods == ["totp"]);
+    if wants_totp && setup.methods.iter().any(|m| m == "totp") {
+        let secret = match &user.totp_pending_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                let secret = mfa::new_secret();
+                state
+                    .store
+                    .set_totp_pending(&user.id, Some(&secret))
+                    .await?;
+                secret
+            }
+        };
+        setup.totp_qr_png_base64 =
+            mfa::qr_png_base64(&secret, &state.settings.instance.name, &user.email);
+        setup.totp_secret = Some(secret);
+    }
+    setup.pending_phone = user.sms_pending_phone.clone();
+    Ok(setup)
+}
+
+/// Enables the verified factor with fresh backup codes (kept until shown, when configured).
+async fn enable(state: &AppState, user_id: &str, factor: NewFactor) -> FlowResult<()> {
+    let (codes, hashes) = if state.settings.mfa.backup_codes {
+        mfa::new_backup_codes()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let unseen = if codes.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&codes).map_err(internal)?)
+    };
+    state
+        .store
+        .enable_factor(user_id, factor, &hashes, unseen.as_deref(), state.now())
+        .await?;
+    Ok(())
+}
+
+/// The authenticator code that proves the pending secret.
+pub async fn mfa_totp_verify(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    code: &str,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let code = bounded(code, 64, "Verification code")?;
+    let secret = s
+        .user
+        .totp_pending_secret
+        .clone()
+        .ok_or(FlowError::new(ErrorCode::TaskNotCurrent))?;
+    let step = parse_code(code)
+        .and_then(|c| mfa::verify(&secret, &c, state.now(), None))
+        .ok_or(FlowError::new(ErrorCode::FormCodeIncorrect))?;
+    enable(state, &s.user.id, NewFactor::Totp { secret, step }).await?;
+    next(state, req, dest).await
+}
+
+/// The phone number for SMS codes: a code goes to it.
+pub async fn mfa_phone(state: &AppState, ctx: &ClientContext, phone: &str) -> FlowResult<Outcome> {
+    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    if !methods(state).iter().any(|m| m == "sms") {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let phone = parse_phone(bounded(phone, 64, "Phone number")?).ok_or(FlowError::with_detail(
+        ErrorCode::FormParamFormatInvalid,
+        "Phone number",
+    ))?;
+    state
+        .store
+        .set_sms_pending(&s.user.id, Some(&phone))
+        .await?;
+    let code = new_code();
+    let now = state.now();
+    state
+        .store
+        .issue_code(
+            &s.user.id,
+            CodePurpose::PhoneVerification.as_str(),
+            &hash(&code),
+            now,
+        )
+        .await?;
+    let body = format!(
+        "Your {} verification code is {code}.",
+        state.settings.instance.name
+    );
+    state
+        .delivery
+        .sms(&phone, &body, Some(&code), now)
+        .await
+        .map_err(internal)?;
+    Ok(Outcome::stay())
+}
+
+/// The code sent to the phone: the phone becomes the SMS second factor.
+pub async fn mfa_phone_verify(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    code: &str,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let phone = s
+        .user
+        .sms_pending_phone
+        .clone()
+        .ok_or(FlowError::new(ErrorCode::TaskNotCurrent))?;
+    verify_code(
+        state,
+        &s.user.id,
+        CodePurpose::PhoneVerification.as_str(),
+        bounded(code, 64, "Verification code")?,
+    )
+    .await?;
+    enable(state, &s.user.id, NewFactor::Sms { phone }).await?;
+    next(state, req, dest).await
+}
+
+/// "Continue" under the backup codes: they were shown; the task is done.
+pub async fn mfa_backup_codes_seen(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    if s.user.backup_codes_unseen.is_none() {
+        return Err(ErrorCode::TaskNotCurrent.into());
+    }
+    state.store.mark_backup_codes_seen(&s.user.id).await?;
+    next(state, req, dest).await
+}
+
+/// The memberships of the caller (pending allowed), for the chooser.
+pub async fn memberships(
+    state: &AppState,
+    ctx: &ClientContext,
+) -> FlowResult<Vec<crate::domain::snapshot::OrganizationView>> {
+    let s = signed_in(ctx)?;
+    Ok(state
+        .store
+        .user_memberships(&s.user.id)
+        .await?
+        .into_iter()
+        .map(|m| crate::domain::snapshot::OrganizationView {
+            id: m.organization.id,
+            name: m.organization.name,
+            slug: m.organization.slug,
+            role: m.role,
+        })
+        .collect())
+}
