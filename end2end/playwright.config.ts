@@ -14,6 +14,32 @@ const launchOptions = {
   ],
 };
 
+const ORGS_REQUIRED = {
+  VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
+  VESTIBULE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS: 'false',
+};
+
+/** A Vestibule instance for the specs: the release binary, run from the project root. */
+function server(name: string, port: number, settings: Record<string, string>) {
+  const db = `target/e2e-${name}.db`;
+  return {
+    command: `rm -f ${db} ${db}-wal ${db}-shm && target/release/vestibule --config end2end/e2e.toml`,
+    cwd: '..',
+    url: `http://127.0.0.1:${port}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    env: {
+      DATABASE_URL: `sqlite://${db}`,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      RUST_LOG: 'warn',
+      ...settings,
+    },
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   fullyParallel: false,
@@ -36,21 +62,16 @@ export default defineConfig({
       use: { javaScriptEnabled: false, launchOptions },
     },
   ],
-  webServer: {
-    // Fresh database for every run; the binary must already be built (`cargo leptos build --release`).
-    command:
-      'rm -f target/e2e.db target/e2e.db-wal target/e2e.db-shm && target/release/vestibule --config end2end/e2e.toml',
-    cwd: '..',
-    url: 'http://127.0.0.1:3100/',
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      DATABASE_URL: 'sqlite://target/e2e.db',
-      LEPTOS_SITE_ADDR: '127.0.0.1:3100',
-      LEPTOS_SITE_ROOT: 'target/site',
-      RUST_LOG: 'warn',
-    },
-  },
+  // One instance per configuration the specs need, each on its own port with a fresh database.
+  // Settings beyond end2end/e2e.toml come as VESTIBULE_<SECTION>__<KEY> overrides.
+  webServer: [
+    server('main', 3100, {}),
+    server('orgs', 3101, ORGS_REQUIRED),
+    server('orgs-closed', 3102, { ...ORGS_REQUIRED, VESTIBULE_ORGANIZATIONS__CREATION_ENABLED: 'false' }),
+    server('mfa', 3103, { VESTIBULE_MFA__REQUIRED: 'true' }),
+    server('task-urls', 3104, {
+      ...ORGS_REQUIRED,
+      VESTIBULE_APP__TASK_URLS: '{ "choose-organization" = "/onboarding/choose-organization" }',
+    }),
+  ],
 });

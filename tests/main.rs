@@ -688,9 +688,11 @@ async fn a_pending_session_is_signed_out_unless_the_caller_opts_in() {
         "app data refuses a pending session"
     );
     // Task steps opt in: the memberships read answers for the pending session.
-    let (status, list) = app.call(&c, "organizations/memberships", &[]).await;
+    // The snapshot still shows the pending session with its task and (empty) memberships.
+    let (status, snap) = app.call(&c, "client", &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(list, json!([]));
+    assert_eq!(snap["sessions"][0]["tasks"], json!(["choose-organization"]));
+    assert_eq!(snap["sessions"][0]["memberships"], json!([]));
     // A step for another task is refused: a task cannot be skipped through the API.
     let (status, b) = app
         .call(
@@ -803,8 +805,8 @@ async fn choosing_an_existing_membership_and_the_admin_page() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let c = app.signed_in("m@example.com").await;
-    let (_, list) = app.call(&c, "organizations/memberships", &[]).await;
-    assert_eq!(list[0]["name"], "Acme");
+    let (_, snap) = app.call(&c, "client", &[]).await;
+    assert_eq!(snap["sessions"][0]["memberships"][0]["name"], "Acme");
     let (status, b) = app
         .call(&c, "sessions/set_active", &[("organization", "org_nope")])
         .await;
@@ -943,7 +945,8 @@ async fn setup_mfa_with_an_authenticator_app() {
     let app = spawn_app("[mfa]\nrequired = true\n").await;
     let user = app.create_user("mfa@example.com", PW).await;
     let c = app.signed_in("mfa@example.com").await;
-    let (_, setup) = app.call(&c, "tasks/mfa/setup", &[("method", "totp")]).await;
+    let (_, snap) = app.call(&c, "client", &[]).await;
+    let setup = &snap["mfa_setup"];
     let secret = setup["totp_secret"].as_str().unwrap().to_string();
     assert!(setup["totp_qr_png_base64"].as_str().unwrap().len() > 100);
     let (_, b) = app.call(&c, "tasks/mfa/totp", &[("code", "000000")]).await;
@@ -968,18 +971,19 @@ async fn setup_mfa_with_an_authenticator_app() {
         b["snapshot"]["sessions"][0]["status"], "pending",
         "backup codes not shown yet"
     );
-    let (_, setup) = app.call(&c, "tasks/mfa/setup", &[("method", "")]).await;
-    let codes = setup["backup_codes"].as_array().unwrap();
+    let (_, snap) = app.call(&c, "client", &[]).await;
+    let codes = snap["mfa_setup"]["backup_codes"].as_array().unwrap();
     assert_eq!(codes.len(), 10);
     let (_, b) = app.call(&c, "tasks/mfa/done", &[]).await;
     assert_eq!(b["snapshot"]["sessions"][0]["status"], "active");
     assert_eq!(b["next"], "/dashboard");
-    let (status, _) = app.call(&c, "tasks/mfa/setup", &[("method", "")]).await;
     assert_eq!(
-        status,
-        StatusCode::FORBIDDEN,
+        b["snapshot"]["mfa_setup"],
+        Value::Null,
         "the codes are never shown again"
     );
+    let (status, b) = app.call(&c, "tasks/mfa/done", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{b}");
 }
 
 #[tokio::test]

@@ -1,3 +1,4 @@
+import { createHmac } from 'crypto';
 import { test as base, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 export { expect };
@@ -48,8 +49,9 @@ export interface User {
 export async function createUser(
   request: APIRequestContext,
   user: { email: string; password?: string; [key: string]: unknown },
+  base: string = BASE_URL,
 ): Promise<User> {
-  const response = await request.post('/v1/users', {
+  const response = await request.post(`${base}/v1/users`, {
     headers: { Authorization: `Bearer ${SECRET_KEY}` },
     data: { email_verified: true, ...user },
   });
@@ -69,8 +71,12 @@ export interface OutboxMessage {
 }
 
 /** The testing outbox for one recipient, newest first (SPEC §11). */
-export async function outbox(request: APIRequestContext, to: string): Promise<OutboxMessage[]> {
-  const response = await request.get(`/__testing/outbox?to=${encodeURIComponent(to)}`);
+export async function outbox(
+  request: APIRequestContext,
+  to: string,
+  base: string = BASE_URL,
+): Promise<OutboxMessage[]> {
+  const response = await request.get(`${base}/__testing/outbox?to=${encodeURIComponent(to)}`);
   expect(response.status(), `GET /__testing/outbox: ${await response.text()}`).toBe(200);
   return (await response.json()) as OutboxMessage[];
 }
@@ -82,12 +88,12 @@ export async function outbox(request: APIRequestContext, to: string): Promise<Ou
 export async function latestCode(
   request: APIRequestContext,
   to: string,
-  options: { exclude?: string[]; timeoutMs?: number } = {},
+  options: { exclude?: string[]; timeoutMs?: number; base?: string } = {},
 ): Promise<string> {
   const exclude = options.exclude ?? [];
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   for (;;) {
-    const messages = await outbox(request, to);
+    const messages = await outbox(request, to, options.base);
     const withCode = messages.find((m) => m.code !== null && m.code !== undefined && m.code !== '');
     if (withCode && !exclude.includes(withCode.code as string)) {
       return withCode.code as string;
@@ -208,4 +214,50 @@ export async function signOut(page: Page): Promise<void> {
     await expect(page).toHaveURL(URLS.home);
     await expect(page.getByText('You are signed out')).toBeVisible();
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend API and TOTP helpers for the task tests
+
+/** POSTs JSON to the Backend API of the server at `base`. */
+export async function backend(
+  request: APIRequestContext,
+  base: string,
+  path: string,
+  data?: unknown,
+): Promise<any> {
+  const response = await request.post(`${base}${path}`, {
+    headers: { Authorization: `Bearer ${SECRET_KEY}` },
+    data,
+  });
+  expect(response.status(), `POST ${path}: ${await response.text()}`).toBe(200);
+  return response.json();
+}
+
+function base32Decode(input: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const c of input.replace(/=+$/, '').toUpperCase()) {
+    const index = alphabet.indexOf(c);
+    if (index < 0) throw new Error(`not base32: ${c}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at `time` (ms). */
+export function totp(secret: string, time: number = Date.now()): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(time / 1000 / 30)));
+  const mac: Buffer = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
 }

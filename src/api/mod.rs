@@ -402,29 +402,6 @@ pub async fn create_organization(
     .await
 }
 
-/// The caller's memberships (pending sessions included: the chooser lists them).
-#[server(prefix = "/api", endpoint = "organizations/memberships")]
-pub async fn list_memberships() -> Result<Vec<crate::domain::snapshot::OrganizationView>, FlowError>
-{
-    let (state, _) = edge::request()?;
-    let ctx = edge::client(&state).await?;
-    crate::server::flows::tasks::memberships(&state, &ctx)
-        .await
-        .inspect_err(edge::set_status)
-}
-
-/// What the setup-mfa screens show. Only while `setup-mfa` is the current task.
-#[server(prefix = "/api", endpoint = "tasks/mfa/setup")]
-pub async fn mfa_setup(method: String) -> Result<MfaSetupView, FlowError> {
-    let (state, _) = edge::request()?;
-    let ctx = edge::client(&state).await?;
-    crate::server::flows::tasks::mfa_setup(&state, &ctx, &method)
-        .await
-        .inspect_err(edge::set_status)
-}
-
-pub use crate::domain::snapshot::MfaSetupView;
-
 /// The authenticator code that proves the new secret. Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "tasks/mfa/totp")]
 pub async fn mfa_totp(

@@ -6,8 +6,8 @@
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
 use crate::api::{
-    list_memberships, mfa_setup, CreateOrganization, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
-    SetActiveOrganization, SignOut, TaskResetPassword as ResetPasswordFn,
+    CreateOrganization, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp, SetActiveOrganization, SignOut,
+    TaskResetPassword as ResetPasswordFn,
 };
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
@@ -39,13 +39,21 @@ fn elsewhere(key: TaskKey, complete: Option<String>) -> Option<String> {
     }
 }
 
-/// Renders `children` only while `key` is the current task. Decided when the page opens: a task
-/// finished on this page navigates on by itself.
+/// Renders `children` only while `key` is the current task. Decided once the snapshot has loaded,
+/// and not again: a task finished on this page navigates on by itself.
 #[component]
 fn TaskGate(key: TaskKey, complete: Option<String>, children: ChildrenFn) -> impl IntoView {
-    match elsewhere(key, complete) {
-        Some(to) => view! { <Redirect path=to/> }.into_any(),
-        None => view! { <TaskFrame>{children()}</TaskFrame> }.into_any(),
+    let ctx = use_auth_context();
+    let loaded = Memo::new(move |_| ctx.is_loaded());
+    move || {
+        loaded.get().then(|| {
+            let complete = complete.clone();
+            let children = children.clone();
+            match untrack(move || elsewhere(key, complete)) {
+                Some(to) => view! { <Redirect path=to/> }.into_any(),
+                None => view! { <TaskFrame>{children()}</TaskFrame> }.into_any(),
+            }
+        })
     }
 }
 
@@ -129,7 +137,6 @@ pub fn TaskChooseOrganization(
 fn Chooser(complete: Option<String>) -> impl IntoView {
     let ctx = use_auth_context();
     let location = use_location();
-    let memberships = Resource::new(|| (), |_| list_memberships());
     let creating =
         move || query_param(location.search.get().trim_start_matches('?'), "create").is_some();
     let can_create = move || {
@@ -137,7 +144,7 @@ fn Chooser(complete: Option<String>) -> impl IntoView {
             .is_some_and(|s| s.env.organization_creation_enabled)
     };
     move || {
-        let list = memberships.get().and_then(Result::ok)?;
+        let list = ctx.snapshot()?.active_session()?.memberships.clone();
         let complete = complete.clone();
         Some(if list.is_empty() || creating() {
             if can_create() {
@@ -228,17 +235,13 @@ pub fn TaskSetupMfa(
 
 #[component]
 fn SetupMfa(complete: Option<String>) -> impl IntoView {
+    let ctx = use_auth_context();
     let location = use_location();
-    let phone_action = flow_action::<MfaPhone>();
     let method = move || {
         query_param(location.search.get().trim_start_matches('?'), "method").unwrap_or_default()
     };
-    let setup = Resource::new(
-        move || (method(), phone_action.version().get()),
-        |(method, _)| mfa_setup(method),
-    );
     move || {
-        let setup = setup.get().and_then(Result::ok)?;
+        let setup = ctx.snapshot()?.mfa_setup?;
         let complete = complete.clone();
         let chosen = match method().as_str() {
             "totp" | "sms" => method(),
@@ -250,8 +253,7 @@ fn SetupMfa(complete: Option<String>) -> impl IntoView {
         } else if chosen == "totp" {
             view! { <TotpStep setup=setup complete=complete/> }.into_any()
         } else if chosen == "sms" {
-            view! { <SmsStep pending=setup.pending_phone.clone() action=phone_action complete=complete/> }
-                .into_any()
+            view! { <SmsStep pending=setup.pending_phone.clone() complete=complete/> }.into_any()
         } else {
             view! { <MethodPicker/> }.into_any()
         })
@@ -305,11 +307,8 @@ fn TotpStep(
 }
 
 #[component]
-fn SmsStep(
-    pending: Option<String>,
-    action: ServerAction<MfaPhone>,
-    complete: Option<String>,
-) -> impl IntoView {
+fn SmsStep(pending: Option<String>, complete: Option<String>) -> impl IntoView {
+    let action = flow_action::<MfaPhone>();
     let verify = flow_action::<MfaPhoneCode>();
     let code_step = pending.clone().map(|phone| {
         view! {

@@ -13,6 +13,8 @@ pub struct ClientSnapshot {
     pub last_active_session_id: Option<String>,
     pub sign_in: Option<SignInView>,
     pub sign_up: Option<SignUpView>,
+    /// What the setup-mfa task shows, while it is the active session's current task.
+    pub mfa_setup: Option<MfaSetupView>,
     pub env: PublicSettings,
 }
 
@@ -23,6 +25,8 @@ pub struct SessionView {
     pub tasks: Vec<TaskKey>,
     pub user: UserView,
     pub organization: Option<OrganizationView>,
+    /// The user's organization memberships (with their roles), by name.
+    pub memberships: Vec<OrganizationView>,
 }
 
 impl SessionView {
@@ -215,6 +219,7 @@ mod tests {
                 slug: "acme".into(),
                 role: "org:admin".into(),
             }),
+            memberships: vec![],
         }
     }
 

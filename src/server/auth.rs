@@ -3,6 +3,7 @@
 //! SPEC §8 for server functions and axum handlers.
 
 use super::cookies::client_token;
+use super::flows::tasks::{memberships, mfa_setup};
 use super::state::AppState;
 use super::store::{Client, SessionDetail, StoreError};
 use super::tokens::hash;
@@ -115,6 +116,7 @@ fn session_view(d: &SessionDetail) -> SessionView {
             slug: o.slug.clone(),
             role: o.role.clone(),
         }),
+        memberships: Vec::new(),
     }
 }
 
@@ -127,6 +129,16 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
         env: state.settings.public(),
         ..Default::default()
     };
+    if state.settings.organizations.enabled {
+        for view in &mut snap.sessions {
+            view.memberships = memberships(state, &view.user.id).await?;
+        }
+    }
+    if let Some(active) = ctx.active() {
+        if active.session.tasks.first() == Some(&crate::domain::session::TaskKey::SetupMfa) {
+            snap.mfa_setup = Some(mfa_setup(state, active).await?);
+        }
+    }
     if let Some(client) = &ctx.client {
         if let Some(a) = state.store.sign_in_for_client(&client.id).await? {
             if a.expires_at > now {

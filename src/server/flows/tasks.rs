@@ -205,14 +205,9 @@ fn methods(state: &AppState) -> &[String] {
     &state.settings.mfa.methods
 }
 
-/// The setup-mfa state for the page; with `method = "totp"` an authenticator secret is created if
-/// none is pending.
-pub async fn mfa_setup(
-    state: &AppState,
-    ctx: &ClientContext,
-    method: &str,
-) -> FlowResult<MfaSetupView> {
-    let s = on_task(ctx, TaskKey::SetupMfa)?;
+/// What the setup-mfa screens show for `s` (whose current task it is). While the authenticator
+/// app is offered, a secret is kept pending so the page can show it with its QR code.
+pub async fn mfa_setup(state: &AppState, s: &SessionDetail) -> FlowResult<MfaSetupView> {
     let user = &s.user;
     let mut setup = MfaSetupView {
         methods: methods(state).to_vec(),
@@ -222,8 +217,7 @@ pub async fn mfa_setup(
         setup.backup_codes = Some(serde_json::from_str(unseen).map_err(internal)?);
         return Ok(setup);
     }
-    let wants_totp = method == "totp" || (method.is_empty() && setup.methods == ["totp"]);
-    if wants_totp && setup.methods.iter().any(|m| m == "totp") {
+    if setup.methods.iter().any(|m| m == "totp") {
         let secret = match &user.totp_pending_secret {
             Some(secret) => secret.clone(),
             None => {
@@ -361,15 +355,14 @@ pub async fn mfa_backup_codes_seen(
     next(state, req, dest).await
 }
 
-/// The memberships of the caller (pending allowed), for the chooser.
+/// A user's memberships as the snapshot shows them (the chooser and the switcher list them).
 pub async fn memberships(
     state: &AppState,
-    ctx: &ClientContext,
+    user_id: &str,
 ) -> FlowResult<Vec<crate::domain::snapshot::OrganizationView>> {
-    let s = signed_in(ctx)?;
     Ok(state
         .store
-        .user_memberships(&s.user.id)
+        .user_memberships(user_id)
         .await?
         .into_iter()
         .map(|m| crate::domain::snapshot::OrganizationView {
