@@ -812,7 +812,7 @@ async fn choosing_an_existing_membership_and_the_admin_page() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{b}");
     let (status, b) = app
-        .call(&c, "sessions/set_active", &[("organization", "")])
+        .call(&c, "sessions/set_active", &[("personal", "true")])
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(b["code"], "personal_workspace_disabled");

@@ -358,21 +358,29 @@ pub async fn task_reset_password(
     .await
 }
 
-/// `set_active({ organization })`: an organization id or slug of the caller's memberships, or
-/// empty for the personal workspace (refused while personal accounts are off). Pending sessions
-/// may call it: it is how `choose-organization` is done.
+/// `set_active({ session, organization })`: `session_id` one of this client's signed-in
+/// sessions; `organization` an id or slug of the caller's memberships, or `personal` for the
+/// personal workspace (refused while personal accounts are off); neither leaves it. Pending
+/// sessions may call it: it is how `choose-organization` is done.
 #[server(prefix = "/api", endpoint = "sessions/set_active")]
-pub async fn set_active_organization(
-    organization: String,
+pub async fn activate(
+    session_id: Option<String>,
+    organization: Option<String>,
+    personal: Option<String>,
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
     edge::step(|state, ctx, req| async move {
-        crate::server::flows::tasks::set_active_organization(
+        crate::server::flows::tasks::set_active(
             &state,
             &ctx,
             &req,
-            &organization,
+            session_id.as_deref().filter(|s| !s.is_empty()),
+            if flag(&personal) {
+                Some("")
+            } else {
+                organization.as_deref().filter(|o| !o.is_empty())
+            },
             &destination(redirect_url, complete_url),
         )
         .await

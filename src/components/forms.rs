@@ -1,36 +1,17 @@
 //! Shared pieces of the flow forms: an action that applies the answer (new snapshot, then
 //! navigation per SPEC §4.3), the error alert, and labelled fields.
 
-use super::auth_provider::{use_auth_context, AuthContext};
+use super::auth_provider::use_auth_context;
+use super::vestibule::{apply, FinalizeNavigate};
 use crate::api::AuthResult;
 use crate::domain::errors::FlowError;
-use crate::domain::redirect::{query_param, with_redirect_url};
+use crate::domain::redirect::query_param;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_navigate};
 
-/// Where the browser goes after a mutation: nowhere when the step stays on its page, the
-/// provider's task URL when the new active session is pending, else what the server answered (the
-/// carried `redirect_url` or the after-sign-in URL).
-pub fn next_url(ctx: &AuthContext, result: &AuthResult) -> String {
-    if result.next.is_empty() {
-        return String::new();
-    }
-    if let Some(task) = result
-        .snapshot
-        .active_session()
-        .and_then(|s| s.current_task())
-    {
-        let back = result
-            .next
-            .split_once('?')
-            .and_then(|(_, q)| query_param(q, "redirect_url"));
-        return with_redirect_url(&ctx.urls().task_url(task), back.as_deref());
-    }
-    result.next.clone()
-}
-
-/// A server action for one flow step: on success it stores the new snapshot and navigates.
+/// A server action for one flow step: on success it stores the new snapshot and navigates (see
+/// [`apply`]), with the `navigate` callback of the enclosing component if it set one.
 pub fn flow_action<S>() -> ServerAction<S>
 where
     S: ServerFn<Output = AuthResult, Error = FlowError> + Clone + Send + Sync + 'static,
@@ -38,20 +19,10 @@ where
     let action = ServerAction::<S>::new();
     let ctx = use_auth_context();
     let navigate = use_navigate();
+    let callback = use_context::<FinalizeNavigate>().map(|f| f.0);
     Effect::new(move |_| {
         if let Some(Ok(result)) = action.value().get() {
-            ctx.set_snapshot(result.snapshot.clone());
-            let to = next_url(&ctx, &result);
-            if to.is_empty() {
-                // The step stays on its page.
-            } else if to.starts_with('/') {
-                navigate(&to, Default::default());
-            } else {
-                #[cfg(feature = "hydrate")]
-                if let Some(w) = web_sys::window() {
-                    let _ = w.location().set_href(&to);
-                }
-            }
+            apply(&ctx, result, callback, &|to, opts| navigate(to, opts));
         }
     });
     action

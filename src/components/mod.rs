@@ -7,6 +7,7 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod tasks;
 pub mod user_button;
+pub mod vestibule;
 
 pub use auth_provider::{use_auth, use_auth_context, AuthContext, AuthGuard, AuthProvider};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
@@ -14,3 +15,6 @@ pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use tasks::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
 pub use user_button::UserButton;
+pub use vestibule::{
+    decorate_url, use_vestibule, NavigateArgs, SetActive, SignOutParams, Vestibule,
+};

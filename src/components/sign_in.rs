@@ -4,6 +4,7 @@
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
 use super::tasks::HostedTask;
+use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
     SignInBack, SignInCode, SignInEmailCode, SignInIdentify, SignInNewPassword, SignInResend,
     SignInStart,
@@ -16,7 +17,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 #[component]
-pub fn SignIn() -> impl IntoView {
+pub fn SignIn(
+    /// Called instead of the default navigation once the flow ends with an active session.
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
+) -> impl IntoView {
+    if let Some(cb) = navigate {
+        provide_context(FinalizeNavigate(cb));
+    }
     let location = use_location();
     move || match location.pathname.get().trim_end_matches('/') {
         // The guard sends visitors of `/sign-in/tasks` to their current task.

@@ -2,12 +2,20 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{SignUpCreate, SignUpResend, SignUpVerify};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 #[component]
-pub fn SignUp() -> impl IntoView {
+pub fn SignUp(
+    /// Called instead of the default navigation once the flow ends with an active session.
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
+) -> impl IntoView {
+    if let Some(cb) = navigate {
+        provide_context(FinalizeNavigate(cb));
+    }
     let location = use_location();
     move || match location.pathname.get().trim_end_matches('/') {
         "/sign-up/verify-email-address" => view! { <VerifyStep/> }.into_any(),

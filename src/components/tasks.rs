@@ -5,8 +5,9 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
-    CreateOrganization, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp, SetActiveOrganization, SignOut,
+    Activate, CreateOrganization, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp, SignOut,
     TaskResetPassword as ResetPasswordFn,
 };
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
@@ -91,7 +92,13 @@ fn Destination(complete: Option<String>) -> impl IntoView {
 #[component]
 pub fn TaskResetPassword(
     #[prop(optional, into)] redirect_url_complete: Option<String>,
+    /// Called instead of the default navigation once the flow ends with an active session.
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
 ) -> impl IntoView {
+    if let Some(cb) = navigate {
+        provide_context(FinalizeNavigate(cb));
+    }
     let complete = redirect_url_complete.clone();
     view! {
         <TaskGate key=TaskKey::ResetPassword complete=redirect_url_complete>
@@ -124,7 +131,13 @@ fn ResetPasswordForm(complete: Option<String>) -> impl IntoView {
 #[component]
 pub fn TaskChooseOrganization(
     #[prop(optional, into)] redirect_url_complete: Option<String>,
+    /// Called instead of the default navigation once the flow ends with an active session.
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
 ) -> impl IntoView {
+    if let Some(cb) = navigate {
+        provide_context(FinalizeNavigate(cb));
+    }
     let complete = redirect_url_complete.clone();
     view! {
         <TaskGate key=TaskKey::ChooseOrganization complete=redirect_url_complete>
@@ -171,7 +184,7 @@ fn MembershipList(
     complete: Option<String>,
     can_create: bool,
 ) -> impl IntoView {
-    let action = flow_action::<SetActiveOrganization>();
+    let action = flow_action::<Activate>();
     let redirect = carried_redirect();
     let create_href = move || {
         let path = use_location().pathname.get_untracked();
@@ -224,7 +237,13 @@ fn CreateOrganizationForm(complete: Option<String>) -> impl IntoView {
 #[component]
 pub fn TaskSetupMfa(
     #[prop(optional, into)] redirect_url_complete: Option<String>,
+    /// Called instead of the default navigation once the flow ends with an active session.
+    #[prop(optional)]
+    navigate: Option<Callback<NavigateArgs>>,
 ) -> impl IntoView {
+    if let Some(cb) = navigate {
+        provide_context(FinalizeNavigate(cb));
+    }
     let complete = redirect_url_complete.clone();
     view! {
         <TaskGate key=TaskKey::SetupMfa complete=redirect_url_complete>

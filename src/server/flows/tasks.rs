@@ -121,16 +121,32 @@ pub async fn reset_password(
     next(state, req, dest).await
 }
 
-/// Makes `organization` (an id or a slug; empty for the personal workspace) the session's active
-/// organization: `set_active({ organization })` of SPEC §7.3, and the chooser of the task.
-pub async fn set_active_organization(
+/// `set_active` of SPEC §7.3: makes `session` (one of this client's signed-in sessions) the active
+/// one, and/or makes `organization` (an id or a slug; empty for the personal workspace) the
+/// session's active organization. The chooser of `choose-organization` calls it.
+pub async fn set_active(
     state: &AppState,
     ctx: &ClientContext,
     req: &RequestInfo,
-    organization: &str,
+    session: Option<&str>,
+    organization: Option<&str>,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = signed_in(ctx)?;
+    let mut s = signed_in(ctx)?;
+    if let Some(id) = session {
+        s = ctx
+            .sessions
+            .iter()
+            .find(|d| d.session.id == id)
+            .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+        state
+            .store
+            .set_last_active_session(&s.session.client_id, Some(id))
+            .await?;
+    }
+    let Some(organization) = organization else {
+        return next(state, req, dest).await;
+    };
     let organization = bounded(organization.trim(), 128, "Organization")?;
     let org_id = if organization.is_empty() {
         if !state.settings.organizations.allow_personal_accounts {
