@@ -476,3 +476,23 @@ pub async fn mfa_done(
     })
     .await
 }
+
+/// The second factor at sign-in: `method` is `totp`, `sms` or `backup_code`. Rate-limited as a
+/// factor attempt; wrong codes count towards the lockout.
+#[server(prefix = "/api", endpoint = "sign_in/second_factor")]
+pub async fn sign_in_second_factor(method: String, code: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::sign_in::attempt_second_factor(&state, &ctx, &req, &method, &code)
+            .await
+    })
+    .await
+}
+
+/// "SMS code" at `/sign-in/factor-two`: sends a code to the reserved phone.
+#[server(prefix = "/api", endpoint = "sign_in/sms_code")]
+pub async fn sign_in_sms_code() -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::sign_in::send_sms_code(&state, &ctx).await
+    })
+    .await
+}

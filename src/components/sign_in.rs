@@ -7,9 +7,10 @@ use super::tasks::HostedTask;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
     SignInBack, SignInCode, SignInEmailCode, SignInIdentify, SignInNewPassword, SignInResend,
-    SignInStart,
+    SignInSecondFactor, SignInSmsCode, SignInStart,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::redirect::query_param;
 use crate::domain::session::TaskKey;
 use crate::domain::sign_in::{FirstFactor, SignInStatus};
 use crate::pages::NotFoundPage;
@@ -36,6 +37,7 @@ pub fn SignIn(
             }
         }
         "/sign-in/factor-one" => view! { <FactorOne/> }.into_any(),
+        "/sign-in/factor-two" => view! { <FactorTwo/> }.into_any(),
         "/sign-in/reset-password" => view! { <ForgotPassword/> }.into_any(),
         "/sign-in/client-trust" => view! { <ClientTrust/> }.into_any(),
         _ => view! { <StartStep/> }.into_any(),
@@ -226,5 +228,96 @@ fn ClientTrust() -> impl IntoView {
             <BackButton/>
         }
         .into_any()
+    }
+}
+
+/// `/sign-in/factor-two` (SPEC §5.3): the authenticator code by default, or the SMS code, or a
+/// backup code; "Use another method" lists the user's factors.
+#[component]
+fn FactorTwo() -> impl IntoView {
+    let ctx = use_auth_context();
+    let location = use_location();
+    let param = move |name: &str| query_param(location.search.get().trim_start_matches('?'), name);
+    move || {
+        let Some(attempt) = ctx.snapshot().and_then(|s| s.sign_in) else {
+            return expired();
+        };
+        let factors = attempt.second_factors.clone();
+        let method = param("method")
+            .filter(|m| factors.contains(m))
+            .or_else(|| factors.first().cloned())
+            .unwrap_or_default();
+        let body = if param("choose").is_some() {
+            view! { <OtherMethods factors=factors/> }.into_any()
+        } else {
+            view! { <SecondFactorForm method=method phone_hint=attempt.phone_hint.clone()/> }
+                .into_any()
+        };
+        view! {
+            <h1>"Two-step verification"</h1>
+            {body}
+            <BackButton/>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn SecondFactorForm(method: String, phone_hint: Option<String>) -> impl IntoView {
+    let action = flow_action::<SignInSecondFactor>();
+    let resend = flow_action::<SignInSmsCode>();
+    let (intro, label) = match method.as_str() {
+        "sms" => (
+            format!(
+                "Enter the code we sent to your phone ending in {}.",
+                phone_hint.unwrap_or_default()
+            ),
+            "Verification code",
+        ),
+        "backup_code" => ("Enter one of your backup codes.".to_string(), "Backup code"),
+        _ => (
+            "Enter the code from your authenticator app.".to_string(),
+            "Verification code",
+        ),
+    };
+    let sms = method == "sms";
+    view! {
+        <p>{intro}</p>
+        <ActionForm action=action>
+            <input type="hidden" name="method" value=method.clone()/>
+            <Field label=label name="code" autocomplete="one-time-code" required=true/>
+            <FormAlert error=error_of(action)/>
+            <button type="submit" class="primary">"Continue"</button>
+        </ActionForm>
+        {sms.then(|| view! {
+            <ActionForm action=resend>
+                <FormAlert error=error_of(resend)/>
+                <button type="submit" class="link">"Resend code"</button>
+            </ActionForm>
+        })}
+        <a class="button" href="/sign-in/factor-two?choose=1">"Use another method"</a>
+    }
+}
+
+#[component]
+fn OtherMethods(factors: Vec<String>) -> impl IntoView {
+    let send_sms = flow_action::<SignInSmsCode>();
+    let has = |f: &str| factors.iter().any(|x| x == f);
+    view! {
+        <p>"Choose another way to verify it's you."</p>
+        <div class="choices">
+            {has("totp").then(|| view! {
+                <a class="button" href="/sign-in/factor-two?method=totp">"Authenticator app"</a>
+            })}
+            {has("sms").then(|| view! {
+                <ActionForm action=send_sms>
+                    <FormAlert error=error_of(send_sms)/>
+                    <button type="submit">"SMS code"</button>
+                </ActionForm>
+            })}
+            {has("backup_code").then(|| view! {
+                <a class="button" href="/sign-in/factor-two?method=backup_code">"Backup code"</a>
+            })}
+        </div>
     }
 }

@@ -57,6 +57,11 @@ pub struct SignInView {
     /// The password was right but is compromised: continue with an email code (SPEC §5.2).
     pub password_compromised: bool,
     pub redirect_url: Option<String>,
+    /// At `needs_second_factor`: the user's factors (`totp`, `sms`, `backup_code`), the default
+    /// first.
+    pub second_factors: Vec<String>,
+    /// At `needs_second_factor` with SMS: the phone's last digits.
+    pub phone_hint: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -142,13 +142,29 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
     if let Some(client) = &ctx.client {
         if let Some(a) = state.store.sign_in_for_client(&client.id).await? {
             if a.expires_at > now {
-                snap.sign_in = Some(SignInView {
+                let mut view = SignInView {
                     status: a.status,
                     identifier: a.identifier,
                     strategy: a.strategy,
                     password_compromised: a.password_compromised,
                     redirect_url: a.redirect_url,
-                });
+                    second_factors: Vec::new(),
+                    phone_hint: None,
+                };
+                if a.status == crate::domain::sign_in::SignInStatus::NeedsSecondFactor {
+                    if let Some(user) = match &a.user_id {
+                        Some(id) => state.store.user_by_id(id).await?,
+                        None => None,
+                    } {
+                        view.second_factors = crate::server::flows::sign_in::second_factors(&user);
+                        view.phone_hint = user.phone.as_deref().filter(|_| user.sms_mfa).map(|p| {
+                            p.chars()
+                                .skip(p.chars().count().saturating_sub(2))
+                                .collect()
+                        });
+                    }
+                }
+                snap.sign_in = Some(view);
             }
         }
         if let Some(a) = state.store.sign_up_for_client(&client.id).await? {

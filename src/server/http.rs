@@ -16,6 +16,7 @@ pub const ATTEMPT_START_ENDPOINTS: &[&str] = &["/api/sign_in/start", "/api/sign_
 pub const FACTOR_ENDPOINTS: &[&str] = &[
     "/api/sign_in/code",
     "/api/sign_in/new_password",
+    "/api/sign_in/second_factor",
     "/api/sign_up/verify",
     "/api/tasks/reset_password",
     "/api/tasks/mfa/totp",

@@ -10,12 +10,15 @@ use crate::domain::redirect::safe_redirect;
 use crate::domain::sign_in::{
     after_first_factor, after_new_password, FirstFactor, FirstFactorFacts, SignInStatus,
 };
+use crate::domain::verification::parse_code;
 use crate::domain::verification::CodePurpose;
+use crate::server::auth::internal;
 use crate::server::auth::ClientContext;
 use crate::server::breached;
+use crate::server::mfa;
 use crate::server::state::AppState;
 use crate::server::store::{SignInAttempt, User};
-use crate::server::tokens::new_id;
+use crate::server::tokens::{hash, new_code, new_id};
 
 const ATTEMPT_TTL_SECS: i64 = 30 * 60;
 
@@ -204,6 +207,10 @@ async fn advance(
     cookie: Option<String>,
 ) -> FlowResult<Outcome> {
     if status == SignInStatus::Complete {
+        let known = state
+            .store
+            .client_knows_user(&attempt.client_id, &user.id)
+            .await?;
         // The session rotates the client token, which supersedes any cookie set on the way.
         let (_, out) = start_session(
             state,
@@ -213,22 +220,179 @@ async fn advance(
             attempt.redirect_url.as_deref(),
         )
         .await?;
+        if !known {
+            notify_new_device(state, user, req).await;
+        }
         return Ok(out);
     }
     // Until the next step is done the attempt waits at it and no session exists.
-    if status == SignInStatus::NeedsClientTrust {
-        send_email_code(
-            state,
-            &attempt.id,
-            CodePurpose::ClientTrust,
-            &user.email,
-            "verify this device",
-        )
-        .await?;
+    match status {
+        SignInStatus::NeedsClientTrust => {
+            send_email_code(
+                state,
+                &attempt.id,
+                CodePurpose::ClientTrust,
+                &user.email,
+                "verify this device",
+            )
+            .await?
+        }
+        // SMS is the only factor: its code goes out at once.
+        SignInStatus::NeedsSecondFactor if user.totp_secret.is_none() && user.sms_mfa => {
+            send_sms_code_to(state, &attempt, user).await?
+        }
+        _ => {}
     }
     attempt.status = status;
     state.store.put_sign_in(&attempt, state.now()).await?;
     Ok(outcome(status.path(), cookie))
+}
+
+/// Tells the user about a sign-in from a browser that never signed in as them (ASVS 6.3.5).
+async fn notify_new_device(state: &AppState, user: &User, req: &RequestInfo) {
+    let name = &state.settings.instance.name;
+    let device = req
+        .user_agent()
+        .unwrap_or_else(|| "an unknown browser".into());
+    let ip = req
+        .ip
+        .clone()
+        .unwrap_or_else(|| "an unknown address".into());
+    let body = format!(
+        "Your {name} account was just signed in to from a new device: {device}, from {ip}. If \
+         this was not you, reset your password and sign out of all devices."
+    );
+    if let Err(e) = state
+        .delivery
+        .email(
+            &user.email,
+            &format!("New sign-in to your {name} account"),
+            &body,
+            None,
+            state.now(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "new-device notice not queued");
+    }
+}
+
+/// The second factors a user can prove at sign-in, the default first: the authenticator app, then
+/// SMS, then backup codes.
+pub fn second_factors(user: &User) -> Vec<String> {
+    let mut factors = Vec::new();
+    if user.totp_secret.is_some() {
+        factors.push("totp".to_string());
+    }
+    if user.sms_mfa && user.phone.is_some() {
+        factors.push("sms".to_string());
+    }
+    if user.has_second_factor() {
+        factors.push("backup_code".to_string());
+    }
+    factors
+}
+
+async fn send_sms_code_to(
+    state: &AppState,
+    attempt: &SignInAttempt,
+    user: &User,
+) -> FlowResult<()> {
+    let Some(phone) = user.phone.as_deref().filter(|_| user.sms_mfa) else {
+        return Err(ErrorCode::Forbidden.into());
+    };
+    let code = new_code();
+    let now = state.now();
+    state
+        .store
+        .issue_code(
+            &attempt.id,
+            CodePurpose::SmsSecondFactor.as_str(),
+            &hash(&code),
+            now,
+        )
+        .await?;
+    let body = format!(
+        "Your {} sign-in code is {code}.",
+        state.settings.instance.name
+    );
+    state
+        .delivery
+        .sms(phone, &body, Some(&code), now)
+        .await
+        .map_err(internal)
+}
+
+/// "SMS code" on `/sign-in/factor-two`: a code goes to the user's reserved phone.
+pub async fn send_sms_code(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let a = attempt(state, ctx).await?;
+    if a.status != SignInStatus::NeedsSecondFactor {
+        return Err(ErrorCode::AttemptMissing.into());
+    }
+    let user = user_of(state, &a)
+        .await?
+        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    if let Some(code) = state
+        .store
+        .current_code(&a.id, CodePurpose::SmsSecondFactor.as_str())
+        .await?
+    {
+        let wait = code.state.resend_wait(state.now());
+        if wait > 0 {
+            return Err(FlowError::with_n(ErrorCode::CodeResendTooSoon, wait as u64));
+        }
+    }
+    send_sms_code_to(state, &a, &user).await?;
+    Ok(outcome("/sign-in/factor-two?method=sms", None))
+}
+
+/// The second factor: an authenticator code (each time step once), an SMS code, or a backup code
+/// (each once). Wrong codes count towards the lockout.
+pub async fn attempt_second_factor(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    method: &str,
+    code: &str,
+) -> FlowResult<Outcome> {
+    refuse_if_signed_in(state, ctx)?;
+    let code = bounded(code, 64, "Verification code")?;
+    let a = attempt(state, ctx).await?;
+    if a.status != SignInStatus::NeedsSecondFactor {
+        return Err(ErrorCode::AttemptMissing.into());
+    }
+    let user = user_of(state, &a)
+        .await?
+        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+    let now = state.now();
+    check_not_locked(&user, now)?;
+    let proven = match method {
+        "totp" => match (&user.totp_secret, parse_code(code)) {
+            (Some(secret), Some(code)) => {
+                match mfa::verify(secret, &code, now, user.totp_last_step) {
+                    Some(step) => state.store.record_totp_step(&user.id, step).await?,
+                    None => false,
+                }
+            }
+            _ => false,
+        },
+        "sms" => verify_code(state, &a.id, CodePurpose::SmsSecondFactor.as_str(), code)
+            .await
+            .is_ok(),
+        "backup_code" => {
+            state
+                .store
+                .use_backup_code(&user.id, &mfa::hash_backup_code(code), now)
+                .await?
+        }
+        _ => false,
+    };
+    if !proven {
+        return Err(count_failure(state, &user, ErrorCode::FormCodeIncorrect).await);
+    }
+    state.store.clear_failures(&user.id).await?;
+    advance(state, req, a, &user, SignInStatus::Complete, None).await
 }
 
 /// The email-address step of `/sign-in/factor-one` or `/sign-in/reset-password` when the first

@@ -330,6 +330,9 @@ pub trait MfaStore: Send + Sync {
     async fn mark_backup_codes_seen(&self, user_id: &str) -> StoreResult<()>;
     /// Records an accepted TOTP step; false when that step (or a later one) was used already.
     async fn record_totp_step(&self, user_id: &str, step: i64) -> StoreResult<bool>;
+    /// Uses an unused backup code; false when there is none with that hash (or it was used,
+    /// possibly a moment ago by a concurrent request).
+    async fn use_backup_code(&self, user_id: &str, code_hash: &str, now: i64) -> StoreResult<bool>;
 }
 
 /// A factor being enabled.

@@ -1024,6 +1024,19 @@ impl MfaStore for SqliteStore {
         Ok(())
     }
 
+    async fn use_backup_code(&self, user_id: &str, code_hash: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE backup_codes SET used_at = $1 \
+             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn record_totp_step(&self, user_id: &str, step: i64) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
