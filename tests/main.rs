@@ -1215,3 +1215,150 @@ async fn device_trust_challenges_a_new_browser_only() {
     app.totp_user("dt-mfa@example.com").await;
     app.at_second_factor("dt-mfa@example.com").await;
 }
+
+#[tokio::test]
+async fn the_portal_needs_the_password_for_security_changes() {
+    let app = spawn_app("[rate_limits]\nenabled = false\n").await;
+    app.totp_user("portal@example.com").await;
+    let sign_in = |c: &Client| {
+        let c = c.clone();
+        let app = &app;
+        async move {
+            app.call(
+                &c,
+                "sign_in/start",
+                &[("email", "portal@example.com"), ("password", PW)],
+            )
+            .await;
+            let code = vestibule::server::mfa::code_at(TOTP_SECRET, unix_now() + 30).unwrap();
+            let (_, b) = app
+                .call(
+                    &c,
+                    "sign_in/second_factor",
+                    &[("method", "totp"), ("code", &code)],
+                )
+                .await;
+            assert_eq!(b["next"], "/dashboard", "{b}");
+        }
+    };
+    let here = browser();
+    sign_in(&here).await;
+    let (status, account) = app.call(&here, "account", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(account["authenticator_app"], true);
+    assert_eq!(account["devices"].as_array().unwrap().len(), 1);
+
+    // Regenerating backup codes needs the password.
+    let (_, b) = app
+        .call(
+            &here,
+            "account/backup_codes",
+            &[("current_password", "wrong-one-1")],
+        )
+        .await;
+    assert_eq!(b["code"], "form_password_incorrect");
+    let (_, b) = app
+        .call(&here, "account/backup_codes", &[("current_password", PW)])
+        .await;
+    assert_eq!(b["next"], "");
+    let (_, account) = app.call(&here, "account", &[]).await;
+    let first = account["new_backup_codes"][0].as_str().unwrap().to_string();
+    assert_eq!(account["backup_codes_left"], 10);
+    let (_, again) = app.call(&here, "account", &[]).await;
+    assert_eq!(again["new_backup_codes"], Value::Null, "shown once");
+    app.call(&here, "account/backup_codes", &[("current_password", PW)])
+        .await;
+    let other = app.at_second_factor("portal@example.com").await;
+    let (_, b) = app
+        .call(
+            &other,
+            "sign_in/second_factor",
+            &[("method", "backup_code"), ("code", &first)],
+        )
+        .await;
+    assert_eq!(
+        b["code"], "form_code_incorrect",
+        "regenerated codes replace the old ones"
+    );
+
+    // Another device, signed out from here.
+    let phone = browser();
+    let res = phone
+        .post(format!("{}/__testing/sign-in", app.base))
+        .json(&json!({ "email": "portal@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, account) = app.call(&here, "account", &[]).await;
+    let devices = account["devices"].as_array().unwrap().clone();
+    assert_eq!(devices.len(), 2);
+    let other_id = devices.iter().find(|d| d["this_device"] == false).unwrap()["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.call(
+        &here,
+        "account/devices/sign_out",
+        &[("session_id", &other_id)],
+    )
+    .await;
+    let (status, _) = app.call(&phone, "app/whoami", &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "that device is signed out"
+    );
+
+    // Changing the password needs the current one and keeps this device.
+    let (_, b) = app
+        .call(
+            &here,
+            "account/password",
+            &[
+                ("current_password", "nope-nope-1"),
+                ("password", "Another-Pass-55"),
+                ("confirm_password", "Another-Pass-55"),
+            ],
+        )
+        .await;
+    assert_eq!(b["code"], "form_password_incorrect");
+    let (status, b) = app
+        .call(
+            &here,
+            "account/password",
+            &[
+                ("current_password", PW),
+                ("password", "Another-Pass-55"),
+                ("confirm_password", "Another-Pass-55"),
+                ("sign_out_others", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let (status, _) = app.call(&here, "app/whoami", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, outbox) = app
+        .api(
+            reqwest::Method::GET,
+            "/__testing/outbox?to=portal@example.com",
+        )
+        .await;
+    assert!(outbox.as_array().unwrap().iter().any(|m| m["subject"]
+        .as_str()
+        .unwrap()
+        .contains("password was changed")));
+}
+
+#[tokio::test]
+async fn the_portal_refuses_a_pending_session() {
+    let app = spawn_app(ORGS_REQUIRED).await;
+    app.create_user("pp@example.com", PW).await;
+    let c = app.signed_in("pp@example.com").await;
+    let (status, _) = app.call(&c, "account", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.location(&c, "/user").await.as_deref(),
+        Some("/sign-in/tasks/choose-organization?redirect_url=/user")
+    );
+}

@@ -496,3 +496,53 @@ pub async fn sign_in_sms_code() -> Result<AuthResult, FlowError> {
     })
     .await
 }
+
+/// What the account portal shows. Active sessions only.
+#[server(prefix = "/api", endpoint = "account")]
+pub async fn get_account() -> Result<crate::domain::snapshot::AccountView, FlowError> {
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
+    crate::server::flows::portal::account(&state, &ctx)
+        .await
+        .inspect_err(edge::set_status)
+}
+
+/// Changes the password from the portal. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "account/password")]
+pub async fn account_password(
+    current_password: String,
+    password: String,
+    confirm_password: String,
+    sign_out_others: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::change_password(
+            &state,
+            &ctx,
+            &current_password,
+            &password,
+            &confirm_password,
+            flag(&sign_out_others),
+        )
+        .await
+    })
+    .await
+}
+
+/// "Regenerate backup codes" (password re-entered). Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "account/backup_codes")]
+pub async fn account_backup_codes(current_password: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::regenerate_backup_codes(&state, &ctx, &current_password).await
+    })
+    .await
+}
+
+/// "Sign out" of one device in the portal's device list.
+#[server(prefix = "/api", endpoint = "account/devices/sign_out")]
+pub async fn account_device_sign_out(session_id: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::revoke_device(&state, &ctx, &session_id).await
+    })
+    .await
+}

@@ -128,6 +128,28 @@ pub struct MfaSetupView {
     pub backup_codes: Option<Vec<String>>,
 }
 
+/// What the account portal shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub email: String,
+    pub authenticator_app: bool,
+    pub sms_phone: Option<String>,
+    pub backup_codes_left: u32,
+    /// Codes just regenerated: shown this once.
+    pub new_backup_codes: Option<Vec<String>>,
+    pub devices: Vec<DeviceView>,
+}
+
+/// One signed-in session of the user, on this or another device.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceView {
+    pub session_id: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub last_active_at: String,
+    pub this_device: bool,
+}
+
 /// What a check sees of the active session: the counterpart of Clerk's `auth()` object.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthView {

@@ -1,5 +1,7 @@
 //! Hosted pages and the bundled demo app, one component per route.
 
+pub mod account;
+
 use crate::components::auth_provider::{use_auth_context, use_auth_with};
 use crate::components::show::{Show, When};
 use crate::components::UserButton;

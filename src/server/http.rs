@@ -17,6 +17,8 @@ pub const FACTOR_ENDPOINTS: &[&str] = &[
     "/api/sign_in/code",
     "/api/sign_in/new_password",
     "/api/sign_in/second_factor",
+    "/api/account/password",
+    "/api/account/backup_codes",
     "/api/sign_up/verify",
     "/api/tasks/reset_password",
     "/api/tasks/mfa/totp",

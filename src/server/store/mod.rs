@@ -333,6 +333,18 @@ pub trait MfaStore: Send + Sync {
     /// Uses an unused backup code; false when there is none with that hash (or it was used,
     /// possibly a moment ago by a concurrent request).
     async fn use_backup_code(&self, user_id: &str, code_hash: &str, now: i64) -> StoreResult<bool>;
+    /// Replaces the backup codes (the old ones stop working) and keeps `unseen` until the portal
+    /// has shown them. One transaction.
+    async fn regenerate_backup_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        unseen: &str,
+    ) -> StoreResult<()>;
+    /// The regenerated codes not shown yet, forgotten as they are taken.
+    async fn take_regenerated_codes(&self, user_id: &str) -> StoreResult<Option<String>>;
+    /// How many backup codes are left.
+    async fn backup_codes_left(&self, user_id: &str) -> StoreResult<u32>;
 }
 
 /// A factor being enabled.

@@ -1037,6 +1037,64 @@ impl MfaStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn regenerate_backup_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        unseen: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        for h in hashes {
+            sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
+                .bind(new_id("bkp"))
+                .bind(user_id)
+                .bind(h)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE users SET regenerated_codes_unseen = $1 WHERE id = $2")
+            .bind(unseen)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn take_regenerated_codes(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let mut tx = self.pool.begin().await?;
+        let codes: Option<String> =
+            sqlx::query("SELECT regenerated_codes_unseen AS codes FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("codes"))
+                .transpose()?
+                .flatten();
+        if codes.is_some() {
+            sqlx::query("UPDATE users SET regenerated_codes_unseen = NULL WHERE id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    async fn backup_codes_left(&self, user_id: &str) -> StoreResult<u32> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM backup_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? as u32)
+    }
+
     async fn record_totp_step(&self, user_id: &str, step: i64) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
