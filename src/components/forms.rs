@@ -58,8 +58,11 @@ pub fn Field(
     #[prop(into, default = String::new())] autocomplete: String,
     #[prop(into, default = String::new())] value: String,
     #[prop(default = false)] required: bool,
+    /// The element id, when the same field name appears twice on a page.
+    #[prop(optional, into)]
+    id: Option<String>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.unwrap_or_else(|| format!("field-{name}"));
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>

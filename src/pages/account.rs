@@ -55,7 +55,7 @@ fn PasswordSection(action: ServerAction<AccountPassword>) -> impl IntoView {
     };
     view! {
         <section aria-labelledby="password-heading">
-            <h2 id="password-heading">"Password"</h2>
+            <h2 id="password-heading">"Change password"</h2>
             <ActionForm action=action>
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true/>
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true/>
@@ -94,7 +94,7 @@ fn FactorsSection(account: AccountView, action: ServerAction<AccountBackupCodes>
             })}
             {has_factor.then(|| view! {
                 <ActionForm action=action>
-                    <Field label="Password" name="current_password" kind="password" autocomplete="current-password" required=true/>
+                    <Field label="Password" name="current_password" id="field-reverify-password" kind="password" autocomplete="current-password" required=true/>
                     <FormAlert error=error_of(action)/>
                     <button type="submit">"Regenerate backup codes"</button>
                 </ActionForm>

@@ -1,0 +1,99 @@
+import {
+  test,
+  expect,
+  alert,
+  clickAction,
+  createUser,
+  field,
+  heading,
+  open,
+  strongPassword,
+  totp,
+  uniqueEmail,
+} from './fixtures';
+import type { Page } from '@playwright/test';
+
+// The account portal /user (SPEC §14), with JavaScript on and off.
+const MFA = 'http://127.0.0.1:3103';
+const MAIN = 'http://127.0.0.1:3100';
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const at = (base: string, path: string) => new RegExp(`^${esc(base + path)}(\\?.*)?$`);
+const continueButton = (page: Page) => page.getByRole('button', { name: 'Continue', exact: true });
+
+async function passwordSignIn(page: Page, base: string, email: string, password: string) {
+  await open(page, `${base}/sign-in`);
+  await field(page, 'Email address').fill(email);
+  await field(page, 'Password').fill(password);
+  await continueButton(page).click();
+}
+
+test('change the password; sign out another device', async ({ page, browser, request, js }) => {
+  const email = uniqueEmail('portal');
+  const password = strongPassword();
+  await createUser(request, { email, password }, MAIN);
+
+  const context = await browser.newContext({ javaScriptEnabled: js });
+  const other = await context.newPage();
+  await passwordSignIn(other, MAIN, email, password);
+  await expect(other).toHaveURL(at(MAIN, '/dashboard'));
+
+  await passwordSignIn(page, MAIN, email, password);
+  await expect(page).toHaveURL(at(MAIN, '/dashboard'));
+  await open(page, `${MAIN}/user`);
+  await expect(heading(page, 'Account')).toBeVisible();
+
+  const devices = page.getByRole('list', { name: 'Signed-in devices' }).getByRole('listitem');
+  await expect(devices).toHaveCount(2);
+  const otherDevice = devices.filter({ hasNotText: 'This device' });
+  await otherDevice.getByRole('button', { name: 'Sign out' }).click();
+  await expect(devices).toHaveCount(1);
+  await expect(devices.first()).toContainText('This device');
+  await open(other, `${MAIN}/dashboard`);
+  await expect(other).toHaveURL(at(MAIN, '/sign-in'));
+  await context.close();
+
+  await field(page, 'Current password').fill('not-my-password-1');
+  const fresh = strongPassword();
+  await field(page, 'New password').fill(fresh);
+  await field(page, 'Confirm password').fill(fresh);
+  await page.getByRole('button', { name: 'Update password' }).click();
+  await expect(alert(page, 'Email address or password is incorrect.')).toBeVisible();
+
+  await field(page, 'Current password').fill(password);
+  await field(page, 'New password').fill(fresh);
+  await field(page, 'Confirm password').fill(fresh);
+  await page.getByRole('button', { name: 'Update password' }).click();
+  if (js) {
+    await expect(page.getByRole('status')).toHaveText('Your password was changed.');
+  } else {
+    await expect(page).toHaveURL(at(MAIN, '/user'));
+  }
+  await open(page, `${MAIN}/dashboard`);
+  await expect(heading(page, 'Dashboard')).toBeVisible();
+});
+
+test('regenerate backup codes', async ({ page, request }) => {
+  const email = uniqueEmail('regen');
+  const password = strongPassword();
+  await createUser(request, { email, password }, MFA);
+  await passwordSignIn(page, MFA, email, password);
+  await clickAction(page, 'Authenticator app');
+  const secret = ((await page.getByLabel('Secret key').textContent()) ?? '').trim();
+  await field(page, 'Verification code').fill(totp(secret));
+  await continueButton(page).click();
+  const first = page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem');
+  await expect(first).toHaveCount(10);
+  const oldCodes = await first.allTextContents();
+  await continueButton(page).click();
+  await expect(page).toHaveURL(at(MFA, '/dashboard'));
+
+  await open(page, `${MFA}/user`);
+  await expect(page.getByRole('list', { name: 'Backup codes' })).toHaveCount(0);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Regenerate backup codes' }).click();
+  const fresh = page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem');
+  await expect(fresh).toHaveCount(10);
+  expect(await fresh.allTextContents()).not.toEqual(oldCodes);
+  await open(page, `${MFA}/user`);
+  await expect(page.getByRole('list', { name: 'Backup codes' })).toHaveCount(0);
+});
