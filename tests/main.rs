@@ -20,6 +20,13 @@ struct TestApp {
 }
 
 async fn spawn_app(extra_toml: &str) -> TestApp {
+    spawn_app_with_clock(extra_toml, Arc::new(SystemClock)).await
+}
+
+async fn spawn_app_with_clock(
+    extra_toml: &str,
+    clock: Arc<dyn vestibule::server::clock::Clock>,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let toml =
         format!("[testing]\nenabled = true\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
@@ -34,10 +41,16 @@ async fn spawn_app(extra_toml: &str) -> TestApp {
         .leptos_options;
     options.site_addr = addr;
     let state = AppState {
-        delivery: Delivery::new(store.clone(), None, &settings.email.from, None).unwrap(),
+        delivery: Delivery::new(
+            store.clone(),
+            None,
+            &settings.email.from,
+            settings.sms.webhook_url.as_deref(),
+        )
+        .unwrap(),
         settings: Arc::new(settings),
         store,
-        clock: Arc::new(SystemClock),
+        clock,
         hasher: Hasher::new(2).unwrap(),
         leptos_options: options,
     };
@@ -1361,4 +1374,124 @@ async fn the_portal_refuses_a_pending_session() {
         app.location(&c, "/user").await.as_deref(),
         Some("/sign-in/tasks/choose-organization?redirect_url=/user")
     );
+}
+
+#[tokio::test]
+async fn factor_changes_need_a_recent_sign_in_or_the_password() {
+    let clock = vestibule::server::clock::ManualClock::new(unix_now());
+    let app = spawn_app_with_clock(
+        "[rate_limits]\nenabled = false\n[mfa]\nrequired = true\n",
+        Arc::new(clock.clone()),
+    )
+    .await;
+    use vestibule::server::clock::Clock;
+    app.totp_user("f2@example.com").await;
+    let c = app.at_second_factor("f2@example.com").await;
+    let code = vestibule::server::mfa::code_at(TOTP_SECRET, clock.now()).unwrap();
+    let (_, b) = app
+        .call(
+            &c,
+            "sign_in/second_factor",
+            &[("method", "totp"), ("code", &code)],
+        )
+        .await;
+    assert_eq!(b["snapshot"]["sessions"][0]["status"], "active", "{b}");
+
+    let (_, b) = app
+        .call(&c, "account/factor/remove", &[("factor", "totp")])
+        .await;
+    assert_eq!(b["code"], "last_factor_required");
+
+    clock.advance(11 * 60);
+    let (_, b) = app
+        .call(&c, "account/sms/start", &[("phone", "+15550100123")])
+        .await;
+    assert_eq!(
+        b["code"], "reverification_required",
+        "the sign-in is older than 10 minutes"
+    );
+    let (_, b) = app
+        .call(
+            &c,
+            "account/sms/start",
+            &[("phone", "+15550100123"), ("current_password", PW)],
+        )
+        .await;
+    assert_eq!(b["next"], "", "{b}");
+    let sms = app.latest_code("%2B15550100123").await;
+    let (_, b) = app.call(&c, "account/sms/confirm", &[("code", &sms)]).await;
+    assert_eq!(b["next"], "", "{b}");
+    let (_, account) = app.call(&c, "account", &[]).await;
+    assert_eq!(account["sms_phone"], "+15550100123");
+
+    let (_, b) = app
+        .call(&c, "account/factor/remove", &[("factor", "totp")])
+        .await;
+    assert_eq!(b["code"], "reverification_required");
+    let (_, b) = app
+        .call(
+            &c,
+            "account/factor/remove",
+            &[("factor", "totp"), ("current_password", PW)],
+        )
+        .await;
+    assert_eq!(b["next"], "", "{b}");
+    let (_, account) = app.call(&c, "account", &[]).await;
+    assert_eq!(account["authenticator_app"], false);
+    let (_, mail) = app
+        .api(reqwest::Method::GET, "/__testing/outbox?to=f2@example.com")
+        .await;
+    let subjects: Vec<&str> = mail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects
+            .iter()
+            .filter(|s| s.contains("Two-step verification changed"))
+            .count()
+            >= 2,
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("New sign-in")),
+        "{subjects:?}"
+    );
+}
+
+#[tokio::test]
+async fn sms_goes_to_the_webhook_when_configured() {
+    use axum::{routing::post, Json, Router};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let hook = Router::new().route(
+        "/sms",
+        post(move |Json(body): Json<Value>| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, hook).await.unwrap() });
+
+    let app = spawn_app(&format!(
+        "[mfa]\nrequired = true\nmethods = [\"sms\"]\n[sms]\nwebhook_url = \"http://{hook_addr}/sms\"\n"
+    ))
+    .await;
+    app.create_user("hook@example.com", PW).await;
+    let c = app.signed_in("hook@example.com").await;
+    app.call(&c, "tasks/mfa/phone", &[("phone", "+15550100777")])
+        .await;
+    let got = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .expect("the webhook is called")
+        .unwrap();
+    assert_eq!(got["to"], "+15550100777");
+    let code = app.latest_code("%2B15550100777").await;
+    assert!(got["body"].as_str().unwrap().contains(&code));
 }

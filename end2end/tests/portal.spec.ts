@@ -12,6 +12,7 @@ import {
   uniqueEmail,
 } from './fixtures';
 import type { Page } from '@playwright/test';
+import { dd } from './fixtures';
 
 // The account portal /user (SPEC §14), with JavaScript on and off.
 const MFA = 'http://127.0.0.1:3103';
@@ -89,11 +90,37 @@ test('regenerate backup codes', async ({ page, request }) => {
 
   await open(page, `${MFA}/user`);
   await expect(page.getByRole('list', { name: 'Backup codes' })).toHaveCount(0);
-  await field(page, 'Password').fill(password);
-  await page.getByRole('button', { name: 'Regenerate backup codes' }).click();
+  const regenerate = page.getByRole('group', { name: 'Regenerate backup codes' });
+  await regenerate.getByLabel('Password', { exact: true }).fill(password);
+  await regenerate.getByRole('button', { name: 'Regenerate backup codes' }).click();
   const fresh = page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem');
   await expect(fresh).toHaveCount(10);
   expect(await fresh.allTextContents()).not.toEqual(oldCodes);
   await open(page, `${MFA}/user`);
   await expect(page.getByRole('list', { name: 'Backup codes' })).toHaveCount(0);
+});
+
+test('add an authenticator app', async ({ page, request }) => {
+  const email = uniqueEmail('add-totp');
+  const password = strongPassword();
+  await createUser(request, { email, password }, MAIN);
+  await passwordSignIn(page, MAIN, email, password);
+  await expect(page).toHaveURL(at(MAIN, '/dashboard'));
+  await open(page, `${MAIN}/user`);
+  await expect(dd(page, 'Authenticator app')).toHaveText('Off');
+  const add = page.getByRole('group', { name: 'Add authenticator app' });
+  await add.getByLabel('Password', { exact: true }).fill(password);
+  await add.getByRole('button', { name: 'Add authenticator app' }).click();
+  await expect(page.getByRole('img', { name: 'QR code' })).toBeVisible();
+  const secret = ((await page.getByLabel('Secret key').textContent()) ?? '').trim();
+  await field(page, 'Verification code').fill(totp(secret));
+  await continueButton(page).click();
+  await expect(dd(page, 'Authenticator app')).toHaveText('On');
+  await expect(page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem')).toHaveCount(10);
+
+  await test.step('the next sign-in asks for the code', async () => {
+    await page.context().clearCookies();
+    await passwordSignIn(page, MAIN, email, password);
+    await expect(page).toHaveURL(at(MAIN, '/sign-in/factor-two'));
+  });
 });

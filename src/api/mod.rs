@@ -546,3 +546,82 @@ pub async fn account_device_sign_out(session_id: String) -> Result<AuthResult, F
     })
     .await
 }
+
+/// "Add authenticator app" in the portal (password, unless signed in within 10 minutes).
+#[server(prefix = "/api", endpoint = "account/totp/start")]
+pub async fn account_totp_start(current_password: Option<String>) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::start_totp(
+            &state,
+            &ctx,
+            current_password.as_deref().unwrap_or(""),
+        )
+        .await
+    })
+    .await
+}
+
+/// The code that proves the new authenticator app. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "account/totp/confirm")]
+pub async fn account_totp_confirm(code: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::confirm_totp(&state, &ctx, &code).await
+    })
+    .await
+}
+
+/// "Add phone" in the portal: a code goes to it.
+#[server(prefix = "/api", endpoint = "account/sms/start")]
+pub async fn account_sms_start(
+    current_password: Option<String>,
+    phone: String,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::start_sms(
+            &state,
+            &ctx,
+            current_password.as_deref().unwrap_or(""),
+            &phone,
+        )
+        .await
+    })
+    .await
+}
+
+/// The code sent to the new phone. Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "account/sms/confirm")]
+pub async fn account_sms_confirm(code: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::portal::confirm_sms(&state, &ctx, &code).await
+    })
+    .await
+}
+
+/// Removes a second factor (`factor` is `totp` or `sms`).
+#[server(prefix = "/api", endpoint = "account/factor/remove")]
+pub async fn account_factor_remove(
+    factor: String,
+    current_password: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        use crate::server::store::FactorKind;
+        let factor = match factor.as_str() {
+            "totp" => FactorKind::Totp,
+            "sms" => FactorKind::Sms,
+            _ => {
+                return Err(FlowError::with_detail(
+                    ErrorCode::FormParamFormatInvalid,
+                    "Factor",
+                ))
+            }
+        };
+        crate::server::flows::portal::remove_factor(
+            &state,
+            &ctx,
+            factor,
+            current_password.as_deref().unwrap_or(""),
+        )
+        .await
+    })
+    .await
+}

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     OrganizationSlugTaken,
     PersonalWorkspaceDisabled,
     OrganizationCreationDisabled,
+    ReverificationRequired,
+    LastFactorRequired,
     AttemptMissing,
     CodeResendTooSoon,
     Unauthenticated,
@@ -72,6 +74,8 @@ impl ErrorCode {
             Self::OrganizationSlugTaken => "organization_slug_taken",
             Self::PersonalWorkspaceDisabled => "personal_workspace_disabled",
             Self::OrganizationCreationDisabled => "organization_creation_disabled",
+            Self::ReverificationRequired => "reverification_required",
+            Self::LastFactorRequired => "last_factor_required",
             Self::AttemptMissing => "attempt_missing",
             Self::CodeResendTooSoon => "code_resend_too_soon",
             Self::Unauthenticated => "unauthenticated",
@@ -210,6 +214,13 @@ impl FlowError {
             ErrorCode::OrganizationSlugTaken => "That slug is taken. Please try another.".into(),
             ErrorCode::PersonalWorkspaceDisabled => {
                 "You must choose an organization: personal accounts are turned off.".into()
+            }
+            ErrorCode::ReverificationRequired => {
+                "Enter your password to confirm this change.".into()
+            }
+            ErrorCode::LastFactorRequired => {
+                "You can't remove your last second factor while two-step verification is required."
+                    .into()
             }
             ErrorCode::OrganizationCreationDisabled => {
                 "Creating organizations is turned off on this instance.".into()

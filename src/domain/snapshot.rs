@@ -137,6 +137,10 @@ pub struct AccountView {
     pub backup_codes_left: u32,
     /// Codes just regenerated: shown this once.
     pub new_backup_codes: Option<Vec<String>>,
+    /// An authenticator app being added: its secret and QR code (base64 PNG).
+    pub totp_setup: Option<(String, String)>,
+    /// A phone being verified for SMS codes.
+    pub pending_phone: Option<String>,
     pub devices: Vec<DeviceView>,
 }
 

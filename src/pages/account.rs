@@ -1,7 +1,10 @@
 //! `/user`: the hosted account portal — profile, password, second factors and backup codes,
 //! signed-in devices.
 
-use crate::api::{get_account, AccountBackupCodes, AccountDeviceSignOut, AccountPassword};
+use crate::api::{
+    get_account, AccountBackupCodes, AccountDeviceSignOut, AccountFactorRemove, AccountPassword,
+    AccountSmsConfirm, AccountSmsStart, AccountTotpConfirm, AccountTotpStart,
+};
 use crate::components::forms::{error_of, flow_action, Field, FormAlert};
 use crate::components::UserButton;
 use crate::domain::snapshot::AccountView;
@@ -10,18 +13,29 @@ use leptos::prelude::*;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let password = flow_action::<AccountPassword>();
-    let codes = flow_action::<AccountBackupCodes>();
     let device = flow_action::<AccountDeviceSignOut>();
-    let account = Resource::new(
-        move || {
-            (
-                password.version().get(),
-                codes.version().get(),
-                device.version().get(),
-            )
-        },
-        |_| get_account(),
-    );
+    let factors = FactorActions {
+        codes: flow_action::<AccountBackupCodes>(),
+        totp_start: flow_action::<AccountTotpStart>(),
+        totp_confirm: flow_action::<AccountTotpConfirm>(),
+        sms_start: flow_action::<AccountSmsStart>(),
+        sms_confirm: flow_action::<AccountSmsConfirm>(),
+        remove: flow_action::<AccountFactorRemove>(),
+    };
+    // Reloaded after every change the page makes.
+    let changes = move || {
+        (
+            password.version().get(),
+            device.version().get(),
+            factors.codes.version().get(),
+            factors.totp_start.version().get(),
+            factors.totp_confirm.version().get(),
+            factors.sms_start.version().get(),
+            factors.sms_confirm.version().get(),
+            factors.remove.version().get(),
+        )
+    };
+    let account = Resource::new(changes, |_| get_account());
     view! {
         <header class="app-header">
             <a href="/dashboard">"Dashboard"</a>
@@ -31,7 +45,7 @@ pub fn AccountPage() -> impl IntoView {
         {move || account.get().and_then(Result::ok).map(|a| view! {
             <Profile account=a.clone()/>
             <PasswordSection action=password/>
-            <FactorsSection account=a.clone() action=codes/>
+            <FactorsSection account=a.clone() actions=factors/>
             <DevicesSection account=a action=device/>
         })}
     }
@@ -72,9 +86,100 @@ fn PasswordSection(action: ServerAction<AccountPassword>) -> impl IntoView {
     }
 }
 
+/// The password field that re-verifies a security change (optional within 10 minutes of signing
+/// in).
 #[component]
-fn FactorsSection(account: AccountView, action: ServerAction<AccountBackupCodes>) -> impl IntoView {
+fn Reverify(id: &'static str) -> impl IntoView {
+    view! {
+        <Field label="Password" name="current_password" id=id kind="password" autocomplete="current-password"/>
+    }
+}
+
+#[component]
+fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView {
     let has_factor = account.authenticator_app || account.sms_phone.is_some();
+    let FactorActions {
+        codes,
+        totp_start,
+        totp_confirm,
+        sms_start,
+        sms_confirm,
+        remove,
+    } = actions;
+    let totp = if account.authenticator_app {
+        view! {
+            <div role="group" aria-label="Remove authenticator app">
+                <ActionForm action=remove>
+                    <input type="hidden" name="factor" value="totp"/>
+                    <Reverify id="reverify-remove-totp"/>
+                    <FormAlert error=error_of(remove)/>
+                    <button type="submit">"Remove authenticator app"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    } else if let Some((secret, qr)) = account.totp_setup.clone() {
+        view! {
+            <div role="group" aria-label="Add authenticator app">
+                <img class="qr" src=format!("data:image/png;base64,{qr}") alt="QR code" width="200" height="200"/>
+                <p><span id="portal-secret-label">"Secret key"</span>": "
+                    <code class="secret" aria-labelledby="portal-secret-label">{secret}</code></p>
+                <ActionForm action=totp_confirm>
+                    <Field label="Verification code" name="code" id="portal-totp-code" autocomplete="one-time-code" required=true/>
+                    <FormAlert error=error_of(totp_confirm)/>
+                    <button type="submit" class="primary">"Continue"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div role="group" aria-label="Add authenticator app">
+                <ActionForm action=totp_start>
+                    <Reverify id="reverify-add-totp"/>
+                    <FormAlert error=error_of(totp_start)/>
+                    <button type="submit">"Add authenticator app"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    };
+    let sms = if account.sms_phone.is_some() {
+        view! {
+            <div role="group" aria-label="Remove phone">
+                <ActionForm action=remove>
+                    <input type="hidden" name="factor" value="sms"/>
+                    <Reverify id="reverify-remove-sms"/>
+                    <button type="submit">"Remove phone"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    } else if let Some(phone) = account.pending_phone.clone() {
+        view! {
+            <div role="group" aria-label="Verify phone">
+                <p>"We sent a code to " <strong>{phone}</strong> "."</p>
+                <ActionForm action=sms_confirm>
+                    <Field label="Verification code" name="code" id="portal-sms-code" autocomplete="one-time-code" required=true/>
+                    <FormAlert error=error_of(sms_confirm)/>
+                    <button type="submit" class="primary">"Continue"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div role="group" aria-label="Add phone">
+                <ActionForm action=sms_start>
+                    <Field label="Phone number" name="phone" kind="tel" autocomplete="tel" required=true/>
+                    <Reverify id="reverify-add-sms"/>
+                    <FormAlert error=error_of(sms_start)/>
+                    <button type="submit">"Add phone"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    };
     view! {
         <section aria-labelledby="factors-heading">
             <h2 id="factors-heading">"Two-step verification"</h2>
@@ -86,6 +191,8 @@ fn FactorsSection(account: AccountView, action: ServerAction<AccountBackupCodes>
                 <dt>"Backup codes left"</dt>
                 <dd>{account.backup_codes_left}</dd>
             </dl>
+            {totp}
+            {sms}
             {account.new_backup_codes.map(|codes| view! {
                 <p>"Your new backup codes. They will not be shown again; the old ones no longer work."</p>
                 <ul class="backup-codes" aria-label="Backup codes">
@@ -93,14 +200,27 @@ fn FactorsSection(account: AccountView, action: ServerAction<AccountBackupCodes>
                 </ul>
             })}
             {has_factor.then(|| view! {
-                <ActionForm action=action>
-                    <Field label="Password" name="current_password" id="field-reverify-password" kind="password" autocomplete="current-password" required=true/>
-                    <FormAlert error=error_of(action)/>
-                    <button type="submit">"Regenerate backup codes"</button>
-                </ActionForm>
+                <div role="group" aria-label="Regenerate backup codes">
+                    <ActionForm action=codes>
+                        <Reverify id="reverify-backup-codes"/>
+                        <FormAlert error=error_of(codes)/>
+                        <button type="submit">"Regenerate backup codes"</button>
+                    </ActionForm>
+                </div>
             })}
         </section>
     }
+}
+
+/// The portal's second-factor actions.
+#[derive(Clone, Copy)]
+struct FactorActions {
+    codes: ServerAction<AccountBackupCodes>,
+    totp_start: ServerAction<AccountTotpStart>,
+    totp_confirm: ServerAction<AccountTotpConfirm>,
+    sms_start: ServerAction<AccountSmsStart>,
+    sms_confirm: ServerAction<AccountSmsConfirm>,
+    remove: ServerAction<AccountFactorRemove>,
 }
 
 #[component]

@@ -19,6 +19,8 @@ pub const FACTOR_ENDPOINTS: &[&str] = &[
     "/api/sign_in/second_factor",
     "/api/account/password",
     "/api/account/backup_codes",
+    "/api/account/totp/confirm",
+    "/api/account/sms/confirm",
     "/api/sign_up/verify",
     "/api/tasks/reset_password",
     "/api/tasks/mfa/totp",

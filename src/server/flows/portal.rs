@@ -20,7 +20,22 @@ fn active(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
         .ok_or(FlowError::new(ErrorCode::Unauthenticated))
 }
 
-/// Re-verification: the current password must be right (wrong ones count towards the lockout).
+/// How recent a first-factor verification stands in for the password (SPEC §9.4).
+const REVERIFY_WINDOW_SECS: i64 = 600;
+
+/// Re-verification for a security change: a sign-in in the last 10 minutes, or the current
+/// password (wrong ones count towards the lockout).
+async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
+    if password.is_empty() {
+        if state.now() - s.session.created_at <= REVERIFY_WINDOW_SECS {
+            return Ok(());
+        }
+        return Err(ErrorCode::ReverificationRequired.into());
+    }
+    reverify(state, &s.user, password).await
+}
+
+/// The current password must be right (wrong ones count towards the lockout).
 async fn reverify(state: &AppState, user: &User, password: &str) -> FlowResult<()> {
     let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     let ok = state
@@ -63,6 +78,15 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> FlowResult<Accoun
         sms_phone: user.phone.clone().filter(|_| user.sms_mfa),
         backup_codes_left: state.store.backup_codes_left(&user.id).await?,
         new_backup_codes,
+        totp_setup: match &user.totp_pending_secret {
+            Some(secret) => Some((
+                secret.clone(),
+                mfa::qr_png_base64(secret, &state.settings.instance.name, &user.email)
+                    .unwrap_or_default(),
+            )),
+            None => None,
+        },
+        pending_phone: user.sms_pending_phone.clone(),
         devices,
     })
 }
@@ -78,6 +102,7 @@ pub async fn change_password(
 ) -> FlowResult<Outcome> {
     let s = active(ctx)?;
     let user = &s.user;
+    // Changing the password always takes the current one.
     reverify(state, user, current).await?;
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
@@ -117,7 +142,7 @@ pub async fn regenerate_backup_codes(
 ) -> FlowResult<Outcome> {
     let s = active(ctx)?;
     let user = &s.user;
-    reverify(state, user, current).await?;
+    reverify_session(state, s, current).await?;
     if !user.has_second_factor() {
         return Err(FlowError::with_detail(
             ErrorCode::Forbidden,
@@ -168,5 +193,200 @@ pub async fn revoke_device(
             new_token: None,
         });
     }
+    Ok(Outcome::stay())
+}
+
+/// Tells the user a second factor changed (OWASP ASVS 6.3.7).
+async fn notify_factor_change(state: &AppState, user: &User, what: &str) {
+    let name = &state.settings.instance.name;
+    let body = format!(
+        "{what} on your {name} account. If this was not you, reset your password at once and \
+         review your two-step verification settings."
+    );
+    if let Err(e) = state
+        .delivery
+        .email(
+            &user.email,
+            &format!("Two-step verification changed on your {name} account"),
+            &body,
+            None,
+            state.now(),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "factor-change notice not queued");
+    }
+}
+
+/// Generates backup codes for the portal to show, if the user has none left.
+async fn ensure_backup_codes(state: &AppState, user: &User) -> FlowResult<()> {
+    if !state.settings.mfa.backup_codes || state.store.backup_codes_left(&user.id).await? > 0 {
+        return Ok(());
+    }
+    let (codes, hashes) = mfa::new_backup_codes();
+    let json = serde_json::to_string(&codes).map_err(internal)?;
+    state
+        .store
+        .regenerate_backup_codes(&user.id, &hashes, &json)
+        .await?;
+    Ok(())
+}
+
+fn method_allowed(state: &AppState, method: &str) -> FlowResult<()> {
+    if state.settings.mfa.methods.iter().any(|m| m == method) {
+        Ok(())
+    } else {
+        Err(ErrorCode::Forbidden.into())
+    }
+}
+
+/// "Add authenticator app": a secret to scan (re-verification first).
+pub async fn start_totp(
+    state: &AppState,
+    ctx: &ClientContext,
+    current: &str,
+) -> FlowResult<Outcome> {
+    let s = active(ctx)?;
+    method_allowed(state, "totp")?;
+    reverify_session(state, s, current).await?;
+    state
+        .store
+        .set_totp_pending(&s.user.id, Some(&mfa::new_secret()))
+        .await?;
+    Ok(Outcome::stay())
+}
+
+/// The code that proves the new authenticator app.
+pub async fn confirm_totp(
+    state: &AppState,
+    ctx: &ClientContext,
+    code: &str,
+) -> FlowResult<Outcome> {
+    let s = active(ctx)?;
+    let secret = s
+        .user
+        .totp_pending_secret
+        .clone()
+        .ok_or(FlowError::new(ErrorCode::Forbidden))?;
+    let step = crate::domain::verification::parse_code(bounded(code, 64, "Verification code")?)
+        .and_then(|c| mfa::verify(&secret, &c, state.now(), None))
+        .ok_or(FlowError::new(ErrorCode::FormCodeIncorrect))?;
+    state
+        .store
+        .enable_factor(
+            &s.user.id,
+            crate::server::store::NewFactor::Totp { secret, step },
+            &[],
+            None,
+            state.now(),
+        )
+        .await?;
+    ensure_backup_codes(state, &s.user).await?;
+    notify_factor_change(state, &s.user, "An authenticator app was added").await;
+    Ok(Outcome::stay())
+}
+
+/// "Add phone": a code goes to it (re-verification first).
+pub async fn start_sms(
+    state: &AppState,
+    ctx: &ClientContext,
+    current: &str,
+    phone: &str,
+) -> FlowResult<Outcome> {
+    let s = active(ctx)?;
+    method_allowed(state, "sms")?;
+    reverify_session(state, s, current).await?;
+    let phone = crate::domain::phone::parse_phone(bounded(phone, 64, "Phone number")?).ok_or(
+        FlowError::with_detail(ErrorCode::FormParamFormatInvalid, "Phone number"),
+    )?;
+    state
+        .store
+        .set_sms_pending(&s.user.id, Some(&phone))
+        .await?;
+    let code = crate::server::tokens::new_code();
+    let now = state.now();
+    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
+    state
+        .store
+        .issue_code(
+            &s.user.id,
+            purpose.as_str(),
+            &crate::server::tokens::hash(&code),
+            now,
+        )
+        .await?;
+    let body = format!(
+        "Your {} verification code is {code}.",
+        state.settings.instance.name
+    );
+    state
+        .delivery
+        .sms(&phone, &body, Some(&code), now)
+        .await
+        .map_err(internal)?;
+    Ok(Outcome::stay())
+}
+
+/// The code sent to the new phone.
+pub async fn confirm_sms(state: &AppState, ctx: &ClientContext, code: &str) -> FlowResult<Outcome> {
+    let s = active(ctx)?;
+    let phone = s
+        .user
+        .sms_pending_phone
+        .clone()
+        .ok_or(FlowError::new(ErrorCode::Forbidden))?;
+    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
+    super::verify_code(
+        state,
+        &s.user.id,
+        purpose.as_str(),
+        bounded(code, 64, "Verification code")?,
+    )
+    .await?;
+    state
+        .store
+        .enable_factor(
+            &s.user.id,
+            crate::server::store::NewFactor::Sms { phone },
+            &[],
+            None,
+            state.now(),
+        )
+        .await?;
+    ensure_backup_codes(state, &s.user).await?;
+    notify_factor_change(state, &s.user, "A phone for SMS codes was added").await;
+    Ok(Outcome::stay())
+}
+
+/// Removes a factor (re-verification first). The last one cannot go while MFA is required.
+pub async fn remove_factor(
+    state: &AppState,
+    ctx: &ClientContext,
+    factor: crate::server::store::FactorKind,
+    current: &str,
+) -> FlowResult<Outcome> {
+    use crate::server::store::FactorKind;
+    let s = active(ctx)?;
+    let user = &s.user;
+    reverify_session(state, s, current).await?;
+    let (has, other) = match factor {
+        FactorKind::Totp => (user.totp_secret.is_some(), user.sms_mfa),
+        FactorKind::Sms => (user.sms_mfa, user.totp_secret.is_some()),
+    };
+    if !has {
+        return Err(ErrorCode::ResourceNotFound.into());
+    }
+    if !other && state.settings.mfa.required {
+        return Err(ErrorCode::LastFactorRequired.into());
+    }
+    state
+        .store
+        .disable_factor(&user.id, factor, !other, state.now())
+        .await?;
+    let what = match factor {
+        FactorKind::Totp => "The authenticator app was removed",
+        FactorKind::Sms => "The phone for SMS codes was removed",
+    };
+    notify_factor_change(state, user, what).await;
     Ok(Outcome::stay())
 }

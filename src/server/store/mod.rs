@@ -326,6 +326,14 @@ pub trait MfaStore: Send + Sync {
         unseen: Option<&str>,
         now: i64,
     ) -> StoreResult<()>;
+    /// Turns a factor off; with `last`, the backup codes go too. One transaction.
+    async fn disable_factor(
+        &self,
+        user_id: &str,
+        factor: FactorKind,
+        last: bool,
+        now: i64,
+    ) -> StoreResult<()>;
     /// The backup codes were shown: forget them.
     async fn mark_backup_codes_seen(&self, user_id: &str) -> StoreResult<()>;
     /// Records an accepted TOTP step; false when that step (or a later one) was used already.
@@ -345,6 +353,13 @@ pub trait MfaStore: Send + Sync {
     async fn take_regenerated_codes(&self, user_id: &str) -> StoreResult<Option<String>>;
     /// How many backup codes are left.
     async fn backup_codes_left(&self, user_id: &str) -> StoreResult<u32>;
+}
+
+/// A kind of second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactorKind {
+    Totp,
+    Sms,
 }
 
 /// A factor being enabled.

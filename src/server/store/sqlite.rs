@@ -1016,6 +1016,39 @@ impl MfaStore for SqliteStore {
         Ok(())
     }
 
+    async fn disable_factor(
+        &self,
+        user_id: &str,
+        factor: FactorKind,
+        last: bool,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let sql = match factor {
+            FactorKind::Totp => {
+                "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, updated_at = $1 \
+                 WHERE id = $2"
+            }
+            FactorKind::Sms => {
+                "UPDATE users SET sms_mfa = 0, sms_pending_phone = NULL, updated_at = $1 \
+                 WHERE id = $2"
+            }
+        };
+        sqlx::query(sql)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if last {
+            sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn mark_backup_codes_seen(&self, user_id: &str) -> StoreResult<()> {
         sqlx::query("UPDATE users SET backup_codes_unseen = NULL WHERE id = $1")
             .bind(user_id)
