@@ -10,8 +10,9 @@ run: setup build
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} \
 	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
 
-## Sets everything up and runs every test: Rust unit + integration, Playwright JS on and off.
-test: setup-test build test-rust test-e2e
+## Sets everything up, checks formatting and clippy (both feature sets), runs every test:
+## Rust unit + integration, Playwright JS on and off.
+test: setup-test lint build test-rust test-e2e
 
 setup:
 	scripts/setup.sh

@@ -21,6 +21,11 @@ if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_pkgs[@]}"
 fi
 
+if ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/null 2>&1; then
+  echo "==> rustup component add clippy rustfmt"
+  rustup component add clippy rustfmt
+fi
+
 if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   echo "==> rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown

@@ -78,14 +78,10 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> FlowResult<Accoun
         sms_phone: user.phone.clone().filter(|_| user.sms_mfa),
         backup_codes_left: state.store.backup_codes_left(&user.id).await?,
         new_backup_codes,
-        totp_setup: match &user.totp_pending_secret {
-            Some(secret) => Some((
-                secret.clone(),
-                mfa::qr_png_base64(secret, &state.settings.instance.name, &user.email)
-                    .unwrap_or_default(),
-            )),
-            None => None,
-        },
+        totp_setup: user.totp_pending_secret.as_ref().map(|secret| {
+            let qr = mfa::qr_png_base64(secret, &state.settings.instance.name, &user.email);
+            (secret.clone(), qr.unwrap_or_default())
+        }),
         pending_phone: user.sms_pending_phone.clone(),
         devices,
     })
