@@ -70,6 +70,7 @@ export default defineConfig({
     server('orgs-closed', 3102, { ...ORGS_REQUIRED, VESTIBULE_ORGANIZATIONS__CREATION_ENABLED: 'false' }),
     server('mfa', 3103, { VESTIBULE_MFA__REQUIRED: 'true' }),
     server('trust', 3105, { VESTIBULE_CLIENT_TRUST__ENABLED: 'true' }),
+    server('multi', 3106, { VESTIBULE_SESSIONS__MULTI_SESSION: 'true' }),
     server('task-urls', 3104, {
       ...ORGS_REQUIRED,
       VESTIBULE_APP__TASK_URLS: '{ "choose-organization" = "/onboarding/choose-organization" }',

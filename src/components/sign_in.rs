@@ -38,6 +38,7 @@ pub fn SignIn(
         }
         "/sign-in/factor-one" => view! { <FactorOne/> }.into_any(),
         "/sign-in/factor-two" => view! { <FactorTwo/> }.into_any(),
+        "/sign-in/choose" => view! { <ChooseAccount/> }.into_any(),
         "/sign-in/reset-password" => view! { <ForgotPassword/> }.into_any(),
         "/sign-in/client-trust" => view! { <ClientTrust/> }.into_any(),
         _ => view! { <StartStep/> }.into_any(),
@@ -319,5 +320,14 @@ fn OtherMethods(factors: Vec<String>) -> impl IntoView {
                 <a class="button" href="/sign-in/factor-two?method=backup_code">"Backup code"</a>
             })}
         </div>
+    }
+}
+
+/// `/sign-in/choose`: the accounts signed in on this browser (multi-session mode).
+#[component]
+fn ChooseAccount() -> impl IntoView {
+    view! {
+        <h1>"Choose an account"</h1>
+        <super::user_button::AccountSwitcher include_active=true/>
     }
 }

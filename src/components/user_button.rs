@@ -1,8 +1,9 @@
-//! `UserButton` (SPEC §7.4): a `<details>` disclosure, so it opens without JavaScript.
+//! `UserButton` (SPEC §7.4): a `<details>` disclosure, so it opens without JavaScript, and the
+//! account list it shares with `/sign-in/choose`.
 
 use super::auth_provider::use_auth_context;
 use super::forms::flow_action;
-use crate::api::SignOut;
+use crate::api::{Activate, SignOut};
 use leptos::prelude::*;
 
 #[component]
@@ -21,8 +22,11 @@ pub fn UserButton() -> impl IntoView {
             .map(|c| c.to_uppercase().to_string())
             .unwrap_or_default()
     };
+    let multi = move || ctx.snapshot().is_some_and(|s| s.env.multi_session);
+    let details = NodeRef::<leptos::html::Details>::new();
+    close_on_change(details);
     view! {
-        <details class="menu user-button">
+        <details class="menu user-button" node_ref=details>
             <summary aria-label="Open user menu" title="Open user menu">
                 <span class="avatar" aria-hidden="true">{initials}</span>
             </summary>
@@ -32,7 +36,67 @@ pub fn UserButton() -> impl IntoView {
                 <ActionForm action=sign_out>
                     <button type="submit">"Sign out"</button>
                 </ActionForm>
+                {move || multi().then(|| view! { <AccountSwitcher/> })}
             </div>
         </details>
+    }
+}
+
+/// Closes a disclosure menu after every navigation and every change of the client (a switch, a
+/// sign-out), as a full page load would.
+pub fn close_on_change(details: NodeRef<leptos::html::Details>) {
+    let ctx = use_auth_context();
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        location.search.track();
+        let _ = ctx.snapshot();
+        #[cfg(feature = "hydrate")]
+        if let Some(d) = details.get_untracked() {
+            d.set_open(false);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = details;
+    });
+}
+
+/// The signed-in accounts as "Switch to <email>" buttons (the active one too with
+/// `include_active`), "Add account" and "Sign out of all accounts" (multi-session mode).
+#[component]
+pub fn AccountSwitcher(#[prop(default = false)] include_active: bool) -> impl IntoView {
+    let ctx = use_auth_context();
+    let switch = flow_action::<Activate>();
+    let sign_out_all = flow_action::<SignOut>();
+    let others = move || {
+        let snap = ctx.snapshot().unwrap_or_default();
+        let active = snap.last_active_session_id.clone();
+        snap.sessions
+            .into_iter()
+            .filter(|s| include_active || Some(&s.id) != active.as_ref())
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <ul class="accounts">
+            {move || {
+                others()
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li>
+                                <ActionForm action=switch>
+                                    <input type="hidden" name="session_id" value=s.id.clone()/>
+                                    <button type="submit">{format!("Switch to {}", s.user.email)}</button>
+                                </ActionForm>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+        <a class="button" href="/sign-in">"Add account"</a>
+        <ActionForm action=sign_out_all>
+            <input type="hidden" name="all" value="true"/>
+            <button type="submit">"Sign out of all accounts"</button>
+        </ActionForm>
     }
 }

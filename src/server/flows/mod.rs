@@ -124,6 +124,70 @@ pub async fn send_email_code(
         .map_err(internal)
 }
 
+/// Texts a fresh 6-digit code for `subject`/`purpose` to `phone`.
+pub async fn send_sms_code(
+    state: &AppState,
+    subject: &str,
+    purpose: crate::domain::verification::CodePurpose,
+    phone: &str,
+    what: &str,
+) -> FlowResult<()> {
+    let code = new_code();
+    let now = state.now();
+    state
+        .store
+        .issue_code(subject, purpose.as_str(), &hash(&code), now)
+        .await?;
+    let body = format!(
+        "Your {} {what} code is {code}.",
+        state.settings.instance.name
+    );
+    state
+        .delivery
+        .sms(phone, &body, Some(&code), now)
+        .await
+        .map_err(internal)
+}
+
+/// Starts verifying a phone for SMS codes (the setup-mfa task and the portal): parses it, keeps it
+/// pending on the user and texts a code.
+pub async fn start_phone_verification(
+    state: &AppState,
+    user_id: &str,
+    phone: &str,
+) -> FlowResult<()> {
+    if !state.settings.mfa.methods.iter().any(|m| m == "sms") {
+        return Err(ErrorCode::Forbidden.into());
+    }
+    let phone = crate::domain::phone::parse_phone(bounded(phone, 64, "Phone number")?).ok_or(
+        FlowError::with_detail(ErrorCode::FormParamFormatInvalid, "Phone number"),
+    )?;
+    state.store.set_sms_pending(user_id, Some(&phone)).await?;
+    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
+    send_sms_code(state, user_id, purpose, &phone, "verification").await
+}
+
+/// Finishes a phone verification: the code must be the one texted; answers the phone.
+pub async fn confirm_phone_verification(
+    state: &AppState,
+    user: &User,
+    code: &str,
+) -> FlowResult<String> {
+    let phone = user
+        .sms_pending_phone
+        .clone()
+        .ok_or(FlowError::new(ErrorCode::Forbidden))?;
+    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
+    verify_code(
+        state,
+        &user.id,
+        purpose.as_str(),
+        bounded(code, 64, "Verification code")?,
+    )
+    .await?;
+    Ok(phone)
+}
+
 /// Refuses a resend within 30 s of the last code.
 pub async fn check_resend(state: &AppState, subject: &str, purpose: &str) -> FlowResult<()> {
     if let Some(code) = state.store.current_code(subject, purpose).await? {

@@ -290,55 +290,15 @@ pub async fn start_sms(
     phone: &str,
 ) -> FlowResult<Outcome> {
     let s = active(ctx)?;
-    method_allowed(state, "sms")?;
     reverify_session(state, s, current).await?;
-    let phone = crate::domain::phone::parse_phone(bounded(phone, 64, "Phone number")?).ok_or(
-        FlowError::with_detail(ErrorCode::FormParamFormatInvalid, "Phone number"),
-    )?;
-    state
-        .store
-        .set_sms_pending(&s.user.id, Some(&phone))
-        .await?;
-    let code = crate::server::tokens::new_code();
-    let now = state.now();
-    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
-    state
-        .store
-        .issue_code(
-            &s.user.id,
-            purpose.as_str(),
-            &crate::server::tokens::hash(&code),
-            now,
-        )
-        .await?;
-    let body = format!(
-        "Your {} verification code is {code}.",
-        state.settings.instance.name
-    );
-    state
-        .delivery
-        .sms(&phone, &body, Some(&code), now)
-        .await
-        .map_err(internal)?;
+    super::start_phone_verification(state, &s.user.id, phone).await?;
     Ok(Outcome::stay())
 }
 
 /// The code sent to the new phone.
 pub async fn confirm_sms(state: &AppState, ctx: &ClientContext, code: &str) -> FlowResult<Outcome> {
     let s = active(ctx)?;
-    let phone = s
-        .user
-        .sms_pending_phone
-        .clone()
-        .ok_or(FlowError::new(ErrorCode::Forbidden))?;
-    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
-    super::verify_code(
-        state,
-        &s.user.id,
-        purpose.as_str(),
-        bounded(code, 64, "Verification code")?,
-    )
-    .await?;
+    let phone = super::confirm_phone_verification(state, &s.user, code).await?;
     state
         .store
         .enable_factor(

@@ -12,13 +12,12 @@ use crate::domain::sign_in::{
 };
 use crate::domain::verification::parse_code;
 use crate::domain::verification::CodePurpose;
-use crate::server::auth::internal;
 use crate::server::auth::ClientContext;
 use crate::server::breached;
 use crate::server::mfa;
 use crate::server::state::AppState;
 use crate::server::store::{SignInAttempt, User};
-use crate::server::tokens::{hash, new_code, new_id};
+use crate::server::tokens::new_id;
 
 const ATTEMPT_TTL_SECS: i64 = 30 * 60;
 
@@ -47,11 +46,45 @@ fn outcome(next: &str, cookie: Option<String>) -> Outcome {
     }
 }
 
+/// Single-session mode: no sign-in while signed in. Multi-session mode: at most
+/// `sessions.max_per_client` signed-in accounts on one browser.
 fn refuse_if_signed_in(state: &AppState, ctx: &ClientContext) -> FlowResult<()> {
-    if !state.settings.sessions.multi_session && ctx.active().is_some() {
+    let sessions = &state.settings.sessions;
+    if !sessions.multi_session && ctx.active().is_some() {
         return Err(ErrorCode::SessionExists.into());
     }
+    if sessions.multi_session && ctx.sessions.len() >= sessions.max_per_client {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManySessions,
+            sessions.max_per_client as u64,
+        ));
+    }
     Ok(())
+}
+
+/// Multi-session mode: an account already signed in on this browser is switched to instead of
+/// signed in twice (`identifier_already_signed_in`).
+async fn switch_if_signed_in(
+    state: &AppState,
+    ctx: &ClientContext,
+    email: &str,
+    redirect_url: Option<&str>,
+) -> FlowResult<Option<Outcome>> {
+    let Some(existing) = ctx.sessions.iter().find(|s| s.user.email == email) else {
+        return Ok(None);
+    };
+    state
+        .store
+        .set_last_active_session(&existing.session.client_id, Some(&existing.session.id))
+        .await?;
+    let urls = state.settings.demo_urls();
+    let next = match existing.session.tasks.first() {
+        Some(task) => {
+            crate::domain::redirect::with_redirect_url(&urls.task_url(*task), redirect_url)
+        }
+        None => urls.completion_target(redirect_url),
+    };
+    Ok(Some(outcome(&next, None)))
 }
 
 async fn attempt(state: &AppState, ctx: &ClientContext) -> FlowResult<SignInAttempt> {
@@ -82,10 +115,19 @@ pub async fn start(
     action: StartAction,
     redirect_url: Option<&str>,
 ) -> FlowResult<Outcome> {
-    refuse_if_signed_in(state, ctx)?;
     let email = bounded(email, 320, "Email address")?;
     let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     let redirect_url = redirect_url.and_then(safe_redirect);
+    if state.settings.sessions.multi_session && !email.trim().is_empty() {
+        if let Ok(parsed) = parse_email(email) {
+            if let Some(out) =
+                switch_if_signed_in(state, ctx, parsed.as_str(), redirect_url.as_deref()).await?
+            {
+                return Ok(out);
+            }
+        }
+    }
+    refuse_if_signed_in(state, ctx)?;
     let now = state.now();
     let (client, cookie) = ensure_client(state, ctx).await?;
     let mut attempt = SignInAttempt {
@@ -301,26 +343,14 @@ async fn send_sms_code_to(
     let Some(phone) = user.phone.as_deref().filter(|_| user.sms_mfa) else {
         return Err(ErrorCode::Forbidden.into());
     };
-    let code = new_code();
-    let now = state.now();
-    state
-        .store
-        .issue_code(
-            &attempt.id,
-            CodePurpose::SmsSecondFactor.as_str(),
-            &hash(&code),
-            now,
-        )
-        .await?;
-    let body = format!(
-        "Your {} sign-in code is {code}.",
-        state.settings.instance.name
-    );
-    state
-        .delivery
-        .sms(phone, &body, Some(&code), now)
-        .await
-        .map_err(internal)
+    super::send_sms_code(
+        state,
+        &attempt.id,
+        CodePurpose::SmsSecondFactor,
+        phone,
+        "sign-in",
+    )
+    .await
 }
 
 /// "SMS code" on `/sign-in/factor-two`: a code goes to the user's reserved phone.

@@ -2,20 +2,18 @@
 //! `choose-organization`, and switching the active organization. Every step re-reads the caller's
 //! session; a step for a task that is not the current one is refused (a task cannot be skipped).
 
-use super::{bounded, verify_code, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
+use super::{bounded, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{parse_name, OrganizationSlug, ROLE_ADMIN};
-use crate::domain::phone::parse_phone;
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
 use crate::domain::snapshot::MfaSetupView;
-use crate::domain::verification::{parse_code, CodePurpose};
+use crate::domain::verification::parse_code;
 use crate::server::auth::{internal, load_client, ClientContext};
 use crate::server::breached;
 use crate::server::mfa;
 use crate::server::state::AppState;
 use crate::server::store::{NewFactor, SessionDetail, StoreError};
-use crate::server::tokens::{hash, new_code};
 
 /// Where a task step was opened from: the destination carried through the tasks and the task
 /// component's `redirect_url_complete`.
@@ -297,37 +295,7 @@ pub async fn mfa_totp_verify(
 /// The phone number for SMS codes: a code goes to it.
 pub async fn mfa_phone(state: &AppState, ctx: &ClientContext, phone: &str) -> FlowResult<Outcome> {
     let s = on_task(ctx, TaskKey::SetupMfa)?;
-    if !methods(state).iter().any(|m| m == "sms") {
-        return Err(ErrorCode::Forbidden.into());
-    }
-    let phone = parse_phone(bounded(phone, 64, "Phone number")?).ok_or(FlowError::with_detail(
-        ErrorCode::FormParamFormatInvalid,
-        "Phone number",
-    ))?;
-    state
-        .store
-        .set_sms_pending(&s.user.id, Some(&phone))
-        .await?;
-    let code = new_code();
-    let now = state.now();
-    state
-        .store
-        .issue_code(
-            &s.user.id,
-            CodePurpose::PhoneVerification.as_str(),
-            &hash(&code),
-            now,
-        )
-        .await?;
-    let body = format!(
-        "Your {} verification code is {code}.",
-        state.settings.instance.name
-    );
-    state
-        .delivery
-        .sms(&phone, &body, Some(&code), now)
-        .await
-        .map_err(internal)?;
+    super::start_phone_verification(state, &s.user.id, phone).await?;
     Ok(Outcome::stay())
 }
 
@@ -340,18 +308,7 @@ pub async fn mfa_phone_verify(
     dest: &Destination,
 ) -> FlowResult<Outcome> {
     let s = on_task(ctx, TaskKey::SetupMfa)?;
-    let phone = s
-        .user
-        .sms_pending_phone
-        .clone()
-        .ok_or(FlowError::new(ErrorCode::TaskNotCurrent))?;
-    verify_code(
-        state,
-        &s.user.id,
-        CodePurpose::PhoneVerification.as_str(),
-        bounded(code, 64, "Verification code")?,
-    )
-    .await?;
+    let phone = super::confirm_phone_verification(state, &s.user, code).await?;
     enable(state, &s.user.id, NewFactor::Sms { phone }).await?;
     next(state, req, dest).await
 }

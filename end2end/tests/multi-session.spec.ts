@@ -1,0 +1,50 @@
+import { test, expect, clickAction, createUser, dd, field, heading, open, strongPassword, uniqueEmail, userMenu } from './fixtures';
+import type { Page } from '@playwright/test';
+
+// Several accounts on one browser (multi-session mode), with JavaScript on and off.
+const MULTI = 'http://127.0.0.1:3106';
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const at = (path: string) => new RegExp(`^${esc(MULTI + path)}(\\?.*)?$`);
+
+async function signInHere(page: Page, email: string, password: string) {
+  await expect(heading(page, 'Sign in')).toBeVisible();
+  await field(page, 'Email address').fill(email);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await expect(page).toHaveURL(at('/dashboard'));
+  await expect(dd(page, 'Email')).toHaveText(email);
+}
+
+test('two accounts: add, switch, sign out one, sign out all', async ({ page, request }) => {
+  const a = { email: uniqueEmail('multi-a'), password: strongPassword() };
+  const b = { email: uniqueEmail('multi-b'), password: strongPassword() };
+  await createUser(request, a, MULTI);
+  await createUser(request, b, MULTI);
+
+  await open(page, `${MULTI}/sign-in`);
+  await signInHere(page, a.email, a.password);
+
+  await userMenu(page).click();
+  await clickAction(page, 'Add account');
+  await signInHere(page, b.email, b.password);
+
+  await open(page, `${MULTI}/sign-in/choose`);
+  await expect(heading(page, 'Choose an account')).toBeVisible();
+  await expect(page.getByRole('button', { name: `Switch to ${a.email}` })).toBeVisible();
+  await expect(page.getByRole('button', { name: `Switch to ${b.email}` })).toBeVisible();
+
+  await open(page, `${MULTI}/dashboard`);
+  await userMenu(page).click();
+  await page.getByRole('button', { name: `Switch to ${a.email}` }).click();
+  await expect(dd(page, 'Email')).toHaveText(a.email);
+
+  await userMenu(page).click();
+  await clickAction(page, 'Sign out');
+  await expect(page).toHaveURL(at('/dashboard'));
+  await expect(dd(page, 'Email')).toHaveText(b.email);
+
+  await userMenu(page).click();
+  await clickAction(page, 'Sign out of all accounts');
+  await expect(page).toHaveURL(at('/'));
+  await expect(page.getByText('You are signed out')).toBeVisible();
+});
