@@ -5,6 +5,7 @@ use crate::components::sign_in::SignIn;
 use crate::components::sign_up::SignUp;
 use crate::components::{AuthGuard, AuthProvider};
 use crate::pages::account::AccountPage;
+use crate::pages::organization::{InvitationPage, NewOrganizationPage, OrganizationPage};
 use crate::pages::{AdminPage, DashboardPage, HomePage, NotFoundPage, OnboardingPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -62,6 +63,9 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/sign-in/tasks/:key") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
                             <Route path=path!("/onboarding/:key") view=|| view! { <AuthLoaded><OnboardingPage/></AuthLoaded> } ssr=SsrMode::Async/>
                             <Route path=path!("/user") view=|| view! { <AuthLoaded><AccountPage/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/organization") view=|| view! { <AuthLoaded><OrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/organization/new") view=|| view! { <AuthLoaded><NewOrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
+                            <Route path=path!("/invitation") view=|| view! { <AuthLoaded><InvitationPage/></AuthLoaded> } ssr=SsrMode::Async/>
                             <Route path=path!("/admin") view=|| view! { <AuthLoaded><AdminPage/></AuthLoaded> } ssr=SsrMode::Async/>
                             <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
                             <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>

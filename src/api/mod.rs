@@ -248,8 +248,9 @@ pub async fn sign_up_create(
     password: String,
     legal_accepted: Option<String>,
     redirect_url: Option<String>,
+    invitation: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(|state, ctx, req| async move {
         crate::server::flows::sign_up::create(
             &state,
             &ctx,
@@ -257,6 +258,8 @@ pub async fn sign_up_create(
             &password,
             flag(&legal_accepted),
             redirect_url.as_deref(),
+            invitation.as_deref(),
+            &req,
         )
         .await
     })
@@ -620,6 +623,140 @@ pub async fn account_factor_remove(
             &ctx,
             factor,
             current_password.as_deref().unwrap_or(""),
+        )
+        .await
+    })
+    .await
+}
+
+/// What `/organization` shows for the active organization (members; invitations for admins).
+/// Active sessions with an active organization only.
+#[server(prefix = "/api", endpoint = "organizations/profile")]
+pub async fn get_organization_profile(
+) -> Result<crate::domain::snapshot::OrganizationProfileView, FlowError> {
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
+    crate::server::flows::organizations::profile(&state, &ctx)
+        .await
+        .inspect_err(edge::set_status)
+}
+
+/// Renames the active organization (`org:sys_profile:manage`).
+#[server(prefix = "/api", endpoint = "organizations/rename")]
+pub async fn organization_rename(
+    name: String,
+    slug: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::organizations::rename(
+            &state,
+            &ctx,
+            &name,
+            slug.as_deref().unwrap_or(""),
+        )
+        .await
+    })
+    .await
+}
+
+/// Changes a member's role (`org:sys_memberships:manage`); the last admin stays an admin.
+#[server(prefix = "/api", endpoint = "organizations/members/role")]
+pub async fn organization_member_role(
+    user_id: String,
+    role: String,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::organizations::set_role(&state, &ctx, &user_id, &role).await
+    })
+    .await
+}
+
+/// Removes a member (`org:sys_memberships:manage`); the last admin stays.
+#[server(prefix = "/api", endpoint = "organizations/members/remove")]
+pub async fn organization_member_remove(user_id: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::organizations::remove_member(&state, &ctx, &req, &user_id).await
+    })
+    .await
+}
+
+/// "Leave organization" (anyone but the last admin).
+#[server(prefix = "/api", endpoint = "organizations/leave")]
+pub async fn organization_leave() -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::organizations::leave(&state, &ctx, &req).await
+    })
+    .await
+}
+
+/// Invites an email address with a role (`org:sys_invitations:manage`).
+#[server(prefix = "/api", endpoint = "organizations/invitations/create")]
+pub async fn organization_invite(email: String, role: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::organizations::invite(&state, &ctx, &email, &role).await
+    })
+    .await
+}
+
+/// Revokes a pending invitation (`org:sys_invitations:manage`).
+#[server(prefix = "/api", endpoint = "organizations/invitations/revoke")]
+pub async fn organization_revoke_invitation(
+    invitation_id: String,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::organizations::revoke(&state, &ctx, &invitation_id).await
+    })
+    .await
+}
+
+/// One page (from 0, 10 per page) of the caller's memberships and pending invitations.
+#[server(prefix = "/api", endpoint = "organizations/list")]
+pub async fn organization_list(
+    page: u32,
+) -> Result<crate::domain::snapshot::OrganizationListPage, FlowError> {
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
+    crate::server::flows::organizations::list(&state, &ctx, page)
+        .await
+        .inspect_err(edge::set_status)
+}
+
+/// What the invitation page shows for a link's token. Anyone may call (the token is the secret).
+#[server(prefix = "/api", endpoint = "invitations/lookup")]
+pub async fn get_invitation(
+    token: String,
+) -> Result<crate::domain::snapshot::InvitationPageView, FlowError> {
+    let (state, _) = edge::request()?;
+    let ctx = edge::client(&state).await?;
+    crate::server::flows::organizations::page(&state, &ctx, &token)
+        .await
+        .inspect_err(edge::set_status)
+}
+
+/// "Accept invitation": the signed-in invitee joins the organization.
+#[server(prefix = "/api", endpoint = "invitations/accept")]
+pub async fn accept_invitation(token: String) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, _| async move {
+        crate::server::flows::organizations::accept(&state, &ctx, &token).await
+    })
+    .await
+}
+
+/// "Join <organization>": accepts one of the caller's pending invitations (by id) and makes the
+/// organization active.
+#[server(prefix = "/api", endpoint = "invitations/join")]
+pub async fn join_invitation(
+    invitation_id: String,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::organizations::join_by_id(
+            &state,
+            &ctx,
+            &req,
+            &invitation_id,
+            &destination(redirect_url, complete_url),
         )
         .await
     })

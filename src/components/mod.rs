@@ -2,6 +2,7 @@
 
 pub mod auth_provider;
 pub mod forms;
+pub mod organizations;
 pub mod show;
 pub mod sign_in;
 pub mod sign_up;
@@ -10,6 +11,7 @@ pub mod user_button;
 pub mod vestibule;
 
 pub use auth_provider::{use_auth, use_auth_context, AuthContext, AuthGuard, AuthProvider};
+pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;

@@ -4,6 +4,7 @@ use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{SignUpCreate, SignUpResend, SignUpVerify};
+use crate::domain::redirect::query_param;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -28,6 +29,16 @@ fn CreateStep() -> impl IntoView {
     let ctx = use_auth_context();
     let action = flow_action::<SignUpCreate>();
     let redirect = carried_redirect();
+    // Arriving from an invitation link: the address is the invited one, and no code is needed.
+    let location = use_location();
+    let param = move |name: &str| {
+        query_param(
+            location.search.get_untracked().trim_start_matches('?'),
+            name,
+        )
+        .unwrap_or_default()
+    };
+    let (invitation, invited_email) = (param("invitation"), param("email"));
     let legal = move || {
         ctx.snapshot().is_some_and(|s| s.env.legal_consent).then(|| {
             view! {
@@ -42,7 +53,8 @@ fn CreateStep() -> impl IntoView {
         <h1>"Create your account"</h1>
         <ActionForm action=action>
             <input type="hidden" name="redirect_url" value=redirect/>
-            <Field label="Email address" name="email" kind="email" autocomplete="email" required=true/>
+            <input type="hidden" name="invitation" value=invitation/>
+            <Field label="Email address" name="email" kind="email" autocomplete="email" value=invited_email required=true/>
             <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true/>
             {legal}
             <FormAlert error=error_of(action)/>

@@ -7,8 +7,8 @@ use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
-    Activate, CreateOrganization, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp, SignOut,
-    TaskResetPassword as ResetPasswordFn,
+    Activate, CreateOrganization, JoinInvitation, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
+    SignOut, TaskResetPassword as ResetPasswordFn,
 };
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
@@ -157,34 +157,41 @@ fn Chooser(complete: Option<String>) -> impl IntoView {
             .is_some_and(|s| s.env.organization_creation_enabled)
     };
     move || {
-        let list = ctx.snapshot()?.active_session()?.memberships.clone();
+        let session = ctx.snapshot()?.active_session()?.clone();
+        let (list, invitations) = (session.memberships, session.invitations);
         let complete = complete.clone();
-        Some(if list.is_empty() || creating() {
-            if can_create() {
-                view! { <CreateOrganizationForm complete=complete/> }.into_any()
-            } else {
-                view! {
+        Some(
+            if (list.is_empty() && invitations.is_empty()) || creating() {
+                if can_create() {
+                    view! { <CreateOrganizationForm complete=complete/> }.into_any()
+                } else {
+                    view! {
                     <h1>"Choose an organization"</h1>
                     <p role="alert">
                         "You must belong to an organization to continue. Ask an administrator of your organization to invite you."
                     </p>
                 }
                 .into_any()
+                }
+            } else {
+                view! {
+                <MembershipList list=list invitations=invitations complete=complete can_create=can_create()/>
             }
-        } else {
-            view! { <MembershipList list=list complete=complete can_create=can_create()/> }
-                .into_any()
-        })
+            .into_any()
+            },
+        )
     }
 }
 
 #[component]
 fn MembershipList(
     list: Vec<crate::domain::snapshot::OrganizationView>,
+    invitations: Vec<crate::domain::snapshot::InvitationView>,
     complete: Option<String>,
     can_create: bool,
 ) -> impl IntoView {
     let action = flow_action::<Activate>();
+    let join = flow_action::<JoinInvitation>();
     let redirect = carried_redirect();
     let create_href = move || {
         let path = use_location().pathname.get_untracked();
@@ -212,13 +219,31 @@ fn MembershipList(
                     }
                 })
                 .collect_view()}
+            {invitations
+                .into_iter()
+                .map(|i| {
+                    let complete = complete.clone();
+                    view! {
+                        <li>
+                            <ActionForm action=join>
+                                <Destination complete=complete/>
+                                <input type="hidden" name="invitation_id" value=i.id.clone()/>
+                                <button type="submit" class="choice">{format!("Join {}", i.organization_name)}</button>
+                            </ActionForm>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
+        <FormAlert error=error_of(join)/>
         {can_create.then(|| view! { <a class="button" href=create_href()>"Create organization"</a> })}
     }
 }
 
+/// The organization form ("Name", "Slug", "Create organization"); the new organization becomes
+/// the active one.
 #[component]
-fn CreateOrganizationForm(complete: Option<String>) -> impl IntoView {
+pub fn CreateOrganizationForm(complete: Option<String>) -> impl IntoView {
     let action = flow_action::<CreateOrganization>();
     view! {
         <h1>"Set up your organization"</h1>

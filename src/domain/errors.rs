@@ -37,6 +37,11 @@ pub enum ErrorCode {
     LastFactorRequired,
     AttemptMissing,
     CodeResendTooSoon,
+    LastAdminRequired,
+    AlreadyMember,
+    InvitationAlreadyPending,
+    InvitationInvalid,
+    InvitationEmailMismatch,
     Unauthenticated,
     Forbidden,
     ResourceNotFound,
@@ -78,6 +83,11 @@ impl ErrorCode {
             Self::LastFactorRequired => "last_factor_required",
             Self::AttemptMissing => "attempt_missing",
             Self::CodeResendTooSoon => "code_resend_too_soon",
+            Self::LastAdminRequired => "last_admin_required",
+            Self::AlreadyMember => "already_a_member_in_organization",
+            Self::InvitationAlreadyPending => "duplicate_record",
+            Self::InvitationInvalid => "invitation_invalid",
+            Self::InvitationEmailMismatch => "invitation_email_mismatch",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::ResourceNotFound => "resource_not_found",
@@ -94,7 +104,10 @@ impl ErrorCode {
             | Self::Forbidden
             | Self::TaskNotCurrent
             | Self::OrganizationCreationDisabled => 403,
-            Self::OrganizationSlugTaken => 409,
+            Self::OrganizationSlugTaken
+            | Self::LastAdminRequired
+            | Self::AlreadyMember
+            | Self::InvitationAlreadyPending => 409,
             Self::Unauthenticated => 401,
             Self::ResourceNotFound => 404,
             Self::MalformedRequest => 400,
@@ -230,6 +243,20 @@ impl FlowError {
                 "You can request a new code in {}.",
                 plural(n.max(1), "second", "seconds")
             ),
+            ErrorCode::LastAdminRequired => {
+                "An organization must keep at least one admin.".into()
+            }
+            ErrorCode::AlreadyMember => "That person is already a member of this organization.".into(),
+            ErrorCode::InvitationAlreadyPending => {
+                "An invitation to that email address is already pending.".into()
+            }
+            ErrorCode::InvitationInvalid => {
+                "This invitation is no longer valid. Ask an admin of the organization for a new one."
+                    .into()
+            }
+            ErrorCode::InvitationEmailMismatch => {
+                "This invitation was sent to a different email address.".into()
+            }
             ErrorCode::Unauthenticated => "You need to sign in to do that.".into(),
             ErrorCode::Forbidden => "You are not allowed to do that.".into(),
             ErrorCode::ResourceNotFound => "Not found.".into(),

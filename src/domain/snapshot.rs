@@ -27,6 +27,9 @@ pub struct SessionView {
     pub organization: Option<OrganizationView>,
     /// The user's organization memberships (with their roles), by name.
     pub memberships: Vec<OrganizationView>,
+    /// Pending invitations addressed to the user's email, newest first.
+    #[serde(default)]
+    pub invitations: Vec<InvitationView>,
 }
 
 impl SessionView {
@@ -126,6 +129,104 @@ pub struct MfaSetupView {
     pub totp_qr_png_base64: Option<String>,
     pub pending_phone: Option<String>,
     pub backup_codes: Option<Vec<String>>,
+}
+
+/// An invitation to an organization, as its invitee or the organization's admins see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// A member of an organization, as the organization portal lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+    /// The member is the viewer.
+    pub is_self: bool,
+}
+
+/// What the organization portal (`/organization`) shows for the active organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationProfileView {
+    /// The organization, with the viewer's role.
+    pub organization: OrganizationView,
+    pub permissions: Vec<String>,
+    pub members: Vec<MemberView>,
+    /// Pending invitations (only for those who may manage invitations).
+    pub invitations: Vec<InvitationView>,
+}
+
+/// One page of `use_organization_list()`: memberships and invitations, 10 of each at most.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationListPage {
+    pub page: u32,
+    pub memberships: Vec<OrganizationView>,
+    pub invitations: Vec<InvitationView>,
+    pub total_memberships: u32,
+    pub total_invitations: u32,
+}
+
+pub const ORGANIZATION_PAGE_SIZE: usize = 10;
+
+impl OrganizationListPage {
+    /// Page `page` (from 0) of the given lists.
+    pub fn of(page: u32, memberships: &[OrganizationView], invitations: &[InvitationView]) -> Self {
+        let slice = |len: usize| {
+            let start = (page as usize)
+                .saturating_mul(ORGANIZATION_PAGE_SIZE)
+                .min(len);
+            start..(start + ORGANIZATION_PAGE_SIZE).min(len)
+        };
+        Self {
+            page,
+            memberships: memberships[slice(memberships.len())].to_vec(),
+            invitations: invitations[slice(invitations.len())].to_vec(),
+            total_memberships: memberships.len() as u32,
+            total_invitations: invitations.len() as u32,
+        }
+    }
+
+    pub fn has_next_page(&self) -> bool {
+        let seen = (self.page as usize + 1) * ORGANIZATION_PAGE_SIZE;
+        seen < self.total_memberships as usize || seen < self.total_invitations as usize
+    }
+
+    pub fn has_previous_page(&self) -> bool {
+        self.page > 0
+    }
+}
+
+/// What an invitation link finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+    /// No such invitation.
+    Invalid,
+}
+
+/// What the invitation page (`/invitation?token=…`) shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationPageView {
+    pub status: InvitationStatus,
+    pub organization_name: Option<String>,
+    /// The invitee's address (only for a pending invitation).
+    pub email: Option<String>,
+    /// The address of the account signed in on this browser, if any.
+    pub signed_in_as: Option<String>,
+    /// The invitee already has an account.
+    pub account_exists: bool,
+    /// A session of the invitee's account on this browser (multi-session), to switch to.
+    pub invitee_session_id: Option<String>,
 }
 
 /// What the account portal shows.
@@ -251,6 +352,7 @@ mod tests {
                 role: "org:admin".into(),
             }),
             memberships: vec![],
+            invitations: vec![],
         }
     }
 

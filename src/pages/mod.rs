@@ -1,10 +1,11 @@
 //! Hosted pages and the bundled demo app, one component per route.
 
 pub mod account;
+pub mod organization;
 
 use crate::components::auth_provider::{use_auth_context, use_auth_with};
 use crate::components::show::{Show, When};
-use crate::components::UserButton;
+use crate::components::{OrganizationSwitcher, UserButton};
 use crate::components::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
 use crate::domain::organization::ROLE_ADMIN;
 use crate::domain::redirect::with_redirect_url;
@@ -49,9 +50,11 @@ pub fn DashboardPage() -> impl IntoView {
     let ctx = use_auth_context();
     let session = move || ctx.snapshot().and_then(|s| s.active_session().cloned());
     let none = || "None".to_string();
+    let organizations = move || ctx.snapshot().is_some_and(|s| s.env.organizations_enabled);
     view! {
         <header class="app-header">
             <a href="/">"Home"</a>
+            {move || organizations().then(|| view! { <OrganizationSwitcher/> })}
             <UserButton/>
         </header>
         <h1>"Dashboard"</h1>

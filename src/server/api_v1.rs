@@ -3,7 +3,7 @@
 
 use super::clock::rfc3339;
 use super::state::AppState;
-use super::store::{Membership, NewUser, Organization, Session, StoreError, User};
+use super::store::{Invitation, Membership, NewUser, Organization, Session, StoreError, User};
 use super::tokens::eq_ct;
 use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
@@ -35,6 +35,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/organizations", post(create_organization))
         .route("/v1/organizations/{id}", get(get_organization))
         .route("/v1/organizations/{id}/memberships", post(add_membership))
+        .route(
+            "/v1/organizations/{id}/invitations",
+            post(create_invitation),
+        )
         .route_layer(middleware::from_fn_with_state(state, require_secret_key))
 }
 
@@ -433,4 +437,54 @@ async fn add_membership(
             other => other.into(),
         })?;
     Ok(Json(membership_json(&membership)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvitationInput {
+    email: String,
+    role: String,
+}
+
+pub fn invitation_json(i: &Invitation, url: Option<&str>) -> Value {
+    json!({
+        "object": "organization_invitation",
+        "id": i.id,
+        "organization_id": i.organization.id,
+        "email": i.email,
+        "role": i.role,
+        "status": i.status,
+        "url": url,
+        "created_at": rfc3339(i.created_at),
+        "expires_at": rfc3339(i.expires_at),
+    })
+}
+
+/// `POST /v1/organizations/{id}/invitations { email, role }`: creates the invitation, emails its
+/// link and answers it with the link (`url`).
+async fn create_invitation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<InvitationInput>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    if id.len() > 64 {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            ErrorCode::ResourceNotFound.into(),
+        ));
+    }
+    let (invitation, url) = crate::server::flows::organizations::send_invitation(
+        &state,
+        &id,
+        &body.email,
+        &body.role,
+        None,
+    )
+    .await?;
+    Ok((
+        StatusCode::OK,
+        Json(invitation_json(&invitation, Some(&url))),
+    )
+        .into_response())
 }

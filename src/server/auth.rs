@@ -117,6 +117,7 @@ fn session_view(d: &SessionDetail) -> SessionView {
             role: o.role.clone(),
         }),
         memberships: Vec::new(),
+        invitations: Vec::new(),
     }
 }
 
@@ -132,6 +133,11 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
     if state.settings.organizations.enabled {
         for view in &mut snap.sessions {
             view.memberships = memberships(state, &view.user.id).await?;
+            if Some(&view.id) == snap.last_active_session_id.as_ref() {
+                view.invitations =
+                    crate::server::flows::organizations::invitations_for(state, &view.user.email)
+                        .await?;
+            }
         }
     }
     if let Some(active) = ctx.active() {

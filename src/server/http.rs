@@ -165,6 +165,27 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     }
 }
 
+/// A server function whose arguments could not be read (a missing field, a number that is not
+/// one) fails before any of our code runs, and the integration answers 500. This restores the
+/// error's own status, 400 `malformed_request`.
+pub async fn malformed_is_bad_request(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return error_response(&FlowError::new(ErrorCode::Internal), false, None);
+    };
+    if let Ok(e) = serde_json::from_slice::<FlowError>(&bytes) {
+        if e.code == ErrorCode::MalformedRequest {
+            parts.status = StatusCode::BAD_REQUEST;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// Headers on every response. Pages get their CSP (with the hydration nonce) from the shell; this
 /// sets a strict one on everything else.
 pub async fn security_headers(req: Request, next: Next) -> Response {

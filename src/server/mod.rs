@@ -48,6 +48,7 @@ pub fn router(state: state::AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), protect::protect_pages))
         .layer(from_fn_with_state(state.clone(), http::rate_limit))
         .layer(from_fn_with_state(state.clone(), http::csrf_guard))
+        .layer(from_fn(http::malformed_is_bad_request))
         .layer(from_fn(http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)

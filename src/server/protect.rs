@@ -33,6 +33,16 @@ pub async fn protect_pages(
         Ok(ctx) => ctx,
         Err(e) => return super::http::error_response(&e, true, None),
     };
+    // An invitation link: join, or go to sign-in / sign-up, before anything renders.
+    if path == crate::server::flows::organizations::INVITATION_PATH {
+        let token = crate::domain::redirect::query_param(req.uri().query().unwrap_or(""), "token")
+            .unwrap_or_default();
+        match crate::server::flows::organizations::landing(&state, &ctx, &token).await {
+            Ok(Some(to)) => return Redirect::to(&to).into_response(),
+            Ok(None) => {}
+            Err(e) => tracing::info!(code = %e.code, "invitation link not followed"),
+        }
+    }
     let auth = Auth::from_context(&ctx);
     let full = auth.with(false);
     let tasks = ctx

@@ -2,6 +2,7 @@
 //! store and answers where the browser goes next. Server functions and the testing API are thin
 //! wrappers around these.
 
+pub mod organizations;
 pub mod portal;
 pub mod sessions;
 pub mod sign_in;

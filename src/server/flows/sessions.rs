@@ -20,12 +20,27 @@ pub async fn start_session(
     redirect_url: Option<&str>,
 ) -> FlowResult<(Session, Outcome)> {
     let now = state.now();
+    // An invitation link carried through the sign-in or sign-up is accepted with the session:
+    // its organization becomes the active one and the link is not visited again.
+    let mut redirect_url = redirect_url;
+    let mut organization = None;
+    if let Some(token) = redirect_url.and_then(super::organizations::token_in_redirect) {
+        if state.settings.organizations.enabled {
+            match super::organizations::accept_for(state, user, &token).await {
+                Ok(org) => {
+                    organization = Some(org);
+                    redirect_url = None;
+                }
+                Err(e) => tracing::info!(code = %e.code, "invitation not accepted at sign-in"),
+            }
+        }
+    }
     let tasks = compute_tasks(
         state.settings.task_settings(),
         TaskFacts {
             password_compromised: user.password_compromised,
             has_second_factor: user.has_second_factor(),
-            has_active_organization: false,
+            has_active_organization: organization.is_some(),
         },
     );
     let token = new_token();
@@ -42,7 +57,7 @@ pub async fn start_session(
                 user_id: user.id.clone(),
                 client_id: client_id.to_string(),
                 tasks,
-                active_organization_id: None,
+                active_organization_id: organization,
                 user_agent: req.user_agent(),
                 ip: req.ip.clone(),
                 expire_at: now + lifetime,

@@ -25,6 +25,8 @@ pub async fn create(
     password: &str,
     legal_accepted: bool,
     redirect_url: Option<&str>,
+    invitation: Option<&str>,
+    req: &RequestInfo,
 ) -> FlowResult<Outcome> {
     if !state.settings.sign_up.enabled {
         return Err(ErrorCode::SignUpDisabled.into());
@@ -40,6 +42,9 @@ pub async fn create(
         .check(password, email.as_str(), breached::is_breached)?;
     if state.settings.sign_up.legal_consent && !legal_accepted {
         return Err(ErrorCode::FormLegalConsentMissing.into());
+    }
+    if let Some(token) = invitation.filter(|t| !t.is_empty()) {
+        return create_invited(state, ctx, email.as_str(), password, token, req).await;
     }
     let existing = state.store.user_by_email(email.as_str()).await?;
     if existing.is_some() && !state.settings.sign_in.enumeration_protection {
@@ -81,6 +86,57 @@ pub async fn create(
         next: "/sign-up/verify-email-address".into(),
         new_token: cookie,
     })
+}
+
+/// Sign-up through an invitation link: the link proved the address, so the account is created at
+/// once (no code) and joins the organization with its first session.
+async fn create_invited(
+    state: &AppState,
+    ctx: &ClientContext,
+    email: &str,
+    password: &str,
+    token: &str,
+    req: &RequestInfo,
+) -> FlowResult<Outcome> {
+    super::organizations::check_invitation(state, token, email).await?;
+    // The invitee learns the address has an account (the link was sent to that address).
+    if state.store.user_by_email(email).await?.is_some() {
+        return Err(ErrorCode::FormIdentifierExists.into());
+    }
+    let password_hash = state
+        .hasher
+        .hash(password.to_string())
+        .await
+        .map_err(internal)?;
+    let (client, cookie) = ensure_client(state, ctx).await?;
+    let user = match state
+        .store
+        .create_user(
+            NewUser {
+                email: email.to_string(),
+                email_verified: true,
+                phone: None,
+                password_hash: Some(password_hash),
+                totp_secret: None,
+            },
+            state.now(),
+        )
+        .await
+    {
+        Ok(u) => u,
+        Err(StoreError::Conflict(_)) => return Err(ErrorCode::FormIdentifierExists.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let link = format!(
+        "{}?token={}",
+        super::organizations::INVITATION_PATH,
+        crate::domain::redirect::encode_component(token)
+    );
+    let (_, mut out) = start_session(state, &client.id, req, &user, Some(&link)).await?;
+    if out.new_token.is_none() {
+        out.new_token = cookie;
+    }
+    Ok(out)
 }
 
 /// The owner of an existing address learns that someone tried to sign up with it; no code.

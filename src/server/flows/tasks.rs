@@ -41,7 +41,11 @@ fn on_task(ctx: &ClientContext, key: TaskKey) -> FlowResult<&SessionDetail> {
 
 /// After a fact changed: reload (which recomputes the tasks) and answer the next URL — the next
 /// task, else the carried `redirect_url`, else `redirect_url_complete`, else after-sign-in.
-async fn next(state: &AppState, req: &RequestInfo, dest: &Destination) -> FlowResult<Outcome> {
+pub(crate) async fn next(
+    state: &AppState,
+    req: &RequestInfo,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
     let ctx = load_client(state, &req.headers).await?;
     let urls = state.settings.demo_urls();
     let redirect = dest.redirect_url.as_deref().and_then(safe_redirect);

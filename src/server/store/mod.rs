@@ -276,6 +276,39 @@ pub struct Membership {
     pub role: String,
 }
 
+/// A member as the organization portal lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub membership_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+/// An invitation to an organization (SPEC §3). `status` is `pending`, `accepted` or `revoked`;
+/// a pending invitation past `expires_at` is expired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub organization: Organization,
+    pub email: String,
+    pub role: String,
+    pub status: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewInvitation {
+    pub organization_id: String,
+    pub email: String,
+    pub role: String,
+    pub token_hash: String,
+    pub invited_by: Option<String>,
+    pub expires_at: i64,
+}
+
 /// Organizations and memberships.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
@@ -306,6 +339,56 @@ pub trait OrganizationStore: Send + Sync {
         session_id: &str,
         organization_id: Option<&str>,
     ) -> StoreResult<()>;
+    /// The members of an organization with their email addresses, oldest first.
+    async fn organization_members(&self, organization_id: &str) -> StoreResult<Vec<Member>>;
+    /// Changes a member's role in one statement; demoting the last admin is
+    /// `Conflict("last_admin")`, an unknown member `NotFound`.
+    async fn set_member_role(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> StoreResult<()>;
+    /// Removes a member (`Conflict("last_admin")` for the last admin) and, in the same
+    /// transaction, clears the organization from that user's sessions.
+    async fn remove_member(&self, organization_id: &str, user_id: &str) -> StoreResult<()>;
+    /// Renames an organization; a taken slug is `Conflict("slug")`.
+    async fn rename_organization(
+        &self,
+        organization_id: &str,
+        name: &str,
+        slug: &str,
+    ) -> StoreResult<Organization>;
+    /// Creates a pending invitation. An email that already belongs to a member is
+    /// `Conflict("membership")`; a pending, unexpired one for the same email is
+    /// `Conflict("invitation")` (an expired one is revoked first). One transaction.
+    async fn create_invitation(&self, new: NewInvitation, now: i64) -> StoreResult<Invitation>;
+    /// An organization's pending, unexpired invitations, newest first.
+    async fn pending_invitations(
+        &self,
+        organization_id: &str,
+        now: i64,
+    ) -> StoreResult<Vec<Invitation>>;
+    /// Pending, unexpired invitations addressed to `email`, newest first.
+    async fn invitations_for_email(&self, email: &str, now: i64) -> StoreResult<Vec<Invitation>>;
+    async fn invitation_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Invitation>>;
+    async fn invitation_by_id(&self, id: &str) -> StoreResult<Option<Invitation>>;
+    /// Revokes a pending invitation of the organization (`NotFound` otherwise).
+    async fn revoke_invitation(
+        &self,
+        organization_id: &str,
+        invitation_id: &str,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Accepts a pending, unexpired invitation for `user_id`: marks it accepted and adds the
+    /// membership (an existing membership is kept) in one transaction. A used, revoked or expired
+    /// invitation is `Conflict("invitation")`.
+    async fn accept_invitation(
+        &self,
+        invitation_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<Membership>;
 }
 
 /// Second factors.

@@ -120,6 +120,10 @@ fn session_from(row: &SqliteRow) -> StoreResult<Session> {
     })
 }
 
+/// Marks session `$1` of client `$2` as the client's most recently activated one.
+const ACTIVATE: &str = "UPDATE sessions SET activation = \
+    (SELECT COALESCE(MAX(activation), 0) + 1 FROM sessions WHERE client_id = $2) WHERE id = $1";
+
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
@@ -316,11 +320,20 @@ impl ClientStore for SqliteStore {
     }
 
     async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE clients SET last_active_session_id = $1 WHERE id = $2")
             .bind(session_id)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        if let Some(session_id) = session_id {
+            sqlx::query(ACTIVATE)
+                .bind(session_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -377,6 +390,11 @@ impl SessionStore for SqliteStore {
         .bind(&new.client_id)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(ACTIVATE)
+            .bind(&id)
+            .bind(&new.client_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO client_users (client_id, user_id, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
@@ -428,7 +446,7 @@ impl SessionStore for SqliteStore {
              LEFT JOIN organizations o ON o.id = s.active_organization_id \
              LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = s.user_id \
              WHERE s.client_id = $1 AND s.status IN ('active', 'pending') \
-             ORDER BY s.last_active_at DESC, s.created_at DESC",
+             ORDER BY s.activation DESC, s.last_active_at DESC, s.created_at DESC",
             user_cols_joined()
         ))
         .bind(client_id)
@@ -934,7 +952,318 @@ impl OrganizationStore for SqliteStore {
             .await?;
         Ok(())
     }
+
+    async fn organization_members(&self, organization_id: &str) -> StoreResult<Vec<Member>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.user_id, u.email, m.role, m.created_at \
+             FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.organization_id = $1 ORDER BY m.created_at, u.email",
+        )
+        .bind(organization_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Member {
+                    membership_id: r.try_get("id")?,
+                    user_id: r.try_get("user_id")?,
+                    email: r.try_get("email")?,
+                    role: r.try_get("role")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_member_role(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> StoreResult<()> {
+        // An admin may always stay or become admin; a demotion needs another admin.
+        let done = sqlx::query(&format!(
+            "UPDATE memberships SET role = $3 WHERE organization_id = $1 AND user_id = $2 \
+             AND ($3 = 'org:admin' OR {NOT_LAST_ADMIN})"
+        ))
+        .bind(organization_id)
+        .bind(user_id)
+        .bind(role)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(self.member_change_refused(organization_id, user_id).await);
+        }
+        Ok(())
+    }
+
+    async fn remove_member(&self, organization_id: &str, user_id: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(&format!(
+            "DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2 \
+             AND {NOT_LAST_ADMIN}"
+        ))
+        .bind(organization_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(self.member_change_refused(organization_id, user_id).await);
+        }
+        sqlx::query(
+            "UPDATE sessions SET active_organization_id = NULL \
+             WHERE user_id = $2 AND active_organization_id = $1",
+        )
+        .bind(organization_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rename_organization(
+        &self,
+        organization_id: &str,
+        name: &str,
+        slug: &str,
+    ) -> StoreResult<Organization> {
+        let done = sqlx::query("UPDATE organizations SET name = $2, slug = $3 WHERE id = $1")
+            .bind(organization_id)
+            .bind(name)
+            .bind(slug)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| conflict_or(e, "slug"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.organization_by_id(organization_id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn create_invitation(&self, new: NewInvitation, now: i64) -> StoreResult<Invitation> {
+        let organization = self
+            .organization_by_id(&new.organization_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut tx = self.pool.begin().await?;
+        let member = sqlx::query(
+            "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.organization_id = $1 AND u.email = $2",
+        )
+        .bind(&new.organization_id)
+        .bind(&new.email)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if member.is_some() {
+            return Err(StoreError::Conflict("membership"));
+        }
+        sqlx::query(
+            "UPDATE invitations SET status = 'revoked', updated_at = $3 \
+             WHERE organization_id = $1 AND email = $2 AND status = 'pending' AND expires_at <= $3",
+        )
+        .bind(&new.organization_id)
+        .bind(&new.email)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let id = new_id("orginv");
+        sqlx::query(
+            "INSERT INTO invitations (id, organization_id, email, role, status, token_hash, \
+             invited_by, created_at, expires_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, $7)",
+        )
+        .bind(&id)
+        .bind(&new.organization_id)
+        .bind(&new.email)
+        .bind(&new.role)
+        .bind(&new.token_hash)
+        .bind(&new.invited_by)
+        .bind(now)
+        .bind(new.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(e, "invitation"))?;
+        tx.commit().await?;
+        Ok(Invitation {
+            id,
+            organization,
+            email: new.email,
+            role: new.role,
+            status: "pending".into(),
+            created_at: now,
+            expires_at: new.expires_at,
+        })
+    }
+
+    async fn pending_invitations(
+        &self,
+        organization_id: &str,
+        now: i64,
+    ) -> StoreResult<Vec<Invitation>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITATION_COLS} FROM invitations i \
+             JOIN organizations o ON o.id = i.organization_id \
+             WHERE i.organization_id = $1 AND i.status = 'pending' AND i.expires_at > $2 \
+             ORDER BY i.created_at DESC, i.id"
+        ))
+        .bind(organization_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(invitation_from).collect()
+    }
+
+    async fn invitations_for_email(&self, email: &str, now: i64) -> StoreResult<Vec<Invitation>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INVITATION_COLS} FROM invitations i \
+             JOIN organizations o ON o.id = i.organization_id \
+             WHERE i.email = $1 AND i.status = 'pending' AND i.expires_at > $2 \
+             ORDER BY i.created_at DESC, i.id"
+        ))
+        .bind(email)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(invitation_from).collect()
+    }
+
+    async fn invitation_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Invitation>> {
+        self.invitation_where("i.token_hash = $1", token_hash).await
+    }
+
+    async fn invitation_by_id(&self, id: &str) -> StoreResult<Option<Invitation>> {
+        self.invitation_where("i.id = $1", id).await
+    }
+
+    async fn revoke_invitation(
+        &self,
+        organization_id: &str,
+        invitation_id: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE invitations SET status = 'revoked', updated_at = $3 \
+             WHERE id = $1 AND organization_id = $2 AND status = 'pending'",
+        )
+        .bind(invitation_id)
+        .bind(organization_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation_id: &str,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<Membership> {
+        let invitation = self
+            .invitation_where("i.id = $1", invitation_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut tx = self.pool.begin().await?;
+        // The guarded update is what makes the link single use.
+        let done = sqlx::query(
+            "UPDATE invitations SET status = 'accepted', updated_at = $2 \
+             WHERE id = $1 AND status = 'pending' AND expires_at > $2",
+        )
+        .bind(invitation_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict("invitation"));
+        }
+        sqlx::query(
+            "INSERT INTO memberships (id, organization_id, user_id, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, user_id) DO NOTHING",
+        )
+        .bind(new_id("mem"))
+        .bind(&invitation.organization.id)
+        .bind(user_id)
+        .bind(&invitation.role)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(
+            "SELECT id, role FROM memberships WHERE organization_id = $1 AND user_id = $2",
+        )
+        .bind(&invitation.organization.id)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Membership {
+            id: row.try_get("id")?,
+            organization: invitation.organization,
+            user_id: user_id.to_string(),
+            role: row.try_get("role")?,
+        })
+    }
 }
+
+const INVITATION_COLS: &str = "i.id AS i_id, i.email AS i_email, i.role AS i_role, \
+    i.status AS i_status, i.created_at AS i_created_at, i.expires_at AS i_expires_at, \
+    o.id AS o_id, o.name AS o_name, o.slug AS o_slug, o.created_at AS o_created_at";
+
+fn invitation_from(row: &SqliteRow) -> StoreResult<Invitation> {
+    Ok(Invitation {
+        id: row.try_get("i_id")?,
+        organization: organization_from(row, "o_")?,
+        email: row.try_get("i_email")?,
+        role: row.try_get("i_role")?,
+        status: row.try_get("i_status")?,
+        created_at: row.try_get("i_created_at")?,
+        expires_at: row.try_get("i_expires_at")?,
+    })
+}
+
+impl SqliteStore {
+    async fn invitation_where(
+        &self,
+        condition: &str,
+        arg: &str,
+    ) -> StoreResult<Option<Invitation>> {
+        let row = sqlx::query(&format!(
+            "SELECT {INVITATION_COLS} FROM invitations i \
+             JOIN organizations o ON o.id = i.organization_id WHERE {condition}"
+        ))
+        .bind(arg)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(invitation_from).transpose()
+    }
+
+    /// Why a guarded membership change touched no row: the member is unknown, or is the last
+    /// admin.
+    async fn member_change_refused(&self, organization_id: &str, user_id: &str) -> StoreError {
+        match sqlx::query("SELECT 1 FROM memberships WHERE organization_id = $1 AND user_id = $2")
+            .bind(organization_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+        {
+            Ok(Some(_)) => StoreError::Conflict("last_admin"),
+            Ok(None) => StoreError::NotFound,
+            Err(e) => StoreError::Db(e),
+        }
+    }
+}
+
+/// The condition that keeps an organization's last admin: the member is not an admin, or
+/// another admin exists. `$1` is the organization, `$2` the user.
+const NOT_LAST_ADMIN: &str = "(role <> 'org:admin' OR (SELECT COUNT(*) FROM memberships \
+    WHERE organization_id = $1 AND role = 'org:admin') > 1)";
 
 #[async_trait]
 impl MfaStore for SqliteStore {

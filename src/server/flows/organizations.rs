@@ -1,0 +1,541 @@
+//! The organization portal (`/organization`), `use_organization_list()`, and invitations (SPEC §3,
+//! §12). Every function re-reads the caller's session and checks the permission its role grants
+//! in the active organization; the role is read from the membership on every request, so a change
+//! is seen at once on every instance.
+
+use super::tasks::{next, Destination};
+use super::{bounded, parse_email, FlowResult, Outcome, RequestInfo};
+
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::organization::{is_known_role, parse_name, OrganizationSlug};
+use crate::domain::redirect::query_param;
+use crate::domain::session::{compute_tasks, SessionStatus, TaskFacts};
+use crate::domain::snapshot::{
+    role_permissions, InvitationPageView, InvitationStatus, InvitationView, MemberView,
+    OrganizationListPage, OrganizationProfileView, OrganizationView,
+};
+use crate::server::auth::{internal, ClientContext};
+use crate::server::state::AppState;
+use crate::server::store::{
+    Invitation, NewInvitation, OrganizationMembership, SessionDetail, StoreError, User,
+};
+use crate::server::tokens::{hash, new_token};
+
+/// How long an invitation link stays valid.
+pub const INVITATION_TTL_SECS: i64 = 7 * 86_400;
+/// The hosted page an invitation link opens.
+pub const INVITATION_PATH: &str = "/invitation";
+
+pub const READ_MEMBERS: &str = "org:sys_memberships:read";
+pub const MANAGE_MEMBERS: &str = "org:sys_memberships:manage";
+pub const MANAGE_INVITATIONS: &str = "org:sys_invitations:manage";
+pub const MANAGE_PROFILE: &str = "org:sys_profile:manage";
+
+/// The caller's active (not pending) session and its active organization.
+fn in_organization(ctx: &ClientContext) -> FlowResult<(&SessionDetail, &OrganizationMembership)> {
+    let s = ctx
+        .active()
+        .filter(|s| s.session.status == SessionStatus::Active)
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    let org = s
+        .organization
+        .as_ref()
+        .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+    Ok((s, org))
+}
+
+/// The same, when the role grants `permission` (`forbidden` otherwise).
+fn with_permission<'a>(
+    ctx: &'a ClientContext,
+    permission: &str,
+) -> FlowResult<(&'a SessionDetail, &'a OrganizationMembership)> {
+    let (s, org) = in_organization(ctx)?;
+    if role_permissions(&org.role).contains(&permission) {
+        Ok((s, org))
+    } else {
+        Err(ErrorCode::Forbidden.into())
+    }
+}
+
+fn enabled(state: &AppState) -> FlowResult<()> {
+    if state.settings.organizations.enabled {
+        Ok(())
+    } else {
+        Err(ErrorCode::ResourceNotFound.into())
+    }
+}
+
+fn invitation_view(i: &Invitation) -> InvitationView {
+    InvitationView {
+        id: i.id.clone(),
+        organization_id: i.organization.id.clone(),
+        organization_name: i.organization.name.clone(),
+        email: i.email.clone(),
+        role: i.role.clone(),
+    }
+}
+
+fn org_error(e: StoreError) -> FlowError {
+    match e {
+        StoreError::Conflict("last_admin") => ErrorCode::LastAdminRequired.into(),
+        StoreError::Conflict("slug") => ErrorCode::OrganizationSlugTaken.into(),
+        StoreError::Conflict("membership") => ErrorCode::AlreadyMember.into(),
+        StoreError::Conflict("invitation") => ErrorCode::InvitationAlreadyPending.into(),
+        other => other.into(),
+    }
+}
+
+fn role_param(role: &str) -> FlowResult<&str> {
+    let role = bounded(role.trim(), 64, "Role")?;
+    if is_known_role(role) {
+        Ok(role)
+    } else {
+        Err(FlowError::with_detail(
+            ErrorCode::FormParamFormatInvalid,
+            "Role",
+        ))
+    }
+}
+
+/// What `/organization` shows: the organization, its members, and (for admins) the pending
+/// invitations.
+pub async fn profile(state: &AppState, ctx: &ClientContext) -> FlowResult<OrganizationProfileView> {
+    enabled(state)?;
+    let (s, org) = with_permission(ctx, READ_MEMBERS)?;
+    let permissions: Vec<String> = role_permissions(&org.role)
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let members = state
+        .store
+        .organization_members(&org.organization_id)
+        .await?
+        .into_iter()
+        .map(|m| MemberView {
+            is_self: m.user_id == s.user.id,
+            user_id: m.user_id,
+            email: m.email,
+            role: m.role,
+        })
+        .collect();
+    let invitations = if permissions.iter().any(|p| p == MANAGE_INVITATIONS) {
+        state
+            .store
+            .pending_invitations(&org.organization_id, state.now())
+            .await?
+            .iter()
+            .map(invitation_view)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(OrganizationProfileView {
+        organization: OrganizationView {
+            id: org.organization_id.clone(),
+            name: org.name.clone(),
+            slug: org.slug.clone(),
+            role: org.role.clone(),
+        },
+        permissions,
+        members,
+        invitations,
+    })
+}
+
+/// Renames the active organization (and changes its slug when one is given).
+pub async fn rename(
+    state: &AppState,
+    ctx: &ClientContext,
+    name: &str,
+    slug: &str,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let (_, org) = with_permission(ctx, MANAGE_PROFILE)?;
+    let name = parse_name(bounded(name, 400, "Name")?).ok_or(FlowError::with_detail(
+        ErrorCode::FormParamFormatInvalid,
+        "Name",
+    ))?;
+    let slug = bounded(slug.trim(), 128, "Slug")?;
+    let slug = if slug.is_empty() {
+        org.slug.clone()
+    } else {
+        OrganizationSlug::parse(slug)
+            .ok_or(FlowError::with_detail(
+                ErrorCode::FormParamFormatInvalid,
+                "Slug",
+            ))?
+            .as_str()
+            .to_string()
+    };
+    state
+        .store
+        .rename_organization(&org.organization_id, &name, &slug)
+        .await
+        .map_err(org_error)?;
+    Ok(Outcome::stay())
+}
+
+/// Changes a member's role. The last admin cannot be demoted.
+pub async fn set_role(
+    state: &AppState,
+    ctx: &ClientContext,
+    user_id: &str,
+    role: &str,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let (_, org) = with_permission(ctx, MANAGE_MEMBERS)?;
+    let user_id = bounded(user_id, 128, "Member")?;
+    let role = role_param(role)?;
+    state
+        .store
+        .set_member_role(&org.organization_id, user_id, role)
+        .await
+        .map_err(org_error)?;
+    Ok(Outcome::stay())
+}
+
+/// Removes a member. The last admin cannot be removed; the member's sessions lose the
+/// organization at once (a session that needs one turns pending again).
+pub async fn remove_member(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    user_id: &str,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let (s, org) = with_permission(ctx, MANAGE_MEMBERS)?;
+    let user_id = bounded(user_id, 128, "Member")?;
+    state
+        .store
+        .remove_member(&org.organization_id, user_id)
+        .await
+        .map_err(org_error)?;
+    if user_id == s.user.id {
+        return next(state, req, &Destination::default()).await;
+    }
+    Ok(Outcome::stay())
+}
+
+/// "Leave organization": any member but the last admin.
+pub async fn leave(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let (s, org) = in_organization(ctx)?;
+    state
+        .store
+        .remove_member(&org.organization_id, &s.user.id)
+        .await
+        .map_err(org_error)?;
+    next(state, req, &Destination::default()).await
+}
+
+/// The link an invitation email carries.
+pub fn invitation_url(state: &AppState, token: &str) -> String {
+    format!("{}{INVITATION_PATH}?token={token}", state.public_url())
+}
+
+/// Creates an invitation and emails its link; answers the invitation and the link. Shared by the
+/// portal and the Backend API.
+pub async fn send_invitation(
+    state: &AppState,
+    organization_id: &str,
+    email: &str,
+    role: &str,
+    invited_by: Option<&str>,
+) -> FlowResult<(Invitation, String)> {
+    let email = parse_email(bounded(email, 320, "Email address")?)?;
+    let role = role_param(role)?;
+    let token = new_token();
+    let now = state.now();
+    let invitation = state
+        .store
+        .create_invitation(
+            NewInvitation {
+                organization_id: organization_id.to_string(),
+                email: email.to_string(),
+                role: role.to_string(),
+                token_hash: hash(&token),
+                invited_by: invited_by.map(str::to_string),
+                expires_at: now + INVITATION_TTL_SECS,
+            },
+            now,
+        )
+        .await
+        .map_err(org_error)?;
+    let url = invitation_url(state, &token);
+    let name = &state.settings.instance.name;
+    let org_name = &invitation.organization.name;
+    let body = format!(
+        "You have been invited to join {org_name} on {name}.\n\nAccept the invitation: {url}\n\n\
+         The link works once and expires in 7 days. If you were not expecting it, ignore this email."
+    );
+    state
+        .delivery
+        .email(
+            email.as_str(),
+            &format!("Invitation to join {org_name}"),
+            &body,
+            None,
+            now,
+        )
+        .await
+        .map_err(internal)?;
+    Ok((invitation, url))
+}
+
+/// "Send invitation" in the portal.
+pub async fn invite(
+    state: &AppState,
+    ctx: &ClientContext,
+    email: &str,
+    role: &str,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let (s, org) = with_permission(ctx, MANAGE_INVITATIONS)?;
+    send_invitation(state, &org.organization_id, email, role, Some(&s.user.id)).await?;
+    Ok(Outcome::stay())
+}
+
+/// "Revoke" a pending invitation of the active organization.
+pub async fn revoke(
+    state: &AppState,
+    ctx: &ClientContext,
+    invitation_id: &str,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let (_, org) = with_permission(ctx, MANAGE_INVITATIONS)?;
+    let invitation_id = bounded(invitation_id, 128, "Invitation")?;
+    state
+        .store
+        .revoke_invitation(&org.organization_id, invitation_id, state.now())
+        .await?;
+    Ok(Outcome::stay())
+}
+
+/// Pending invitations addressed to `email`.
+pub async fn invitations_for(state: &AppState, email: &str) -> FlowResult<Vec<InvitationView>> {
+    Ok(state
+        .store
+        .invitations_for_email(email, state.now())
+        .await?
+        .iter()
+        .map(invitation_view)
+        .collect())
+}
+
+/// Page `page` (from 0) of the caller's memberships and invitations (`use_organization_list()`).
+pub async fn list(
+    state: &AppState,
+    ctx: &ClientContext,
+    page: u32,
+) -> FlowResult<OrganizationListPage> {
+    enabled(state)?;
+    let s = ctx
+        .active()
+        .filter(|s| s.session.status == SessionStatus::Active)
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    let memberships = super::tasks::memberships(state, &s.user.id).await?;
+    let invitations = invitations_for(state, &s.user.email).await?;
+    Ok(OrganizationListPage::of(page, &memberships, &invitations))
+}
+
+/// The invitation a link's token names, and what became of it.
+async fn lookup(
+    state: &AppState,
+    token: &str,
+) -> FlowResult<(Option<Invitation>, InvitationStatus)> {
+    let token = bounded(token.trim(), 128, "Invitation")?;
+    if token.is_empty() {
+        return Ok((None, InvitationStatus::Invalid));
+    }
+    let Some(i) = state.store.invitation_by_token_hash(&hash(token)).await? else {
+        return Ok((None, InvitationStatus::Invalid));
+    };
+    let status = match i.status.as_str() {
+        "accepted" => InvitationStatus::Accepted,
+        "revoked" => InvitationStatus::Revoked,
+        _ if i.expires_at <= state.now() => InvitationStatus::Expired,
+        _ => InvitationStatus::Pending,
+    };
+    Ok((Some(i), status))
+}
+
+/// A usable invitation for `user`: pending, unexpired, addressed to the user's email.
+async fn usable_for(state: &AppState, token: &str, email: &str) -> FlowResult<Invitation> {
+    match lookup(state, token).await? {
+        (Some(i), InvitationStatus::Pending) if i.email == email => Ok(i),
+        (Some(_), InvitationStatus::Pending) => Err(ErrorCode::InvitationEmailMismatch.into()),
+        _ => Err(ErrorCode::InvitationInvalid.into()),
+    }
+}
+
+/// Checks, before an account is created for it, that `token` is a usable invitation for `email`.
+pub async fn check_invitation(state: &AppState, token: &str, email: &str) -> FlowResult<()> {
+    enabled(state)?;
+    usable_for(state, token, email).await.map(|_| ())
+}
+
+/// Accepts the invitation behind `token` for `user` and answers the organization joined.
+pub async fn accept_for(state: &AppState, user: &User, token: &str) -> FlowResult<String> {
+    let invitation = usable_for(state, token, &user.email).await?;
+    let membership = state
+        .store
+        .accept_invitation(&invitation.id, &user.id, state.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ErrorCode::InvitationInvalid.into(),
+            other => FlowError::from(other),
+        })?;
+    Ok(membership.organization.id)
+}
+
+/// The invitation token a carried `redirect_url` holds, when it is an invitation link.
+pub fn token_in_redirect(redirect_url: &str) -> Option<String> {
+    let (path, query) = redirect_url.split_once('?')?;
+    (path == INVITATION_PATH)
+        .then(|| query_param(query, "token"))
+        .flatten()
+}
+
+/// What the invitation page shows for `token` to this browser.
+pub async fn page(
+    state: &AppState,
+    ctx: &ClientContext,
+    token: &str,
+) -> FlowResult<InvitationPageView> {
+    enabled(state)?;
+    let (invitation, status) = lookup(state, token).await?;
+    let signed_in_as = ctx.active().map(|s| s.user.email.clone());
+    let mut view = InvitationPageView {
+        status,
+        organization_name: invitation.as_ref().map(|i| i.organization.name.clone()),
+        email: None,
+        signed_in_as,
+        account_exists: false,
+        invitee_session_id: None,
+    };
+    if let (Some(i), InvitationStatus::Pending) = (&invitation, status) {
+        view.email = Some(i.email.clone());
+        view.account_exists = state.store.user_by_email(&i.email).await?.is_some();
+        view.invitee_session_id = ctx
+            .sessions
+            .iter()
+            .find(|s| s.user.email == i.email)
+            .map(|s| s.session.id.clone());
+    }
+    Ok(view)
+}
+
+/// Where a full page load of the invitation link goes before anything renders: the signed-in
+/// invitee joins and lands on the after-sign-in URL (or the next task); a signed-out invitee goes
+/// to sign-in (existing account) or sign-up (new address), with the link carried. `None` renders
+/// the page (a used, revoked or expired link, or another account signed in).
+pub async fn landing(
+    state: &AppState,
+    ctx: &ClientContext,
+    token: &str,
+) -> FlowResult<Option<String>> {
+    if !state.settings.organizations.enabled {
+        return Ok(None);
+    }
+    let (Some(invitation), InvitationStatus::Pending) = lookup(state, token).await? else {
+        return Ok(None);
+    };
+    let here = format!("{INVITATION_PATH}?token={}", token.trim());
+    match ctx.active() {
+        Some(s) if s.user.email == invitation.email => Ok(Some(join(state, s, token).await?)),
+        Some(_) => Ok(None),
+        None => {
+            let existing = state.store.user_by_email(&invitation.email).await?;
+            let to = if existing.is_some() {
+                crate::domain::redirect::with_redirect_url("/sign-in", Some(&here))
+            } else {
+                format!(
+                    "/sign-up?invitation={}&email={}",
+                    crate::domain::redirect::encode_component(token.trim()),
+                    crate::domain::redirect::encode_component(&invitation.email)
+                )
+            };
+            Ok(Some(to))
+        }
+    }
+}
+
+/// The signed-in invitee joins: the organization becomes the session's active one; answers the
+/// next page (a remaining task, else the after-sign-in URL).
+async fn join(state: &AppState, s: &SessionDetail, token: &str) -> FlowResult<String> {
+    let org_id = accept_for(state, &s.user, token).await?;
+    state
+        .store
+        .set_session_organization(&s.session.id, Some(&org_id))
+        .await?;
+    let tasks = compute_tasks(
+        state.settings.task_settings(),
+        TaskFacts {
+            password_compromised: s.user.password_compromised,
+            has_second_factor: s.user.has_second_factor(),
+            has_active_organization: true,
+        },
+    );
+    let urls = state.settings.demo_urls();
+    Ok(match tasks.first() {
+        Some(task) => urls.task_url(*task),
+        None => urls.after_sign_in_url,
+    })
+}
+
+/// "Join <organization>" for one of the invitations the signed-in user sees (the switcher, the
+/// organization chooser): the invitation must be addressed to the user's email. Pending sessions
+/// may join (it completes `choose-organization`).
+pub async fn join_by_id(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    invitation_id: &str,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let s = ctx
+        .active()
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    let invitation_id = bounded(invitation_id, 128, "Invitation")?;
+    let invitation = state
+        .store
+        .invitation_by_id(invitation_id)
+        .await?
+        .filter(|i| i.email == s.user.email)
+        .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+    if invitation.status != "pending" || invitation.expires_at <= state.now() {
+        return Err(ErrorCode::InvitationInvalid.into());
+    }
+    let membership = state
+        .store
+        .accept_invitation(&invitation.id, &s.user.id, state.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ErrorCode::InvitationInvalid.into(),
+            other => FlowError::from(other),
+        })?;
+    state
+        .store
+        .set_session_organization(&s.session.id, Some(&membership.organization.id))
+        .await?;
+    next(state, req, dest).await
+}
+
+/// "Accept invitation" on the invitation page (after an in-app navigation there): the signed-in
+/// invitee joins. Pending sessions may accept (joining may be what completes their task).
+pub async fn accept(state: &AppState, ctx: &ClientContext, token: &str) -> FlowResult<Outcome> {
+    enabled(state)?;
+    let s = ctx
+        .active()
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    let next = join(state, s, token).await?;
+    Ok(Outcome {
+        next,
+        new_token: None,
+    })
+}
