@@ -71,6 +71,10 @@ export default defineConfig({
     server('mfa', 3103, { VESTIBULE_MFA__REQUIRED: 'true' }),
     server('trust', 3105, { VESTIBULE_CLIENT_TRUST__ENABLED: 'true' }),
     server('multi', 3106, { VESTIBULE_SESSIONS__MULTI_SESSION: 'true' }),
+    server('orgs-multi', 3107, {
+      VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
+      VESTIBULE_SESSIONS__MULTI_SESSION: 'true',
+    }),
     server('task-urls', 3104, {
       ...ORGS_REQUIRED,
       VESTIBULE_APP__TASK_URLS: '{ "choose-organization" = "/onboarding/choose-organization" }',

@@ -254,12 +254,14 @@ pub async fn sign_up_create(
         crate::server::flows::sign_up::create(
             &state,
             &ctx,
-            &email,
-            &password,
-            flag(&legal_accepted),
-            redirect_url.as_deref(),
-            invitation.as_deref(),
             &req,
+            crate::server::flows::sign_up::SignUpForm {
+                email: &email,
+                password: &password,
+                legal_accepted: flag(&legal_accepted),
+                redirect_url: redirect_url.as_deref(),
+                invitation: invitation.as_deref(),
+            },
         )
         .await
     })

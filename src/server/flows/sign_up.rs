@@ -17,17 +17,31 @@ use crate::server::tokens::new_id;
 
 const ATTEMPT_TTL_SECS: i64 = 30 * 60;
 
+/// What the first sign-up screen sends.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignUpForm<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub legal_accepted: bool,
+    pub redirect_url: Option<&'a str>,
+    /// The token of the invitation link the visitor came from.
+    pub invitation: Option<&'a str>,
+}
+
 /// The first screen: email address, password and (when configured) legal consent.
 pub async fn create(
     state: &AppState,
     ctx: &ClientContext,
-    email: &str,
-    password: &str,
-    legal_accepted: bool,
-    redirect_url: Option<&str>,
-    invitation: Option<&str>,
     req: &RequestInfo,
+    form: SignUpForm<'_>,
 ) -> FlowResult<Outcome> {
+    let SignUpForm {
+        email,
+        password,
+        legal_accepted,
+        redirect_url,
+        invitation,
+    } = form;
     if !state.settings.sign_up.enabled {
         return Err(ErrorCode::SignUpDisabled.into());
     }

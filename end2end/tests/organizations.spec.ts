@@ -1,0 +1,241 @@
+import {
+  test,
+  expect,
+  action,
+  alert,
+  backend,
+  clickAction,
+  createUser,
+  dd,
+  field,
+  heading,
+  open,
+  outbox,
+  strongPassword,
+  uniqueEmail,
+  userMenu,
+  type User,
+} from './fixtures';
+import type { APIRequestContext, Page } from '@playwright/test';
+
+// Organizations (switcher, portal, invitations) and several accounts, with JavaScript on and off.
+// The instance allows personal accounts and several accounts per browser.
+const ORGS = 'http://127.0.0.1:3107';
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const at = (path: string) => new RegExp(`^${esc(ORGS + path)}(\\?.*)?$`);
+
+function orgMenu(page: Page) {
+  const name = 'Open organization menu';
+  return page
+    .getByRole('button', { name, exact: true })
+    .or(page.getByLabel(name, { exact: true }))
+    .first();
+}
+
+async function person(request: APIRequestContext, prefix: string) {
+  const password = strongPassword();
+  const user = await createUser(request, { email: uniqueEmail(prefix), password }, ORGS);
+  return { ...user, password };
+}
+
+async function organization(
+  request: APIRequestContext,
+  name: string,
+  admin: User,
+  members: User[] = [],
+) {
+  return backend(request, ORGS, '/v1/organizations', {
+    name: `${name} ${Math.random().toString(36).slice(2, 7)}`,
+    created_by: admin.id,
+    members: members.map((m) => ({ user_id: m.id, role: 'org:member' })),
+  });
+}
+
+async function signInAt(page: Page, email: string, password: string) {
+  await expect(heading(page, 'Sign in')).toBeVisible();
+  await field(page, 'Email address').fill(email);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await expect(page).toHaveURL(at('/dashboard'));
+}
+
+async function chooseOrganization(page: Page, name: string) {
+  await orgMenu(page).click();
+  await page.getByRole('button', { name, exact: true }).click();
+  await expect(dd(page, 'Organization')).toHaveText(name);
+}
+
+test('the organization switcher changes the dashboard, and creates organizations', async ({ page, request }) => {
+  const u = await person(request, 'switcher');
+  const other = await person(request, 'switcher-admin');
+  const acme = await organization(request, 'Acme', u);
+  const beta = await organization(request, 'Beta', other, [u]);
+
+  await open(page, `${ORGS}/sign-in`);
+  await signInAt(page, u.email, u.password);
+  await expect(dd(page, 'Organization')).toHaveText('None');
+
+  await chooseOrganization(page, acme.name);
+  await expect(dd(page, 'Role')).toHaveText('org:admin');
+  await expect(dd(page, 'Organization ID')).toHaveText(acme.id);
+
+  await chooseOrganization(page, beta.name);
+  await expect(dd(page, 'Role')).toHaveText('org:member');
+
+  await orgMenu(page).click();
+  await clickAction(page, 'Personal account');
+  await expect(dd(page, 'Organization')).toHaveText('None');
+
+  await orgMenu(page).click();
+  await clickAction(page, 'Create organization');
+  await expect(heading(page, 'Set up your organization')).toBeVisible();
+  const name = `Gamma ${Date.now()}`;
+  await field(page, 'Name').fill(name);
+  await page.getByRole('button', { name: 'Create organization', exact: true }).click();
+  await expect(page).toHaveURL(at('/dashboard'));
+  await expect(dd(page, 'Organization')).toHaveText(name);
+  await expect(dd(page, 'Role')).toHaveText('org:admin');
+});
+
+test('a member cannot open admin functions', async ({ page, request }) => {
+  const admin = await person(request, 'portal-admin');
+  const member = await person(request, 'portal-member');
+  const org = await organization(request, 'Members', admin, [member]);
+
+  await open(page, `${ORGS}/sign-in`);
+  await signInAt(page, member.email, member.password);
+  await chooseOrganization(page, org.name);
+
+  await open(page, `${ORGS}/admin`);
+  await expect(heading(page, 'Page not found')).toBeVisible();
+
+  await open(page, `${ORGS}/organization`);
+  await expect(heading(page, 'Organization')).toBeVisible();
+  await expect(page.getByRole('cell', { name: admin.email, exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Send invitation' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: `Remove ${admin.email}` })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save' })).toHaveCount(0);
+});
+
+test('an admin invites, changes roles, removes members and cannot leave as the last admin', async ({ page, request }) => {
+  const admin = await person(request, 'manage-admin');
+  const member = await person(request, 'manage-member');
+  const org = await organization(request, 'Managed', admin, [member]);
+  const invitee = uniqueEmail('manage-invitee');
+
+  await open(page, `${ORGS}/sign-in`);
+  await signInAt(page, admin.email, admin.password);
+  await chooseOrganization(page, org.name);
+  await orgMenu(page).click();
+  await clickAction(page, 'Manage organization');
+  await expect(heading(page, 'Organization')).toBeVisible();
+
+  await page.getByLabel('Email address', { exact: true }).fill(invitee);
+  await page.getByLabel('Role', { exact: true }).selectOption('org:admin');
+  await page.getByRole('button', { name: 'Send invitation', exact: true }).click();
+  await expect(page.getByText(`${invitee} (org:admin)`)).toBeVisible();
+  const mail = await outbox(request, invitee, ORGS);
+  expect(mail[0].body).toContain(`${ORGS}/invitation?token=`);
+
+  await page.getByRole('button', { name: `Revoke invitation for ${invitee}` }).click();
+  await expect(page.getByText(`${invitee} (org:admin)`)).toHaveCount(0);
+
+  await page.getByLabel(`Role of ${member.email}`).selectOption('org:admin');
+  await page.getByRole('button', { name: `Change role of ${member.email}` }).click();
+  await expect(page.getByRole('row', { name: member.email }).getByRole('cell', { name: 'org:admin', exact: true })).toBeVisible();
+  await page.getByLabel(`Role of ${member.email}`).selectOption('org:member');
+  await page.getByRole('button', { name: `Change role of ${member.email}` }).click();
+  await expect(page.getByRole('row', { name: member.email }).getByRole('cell', { name: 'org:member', exact: true })).toBeVisible();
+
+  await page.getByRole('button', { name: `Remove ${member.email}` }).click();
+  await expect(page.getByRole('cell', { name: member.email, exact: true })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Leave organization', exact: true }).click();
+  await expect(alert(page, 'An organization must keep at least one admin.')).toBeVisible();
+});
+
+test('an invitation signs up a new user without a code and joins', async ({ page, request }) => {
+  const admin = await person(request, 'invite-admin');
+  const org = await organization(request, 'Inviting', admin);
+  const email = uniqueEmail('invite-new');
+  const invitation = await backend(request, ORGS, `/v1/organizations/${org.id}/invitations`, {
+    email,
+    role: 'org:member',
+  });
+  expect(invitation.status).toBe('pending');
+  const mail = await outbox(request, email, ORGS);
+  expect(mail[0].body).toContain(invitation.url);
+
+  await open(page, invitation.url);
+  await expect(heading(page, 'Create your account')).toBeVisible();
+  await expect(field(page, 'Email address')).toHaveValue(email);
+  await field(page, 'Password').fill(strongPassword());
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await expect(page).toHaveURL(at('/dashboard'));
+  await expect(dd(page, 'Email')).toHaveText(email);
+  await expect(dd(page, 'Organization')).toHaveText(org.name);
+  await expect(dd(page, 'Role')).toHaveText('org:member');
+
+  // The link works once.
+  await page.context().clearCookies();
+  await open(page, invitation.url);
+  await expect(page.getByRole('alert').filter({ hasText: 'This invitation has already been accepted.' })).toBeVisible();
+});
+
+test('an invitation signs in an existing user and joins; a revoked one says so', async ({ page, request }) => {
+  const admin = await person(request, 'invite-admin2');
+  const known = await person(request, 'invite-known');
+  const org = await organization(request, 'Known', admin);
+  const invitation = await backend(request, ORGS, `/v1/organizations/${org.id}/invitations`, {
+    email: known.email,
+    role: 'org:admin',
+  });
+
+  await open(page, invitation.url);
+  await signInAt(page, known.email, known.password);
+  await expect(dd(page, 'Organization')).toHaveText(org.name);
+  await expect(dd(page, 'Role')).toHaveText('org:admin');
+
+  // Another invitation while another account is signed in: the page says so.
+  const other = await organization(request, 'Elsewhere', admin);
+  const stranger = uniqueEmail('invite-stranger');
+  const second = await backend(request, ORGS, `/v1/organizations/${other.id}/invitations`, {
+    email: stranger,
+    role: 'org:member',
+  });
+  await open(page, second.url);
+  await expect(
+    page.getByRole('alert').filter({ hasText: `was sent to ${stranger}, but you are signed in as ${known.email}` }),
+  ).toBeVisible();
+  await expect(action(page, 'Add account')).toBeVisible();
+
+  // Revoked by an admin: the link says so.
+  await page.context().clearCookies();
+  await open(page, `${ORGS}/sign-in`);
+  await signInAt(page, admin.email, admin.password);
+  await chooseOrganization(page, other.name);
+  await open(page, `${ORGS}/organization`);
+  await page.getByRole('button', { name: `Revoke invitation for ${stranger}` }).click();
+  await expect(page.getByText(`${stranger} (org:member)`)).toHaveCount(0);
+  await page.context().clearCookies();
+  await open(page, second.url);
+  await expect(page.getByRole('alert').filter({ hasText: 'This invitation has been revoked.' })).toBeVisible();
+});
+
+test('switching to a pending account takes the user to its task', async ({ page, request }) => {
+  const a = await person(request, 'pending-a');
+  const b = await person(request, 'pending-b');
+
+  await open(page, `${ORGS}/sign-in`);
+  await signInAt(page, b.email, b.password);
+  await userMenu(page).click();
+  await clickAction(page, 'Add account');
+  await signInAt(page, a.email, a.password);
+  await expect(dd(page, 'Email')).toHaveText(a.email);
+
+  await backend(request, ORGS, `/v1/users/${b.id}/password_compromised`);
+  await userMenu(page).click();
+  await page.getByRole('button', { name: `Switch to ${b.email}` }).click();
+  await expect(page).toHaveURL(at('/sign-in/tasks/reset-password'));
+  await expect(heading(page, 'Reset your password')).toBeVisible();
+});
