@@ -140,10 +140,10 @@ test('an admin invites, changes roles, removes members and cannot leave as the l
   await page.getByRole('button', { name: `Revoke invitation for ${invitee}` }).click();
   await expect(page.getByText(`${invitee} (org:admin)`)).toHaveCount(0);
 
-  await page.getByLabel(`Role of ${member.email}`).selectOption('org:admin');
+  await page.getByLabel(`Role of ${member.email}`, { exact: true }).selectOption('org:admin');
   await page.getByRole('button', { name: `Change role of ${member.email}` }).click();
   await expect(page.getByRole('row', { name: member.email }).getByRole('cell', { name: 'org:admin', exact: true })).toBeVisible();
-  await page.getByLabel(`Role of ${member.email}`).selectOption('org:member');
+  await page.getByLabel(`Role of ${member.email}`, { exact: true }).selectOption('org:member');
   await page.getByRole('button', { name: `Change role of ${member.email}` }).click();
   await expect(page.getByRole('row', { name: member.email }).getByRole('cell', { name: 'org:member', exact: true })).toBeVisible();
 

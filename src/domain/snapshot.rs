@@ -318,6 +318,34 @@ impl AuthView {
     }
 }
 
+/// A role or permission check in the active organization: `auth.has(&Has::permission(..))`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Has {
+    Role(String),
+    Permission(String),
+}
+
+impl Has {
+    pub fn role(role: impl Into<String>) -> Self {
+        Self::Role(role.into())
+    }
+
+    pub fn permission(permission: impl Into<String>) -> Self {
+        Self::Permission(permission.into())
+    }
+}
+
+impl AuthView {
+    /// `has(Has::role(..) | Has::permission(..))` (SPEC §8): false when signed out (or pending,
+    /// unless the view was built with `treat_pending_as_signed_out = false`).
+    pub fn has(&self, check: &Has) -> bool {
+        match check {
+            Has::Role(role) => self.has_role(role),
+            Has::Permission(permission) => self.has_permission(permission),
+        }
+    }
+}
+
 /// The permissions each built-in role grants.
 pub fn role_permissions(role: &str) -> &'static [&'static str] {
     match role {
@@ -379,6 +407,14 @@ mod tests {
         assert!(view.is_signed_in);
         assert_eq!(view.org_slug.as_deref(), Some("acme"));
         assert!(view.has_permission("org:sys_memberships:manage"));
+        assert!(view.has(&Has::permission("org:sys_invitations:manage")));
+        assert!(view.has(&Has::role("org:admin")));
+        let mut member = s.clone();
+        member.organization.as_mut().unwrap().role = "org:member".into();
+        let member = AuthView::of(Some(&member), true);
+        assert!(member.has(&Has::permission("org:sys_memberships:read")));
+        assert!(!member.has(&Has::permission("org:sys_memberships:manage")));
+        assert!(!member.has(&Has::permission("org:sys_profile:manage")));
         assert!(!view.has_role("org:member"));
         assert_eq!(AuthView::of(None, true), AuthView::default());
     }

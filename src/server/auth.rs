@@ -228,6 +228,11 @@ impl Auth {
         }
     }
 
+    /// `auth.has(&Has::role(..) | &Has::permission(..))` with the default view.
+    pub fn has(&self, check: &crate::domain::snapshot::Has) -> bool {
+        self.default.has(check)
+    }
+
     /// The signed-in user's id, or `unauthenticated` (HTTP 401) for server functions and APIs.
     pub fn require(&self, treat_pending_as_signed_out: bool) -> Result<&AuthView, FlowError> {
         let view = self.with(treat_pending_as_signed_out);
