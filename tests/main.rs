@@ -2089,6 +2089,13 @@ async fn invitations_work_once_expire_and_join_new_and_existing_users() {
         )
         .await;
     assert_eq!(b["code"], "invitation_invalid");
+    let (_, users) = app
+        .api(reqwest::Method::GET, "/v1/users?email=late@example.com")
+        .await;
+    assert_eq!(
+        users["total_count"], 0,
+        "no account without a usable invitation"
+    );
     assert_eq!(
         app.invitation_page(&c, "made-up").await["status"],
         "invalid"
@@ -2195,4 +2202,17 @@ async fn organization_list_pages_by_ten_and_sessions_keep_their_own_organization
     let (_, b) = app.call(&c, "sessions/sign_out", &[]).await;
     assert_eq!(b["snapshot"]["last_active_session_id"], u_id.as_str());
     let _ = w;
+}
+
+#[tokio::test]
+async fn organization_pages_are_not_found_while_organizations_are_off() {
+    let app = spawn_app("[rate_limits]\nenabled = false\n").await;
+    app.create_user("solo@example.com", PW).await;
+    let c = app.signed_in("solo@example.com").await;
+    for path in ["/organization", "/organization/new", "/invitation?token=x"] {
+        let res = c.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, b) = app.call(&c, "organizations/profile", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{b}");
 }

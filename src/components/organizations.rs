@@ -102,6 +102,9 @@ pub fn OrganizationSwitcher() -> impl IntoView {
     };
     let details = NodeRef::<leptos::html::Details>::new();
     close_on_change(details);
+    // A switch stays on the page it was made from.
+    let location = use_location();
+    let here = move || location.pathname.get();
     let others = move || {
         let active_id = active().map(|o| o.id);
         list.memberships()
@@ -112,6 +115,7 @@ pub fn OrganizationSwitcher() -> impl IntoView {
                     <li>
                         <ActionForm action=switch>
                             <input type="hidden" name="organization" value=m.id.clone()/>
+                            <input type="hidden" name="redirect_url" value=here/>
                             <button type="submit">{m.name.clone()}</button>
                         </ActionForm>
                     </li>
@@ -127,6 +131,7 @@ pub fn OrganizationSwitcher() -> impl IntoView {
                     <li>
                         <ActionForm action=join>
                             <input type="hidden" name="invitation_id" value=i.id.clone()/>
+                            <input type="hidden" name="redirect_url" value=here/>
                             <button type="submit">{format!("Join {}", i.organization_name)}</button>
                         </ActionForm>
                     </li>
@@ -139,6 +144,7 @@ pub fn OrganizationSwitcher() -> impl IntoView {
             view! {
                 <ActionForm action=switch>
                     <input type="hidden" name="personal" value="true"/>
+                    <input type="hidden" name="redirect_url" value=here/>
                     <button type="submit">"Personal account"</button>
                 </ActionForm>
             }

@@ -63,6 +63,12 @@ pub fn OrganizationPage() -> impl IntoView {
         )
     };
     let profile = Resource::new(changes, |_| get_organization_profile());
+    let enabled = crate::components::use_auth_context()
+        .snapshot()
+        .is_some_and(|s| s.env.organizations_enabled);
+    if !enabled {
+        return view! { <crate::pages::NotFoundPage/> }.into_any();
+    }
     view! {
         <header class="app-header">
             <a href="/dashboard">"Dashboard"</a>
@@ -77,6 +83,7 @@ pub fn OrganizationPage() -> impl IntoView {
             }.into_any(),
         })}
     }
+    .into_any()
 }
 
 #[component]
@@ -237,7 +244,15 @@ fn InvitationsSection(
 /// `/organization/new`: the organization form, opened by "Create organization" in the switcher.
 #[component]
 pub fn NewOrganizationPage() -> impl IntoView {
-    view! { <CreateOrganizationForm complete=Some("/dashboard".to_string())/> }
+    let env = crate::components::use_auth_context()
+        .snapshot()
+        .map(|s| s.env)
+        .unwrap_or_default();
+    if env.organizations_enabled && env.organization_creation_enabled {
+        view! { <CreateOrganizationForm complete=Some("/dashboard".to_string())/> }.into_any()
+    } else {
+        view! { <crate::pages::NotFoundPage/> }.into_any()
+    }
 }
 
 /// `/invitation?token=…`: where an invitation link lands. A full page load is answered by the

@@ -13,6 +13,9 @@ use http::Method;
 /// Demo pages that need a role in the active organization.
 const ROLE_PAGES: &[(&str, &str)] = &[("/admin", crate::domain::organization::ROLE_ADMIN)];
 
+/// Pages that exist only while organizations are enabled (404 otherwise).
+const ORGANIZATION_PAGES: &[&str] = &["/organization", "/invitation"];
+
 /// Also leaves the loaded [`ClientContext`](super::auth::ClientContext) in the request's
 /// extensions, so rendering the page does not load it again.
 pub async fn protect_pages(
@@ -69,7 +72,12 @@ pub async fn protect_pages(
     // A page that needs a role answers "not found" to everyone else (`auth.protect(has)`, §8).
     let missing_role = ROLE_PAGES
         .iter()
-        .any(|(page, role)| *page == path && !auth.view().has_role(role));
+        .any(|(page, role)| *page == path && !auth.view().has_role(role))
+        || (!state.settings.organizations.enabled
+            && ORGANIZATION_PAGES
+                .iter()
+                .any(|p| path == *p || path.starts_with(&format!("{p}/"))))
+        || (path == "/organization/new" && !state.settings.organizations.creation_enabled);
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
     if missing_role {

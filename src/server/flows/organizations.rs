@@ -372,10 +372,11 @@ async fn usable_for(state: &AppState, token: &str, email: &str) -> FlowResult<In
     }
 }
 
-/// Checks, before an account is created for it, that `token` is a usable invitation for `email`.
-pub async fn check_invitation(state: &AppState, token: &str, email: &str) -> FlowResult<()> {
+/// Checks, before an account is created for it, that `token` is a usable invitation for `email`;
+/// answers the invitation's id.
+pub async fn check_invitation(state: &AppState, token: &str, email: &str) -> FlowResult<String> {
     enabled(state)?;
-    usable_for(state, token, email).await.map(|_| ())
+    usable_for(state, token, email).await.map(|i| i.id)
 }
 
 /// Accepts the invitation behind `token` for `user` and answers the organization joined.

@@ -19,13 +19,25 @@ pub async fn start_session(
     user: &User,
     redirect_url: Option<&str>,
 ) -> FlowResult<(Session, Outcome)> {
+    start_session_in(state, client_id, req, user, redirect_url, None).await
+}
+
+/// [`start_session`] with `organization` as the session's active organization.
+pub async fn start_session_in(
+    state: &AppState,
+    client_id: &str,
+    req: &RequestInfo,
+    user: &User,
+    redirect_url: Option<&str>,
+    organization: Option<String>,
+) -> FlowResult<(Session, Outcome)> {
     let now = state.now();
-    // An invitation link carried through the sign-in or sign-up is accepted with the session:
-    // its organization becomes the active one and the link is not visited again.
+    // An invitation link carried through the sign-in is accepted with the session: its
+    // organization becomes the active one and the link is not visited again.
     let mut redirect_url = redirect_url;
-    let mut organization = None;
+    let mut organization = organization;
     if let Some(token) = redirect_url.and_then(super::organizations::token_in_redirect) {
-        if state.settings.organizations.enabled {
+        if state.settings.organizations.enabled && organization.is_none() {
             match super::organizations::accept_for(state, user, &token).await {
                 Ok(org) => {
                     organization = Some(org);

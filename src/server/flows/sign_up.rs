@@ -1,7 +1,7 @@
 //! Sign-up (SPEC §6): email and password, an emailed code, then a session. An address that already
 //! has an account is never revealed while enumeration protection is on.
 
-use super::sessions::start_session;
+use super::sessions::{start_session, start_session_in};
 use super::{
     bounded, check_resend, ensure_client, parse_email, send_email_code, verify_code, FlowResult,
     Outcome, RequestInfo, MAX_PASSWORD_BYTES,
@@ -112,7 +112,7 @@ async fn create_invited(
     token: &str,
     req: &RequestInfo,
 ) -> FlowResult<Outcome> {
-    super::organizations::check_invitation(state, token, email).await?;
+    let invitation_id = super::organizations::check_invitation(state, token, email).await?;
     // The invitee learns the address has an account (the link was sent to that address).
     if state.store.user_by_email(email).await?.is_some() {
         return Err(ErrorCode::FormIdentifierExists.into());
@@ -123,9 +123,10 @@ async fn create_invited(
         .await
         .map_err(internal)?;
     let (client, cookie) = ensure_client(state, ctx).await?;
-    let user = match state
+    // The account and the membership are created together, or neither is.
+    let (user, membership) = match state
         .store
-        .create_user(
+        .create_invited_user(
             NewUser {
                 email: email.to_string(),
                 email_verified: true,
@@ -133,20 +134,25 @@ async fn create_invited(
                 password_hash: Some(password_hash),
                 totp_secret: None,
             },
+            &invitation_id,
             state.now(),
         )
         .await
     {
-        Ok(u) => u,
-        Err(StoreError::Conflict(_)) => return Err(ErrorCode::FormIdentifierExists.into()),
+        Ok(created) => created,
+        Err(StoreError::Conflict("email")) => return Err(ErrorCode::FormIdentifierExists.into()),
+        Err(StoreError::Conflict(_)) => return Err(ErrorCode::InvitationInvalid.into()),
         Err(e) => return Err(e.into()),
     };
-    let link = format!(
-        "{}?token={}",
-        super::organizations::INVITATION_PATH,
-        crate::domain::redirect::encode_component(token)
-    );
-    let (_, mut out) = start_session(state, &client.id, req, &user, Some(&link)).await?;
+    let (_, mut out) = start_session_in(
+        state,
+        &client.id,
+        req,
+        &user,
+        None,
+        Some(membership.organization.id),
+    )
+    .await?;
     if out.new_token.is_none() {
         out.new_token = cookie;
     }

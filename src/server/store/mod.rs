@@ -389,6 +389,15 @@ pub trait OrganizationStore: Send + Sync {
         user_id: &str,
         now: i64,
     ) -> StoreResult<Membership>;
+    /// Creates a user and accepts the invitation for it in one transaction (sign-up through an
+    /// invitation link): a taken email is `Conflict("email")`, an invitation no longer usable
+    /// `Conflict("invitation")`, and neither leaves anything behind.
+    async fn create_invited_user(
+        &self,
+        new: NewUser,
+        invitation_id: &str,
+        now: i64,
+    ) -> StoreResult<(User, Membership)>;
 }
 
 /// Second factors.

@@ -1171,45 +1171,86 @@ impl OrganizationStore for SqliteStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let mut tx = self.pool.begin().await?;
-        // The guarded update is what makes the link single use.
-        let done = sqlx::query(
-            "UPDATE invitations SET status = 'accepted', updated_at = $2 \
-             WHERE id = $1 AND status = 'pending' AND expires_at > $2",
-        )
-        .bind(invitation_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict("invitation"));
-        }
-        sqlx::query(
-            "INSERT INTO memberships (id, organization_id, user_id, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, user_id) DO NOTHING",
-        )
-        .bind(new_id("mem"))
-        .bind(&invitation.organization.id)
-        .bind(user_id)
-        .bind(&invitation.role)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(
-            "SELECT id, role FROM memberships WHERE organization_id = $1 AND user_id = $2",
-        )
-        .bind(&invitation.organization.id)
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let membership = accept_in(&mut tx, invitation, user_id, now).await?;
         tx.commit().await?;
-        Ok(Membership {
-            id: row.try_get("id")?,
-            organization: invitation.organization,
-            user_id: user_id.to_string(),
-            role: row.try_get("role")?,
-        })
+        Ok(membership)
     }
+
+    async fn create_invited_user(
+        &self,
+        new: NewUser,
+        invitation_id: &str,
+        now: i64,
+    ) -> StoreResult<(User, Membership)> {
+        let invitation = self
+            .invitation_where("i.id = $1", invitation_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let id = new_id("user");
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, email_verified, phone, password_hash, totp_secret, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(&new.email)
+        .bind(new.email_verified)
+        .bind(&new.phone)
+        .bind(&new.password_hash)
+        .bind(&new.totp_secret)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(e, "email"))?;
+        let membership = accept_in(&mut tx, invitation, &id, now).await?;
+        tx.commit().await?;
+        let user = self.user_by_id(&id).await?.ok_or(StoreError::NotFound)?;
+        Ok((user, membership))
+    }
+}
+
+/// Inside a transaction: marks a pending, unexpired invitation accepted (the guarded update is
+/// what makes a link single use) and adds the membership, keeping an existing one.
+async fn accept_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    invitation: Invitation,
+    user_id: &str,
+    now: i64,
+) -> StoreResult<Membership> {
+    let done = sqlx::query(
+        "UPDATE invitations SET status = 'accepted', updated_at = $2 \
+         WHERE id = $1 AND status = 'pending' AND expires_at > $2",
+    )
+    .bind(&invitation.id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict("invitation"));
+    }
+    sqlx::query(
+        "INSERT INTO memberships (id, organization_id, user_id, role, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organization_id, user_id) DO NOTHING",
+    )
+    .bind(new_id("mem"))
+    .bind(&invitation.organization.id)
+    .bind(user_id)
+    .bind(&invitation.role)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    let row =
+        sqlx::query("SELECT id, role FROM memberships WHERE organization_id = $1 AND user_id = $2")
+            .bind(&invitation.organization.id)
+            .bind(user_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(Membership {
+        id: row.try_get("id")?,
+        organization: invitation.organization,
+        user_id: user_id.to_string(),
+        role: row.try_get("role")?,
+    })
 }
 
 const INVITATION_COLS: &str = "i.id AS i_id, i.email AS i_email, i.role AS i_role, \
