@@ -63,13 +63,14 @@ pub fn OrganizationPage() -> impl IntoView {
         )
     };
     let profile = Resource::new(changes, |_| get_organization_profile());
-    let enabled = crate::components::use_auth_context()
-        .snapshot()
-        .is_some_and(|s| s.env.organizations_enabled);
-    if !enabled {
-        return view! { <crate::pages::NotFoundPage/> }.into_any();
-    }
-    view! {
+    let ctx = crate::components::use_auth_context();
+    // A memo: the page is rebuilt only if the setting changes, not on every snapshot refresh.
+    let enabled = Memo::new(move |_| ctx.snapshot().is_some_and(|s| s.env.organizations_enabled));
+    move || {
+        if !enabled.get() {
+            return view! { <crate::pages::NotFoundPage/> }.into_any();
+        }
+        view! {
         <header class="app-header">
             <a href="/dashboard">"Dashboard"</a>
             <OrganizationSwitcher/>
@@ -84,6 +85,7 @@ pub fn OrganizationPage() -> impl IntoView {
         })}
     }
     .into_any()
+    }
 }
 
 #[component]
@@ -244,14 +246,15 @@ fn InvitationsSection(
 /// `/organization/new`: the organization form, opened by "Create organization" in the switcher.
 #[component]
 pub fn NewOrganizationPage() -> impl IntoView {
-    let env = crate::components::use_auth_context()
-        .snapshot()
-        .map(|s| s.env)
-        .unwrap_or_default();
-    if env.organizations_enabled && env.organization_creation_enabled {
-        view! { <CreateOrganizationForm complete=Some("/dashboard".to_string())/> }.into_any()
-    } else {
-        view! { <crate::pages::NotFoundPage/> }.into_any()
+    let ctx = crate::components::use_auth_context();
+    let env = Memo::new(move |_| ctx.snapshot().map(|s| s.env).unwrap_or_default());
+    move || {
+        let env = env.get();
+        if env.organizations_enabled && env.organization_creation_enabled {
+            view! { <CreateOrganizationForm complete=Some("/dashboard".to_string())/> }.into_any()
+        } else {
+            view! { <crate::pages::NotFoundPage/> }.into_any()
+        }
     }
 }
 
