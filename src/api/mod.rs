@@ -738,8 +738,8 @@ pub async fn get_invitation(
 /// "Accept invitation": the signed-in invitee joins the organization.
 #[server(prefix = "/api", endpoint = "invitations/accept")]
 pub async fn accept_invitation(token: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::organizations::accept(&state, &ctx, &token).await
+    edge::step(|state, ctx, req| async move {
+        crate::server::flows::organizations::accept(&state, &ctx, &req, &token).await
     })
     .await
 }

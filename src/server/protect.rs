@@ -40,7 +40,11 @@ pub async fn protect_pages(
     if path == crate::server::flows::organizations::INVITATION_PATH {
         let token = crate::domain::redirect::query_param(req.uri().query().unwrap_or(""), "token")
             .unwrap_or_default();
-        match crate::server::flows::organizations::landing(&state, &ctx, &token).await {
+        let info = crate::server::flows::RequestInfo {
+            headers: req.headers().clone(),
+            ip: None,
+        };
+        match crate::server::flows::organizations::landing(&state, &ctx, &info, &token).await {
             Ok(Some(to)) => return Redirect::to(&to).into_response(),
             Ok(None) => {}
             Err(e) => tracing::info!(code = %e.code, "invitation link not followed"),

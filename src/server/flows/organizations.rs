@@ -9,7 +9,7 @@ use super::{bounded, parse_email, FlowResult, Outcome, RequestInfo};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{is_known_role, parse_name, OrganizationSlug};
 use crate::domain::redirect::query_param;
-use crate::domain::session::{compute_tasks, SessionStatus, TaskFacts};
+use crate::domain::session::SessionStatus;
 use crate::domain::snapshot::{
     role_permissions, InvitationPageView, InvitationStatus, InvitationView, MemberView,
     OrganizationListPage, OrganizationProfileView, OrganizationView,
@@ -354,13 +354,18 @@ async fn lookup(
     let Some(i) = state.store.invitation_by_token_hash(&hash(token)).await? else {
         return Ok((None, InvitationStatus::Invalid));
     };
-    let status = match i.status.as_str() {
+    let status = status_of(&i, state.now());
+    Ok((Some(i), status))
+}
+
+/// What became of an invitation by `now`.
+fn status_of(i: &Invitation, now: i64) -> InvitationStatus {
+    match i.status.as_str() {
         "accepted" => InvitationStatus::Accepted,
         "revoked" => InvitationStatus::Revoked,
-        _ if i.expires_at <= state.now() => InvitationStatus::Expired,
+        _ if i.expires_at <= now => InvitationStatus::Expired,
         _ => InvitationStatus::Pending,
-    };
-    Ok((Some(i), status))
+    }
 }
 
 /// A usable invitation for `user`: pending, unexpired, addressed to the user's email.
@@ -382,15 +387,41 @@ pub async fn check_invitation(state: &AppState, token: &str, email: &str) -> Flo
 /// Accepts the invitation behind `token` for `user` and answers the organization joined.
 pub async fn accept_for(state: &AppState, user: &User, token: &str) -> FlowResult<String> {
     let invitation = usable_for(state, token, &user.email).await?;
+    accept_checked(state, &invitation, &user.id).await
+}
+
+/// Accepts an invitation already checked for the user; answers the organization joined. One
+/// used, revoked or expired meanwhile is `invitation_invalid`.
+async fn accept_checked(
+    state: &AppState,
+    invitation: &Invitation,
+    user_id: &str,
+) -> FlowResult<String> {
     let membership = state
         .store
-        .accept_invitation(&invitation.id, &user.id, state.now())
+        .accept_invitation(&invitation.id, user_id, state.now())
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => ErrorCode::InvitationInvalid.into(),
             other => FlowError::from(other),
         })?;
     Ok(membership.organization.id)
+}
+
+/// Makes `org_id` the session's active organization and answers the next page (a remaining
+/// task, else the carried destination, else the after-sign-in URL).
+async fn activate(
+    state: &AppState,
+    s: &SessionDetail,
+    req: &RequestInfo,
+    org_id: &str,
+    dest: &Destination,
+) -> FlowResult<Outcome> {
+    state
+        .store
+        .set_session_organization(&s.session.id, Some(org_id))
+        .await?;
+    next(state, req, dest).await
 }
 
 /// The invitation token a carried `redirect_url` holds, when it is an invitation link.
@@ -437,6 +468,7 @@ pub async fn page(
 pub async fn landing(
     state: &AppState,
     ctx: &ClientContext,
+    req: &RequestInfo,
     token: &str,
 ) -> FlowResult<Option<String>> {
     if !state.settings.organizations.enabled {
@@ -447,7 +479,11 @@ pub async fn landing(
     };
     let here = format!("{INVITATION_PATH}?token={}", token.trim());
     match ctx.active() {
-        Some(s) if s.user.email == invitation.email => Ok(Some(join(state, s, token).await?)),
+        Some(s) if s.user.email == invitation.email => {
+            let org_id = accept_checked(state, &invitation, &s.user.id).await?;
+            let out = activate(state, s, req, &org_id, &Destination::default()).await?;
+            Ok(Some(out.next))
+        }
         Some(_) => Ok(None),
         None => {
             let existing = state.store.user_by_email(&invitation.email).await?;
@@ -463,29 +499,6 @@ pub async fn landing(
             Ok(Some(to))
         }
     }
-}
-
-/// The signed-in invitee joins: the organization becomes the session's active one; answers the
-/// next page (a remaining task, else the after-sign-in URL).
-async fn join(state: &AppState, s: &SessionDetail, token: &str) -> FlowResult<String> {
-    let org_id = accept_for(state, &s.user, token).await?;
-    state
-        .store
-        .set_session_organization(&s.session.id, Some(&org_id))
-        .await?;
-    let tasks = compute_tasks(
-        state.settings.task_settings(),
-        TaskFacts {
-            password_compromised: s.user.password_compromised,
-            has_second_factor: s.user.has_second_factor(),
-            has_active_organization: true,
-        },
-    );
-    let urls = state.settings.demo_urls();
-    Ok(match tasks.first() {
-        Some(task) => urls.task_url(*task),
-        None => urls.after_sign_in_url,
-    })
 }
 
 /// "Join <organization>" for one of the invitations the signed-in user sees (the switcher, the
@@ -509,34 +522,25 @@ pub async fn join_by_id(
         .await?
         .filter(|i| i.email == s.user.email)
         .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
-    if invitation.status != "pending" || invitation.expires_at <= state.now() {
+    if status_of(&invitation, state.now()) != InvitationStatus::Pending {
         return Err(ErrorCode::InvitationInvalid.into());
     }
-    let membership = state
-        .store
-        .accept_invitation(&invitation.id, &s.user.id, state.now())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ErrorCode::InvitationInvalid.into(),
-            other => FlowError::from(other),
-        })?;
-    state
-        .store
-        .set_session_organization(&s.session.id, Some(&membership.organization.id))
-        .await?;
-    next(state, req, dest).await
+    let org_id = accept_checked(state, &invitation, &s.user.id).await?;
+    activate(state, s, req, &org_id, dest).await
 }
 
 /// "Accept invitation" on the invitation page (after an in-app navigation there): the signed-in
 /// invitee joins. Pending sessions may accept (joining may be what completes their task).
-pub async fn accept(state: &AppState, ctx: &ClientContext, token: &str) -> FlowResult<Outcome> {
+pub async fn accept(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    token: &str,
+) -> FlowResult<Outcome> {
     enabled(state)?;
     let s = ctx
         .active()
         .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
-    let next = join(state, s, token).await?;
-    Ok(Outcome {
-        next,
-        new_token: None,
-    })
+    let org_id = accept_for(state, &s.user, token).await?;
+    activate(state, s, req, &org_id, &Destination::default()).await
 }

@@ -120,6 +120,30 @@ fn session_from(row: &SqliteRow) -> StoreResult<Session> {
     })
 }
 
+/// Inserts a user (a taken email is `Conflict("email")`) and answers its id.
+async fn insert_user(
+    conn: &mut sqlx::SqliteConnection,
+    new: &NewUser,
+    now: i64,
+) -> StoreResult<String> {
+    let id = new_id("user");
+    sqlx::query(
+        "INSERT INTO users (id, email, email_verified, phone, password_hash, totp_secret, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&id)
+    .bind(&new.email)
+    .bind(new.email_verified)
+    .bind(&new.phone)
+    .bind(&new.password_hash)
+    .bind(&new.totp_secret)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(|e| conflict_or(e, "email"))?;
+    Ok(id)
+}
+
 /// Marks session `$1` of client `$2` as the client's most recently activated one.
 const ACTIVATE: &str = "UPDATE sessions SET activation = \
     (SELECT COALESCE(MAX(activation), 0) + 1 FROM sessions WHERE client_id = $2) WHERE id = $1";
@@ -134,21 +158,9 @@ fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, new: NewUser, now: i64) -> StoreResult<User> {
-        let id = new_id("user");
-        sqlx::query(
-            "INSERT INTO users (id, email, email_verified, phone, password_hash, totp_secret, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(&id)
-        .bind(&new.email)
-        .bind(new.email_verified)
-        .bind(&new.phone)
-        .bind(&new.password_hash)
-        .bind(&new.totp_secret)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| conflict_or(e, "email"))?;
+        let mut conn = self.pool.acquire().await?;
+        let id = insert_user(&mut conn, &new, now).await?;
+        drop(conn);
         self.user_by_id(&id).await?.ok_or(StoreError::NotFound)
     }
 
@@ -1186,22 +1198,8 @@ impl OrganizationStore for SqliteStore {
             .invitation_where("i.id = $1", invitation_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let id = new_id("user");
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO users (id, email, email_verified, phone, password_hash, totp_secret, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(&id)
-        .bind(&new.email)
-        .bind(new.email_verified)
-        .bind(&new.phone)
-        .bind(&new.password_hash)
-        .bind(&new.totp_secret)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict_or(e, "email"))?;
+        let id = insert_user(&mut tx, &new, now).await?;
         let membership = accept_in(&mut tx, invitation, &id, now).await?;
         tx.commit().await?;
         let user = self.user_by_id(&id).await?.ok_or(StoreError::NotFound)?;
