@@ -1,0 +1,298 @@
+//! Shared helpers of the integration tests: `spawn_app` starts the real server (the same router
+//! the binary serves) on a random port against a fresh SQLite database, and `TestApp` drives it
+//! like a browser and an operator would.
+
+pub use reqwest::{header, redirect::Policy, Client, StatusCode};
+pub use serde_json::{json, Value};
+use std::net::SocketAddr;
+pub use std::sync::Arc;
+use vestibule::server::{
+    clock::SystemClock, delivery::Delivery, password::Hasher, settings::Settings, state::AppState,
+    store::sqlite::SqliteStore,
+};
+
+pub const KEY: &str = "sk_test_integration_0123456789";
+
+pub struct TestApp {
+    pub base: String,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app(extra_toml: &str) -> TestApp {
+    spawn_app_with_clock(extra_toml, Arc::new(SystemClock)).await
+}
+
+pub async fn spawn_app_with_clock(
+    extra_toml: &str,
+    clock: Arc<dyn vestibule::server::clock::Clock>,
+) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let toml =
+        format!("[testing]\nenabled = true\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
+    let settings = Settings::from_toml(&toml, Vec::<(String, String)>::new()).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store: Arc<dyn vestibule::server::store::Store> =
+        Arc::new(SqliteStore::connect(&url).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut options = leptos::config::get_configuration(None)
+        .unwrap()
+        .leptos_options;
+    options.site_addr = addr;
+    let state = AppState {
+        delivery: Delivery::new(
+            store.clone(),
+            None,
+            &settings.email.from,
+            settings.sms.webhook_url.as_deref(),
+        )
+        .unwrap(),
+        settings: Arc::new(settings),
+        store,
+        clock,
+        hasher: Hasher::new(2).unwrap(),
+        leptos_options: options,
+    };
+    let app = vestibule::server::router(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        _dir: dir,
+    }
+}
+
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub async fn create_user(&self, email: &str, password: &str) -> Value {
+        let res = Client::new()
+            .post(format!("{}/v1/users", self.base))
+            .bearer_auth(KEY)
+            .json(&json!({ "email": email, "password": password, "email_verified": true }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    pub async fn call(
+        &self,
+        c: &Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let res = c
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header(header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Calls the Backend API with the secret key; answers the status and JSON body.
+    pub async fn api(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
+        let res = Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn latest_code(&self, to: &str) -> String {
+        let list: Value = Client::new()
+            .get(format!("{}/__testing/outbox?to={to}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list[0]["code"]
+            .as_str()
+            .expect("a code was sent")
+            .to_string()
+    }
+}
+
+pub const PW: &str = "Tr1cky-horse-battery";
+
+pub const ORGS_REQUIRED: &str =
+    "[organizations]\nenabled = true\nallow_personal_accounts = false\n";
+
+impl TestApp {
+    pub async fn post_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let res = Client::new()
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn signed_in(&self, email: &str) -> Client {
+        let c = browser();
+        let (status, b) = self
+            .call(&c, "sign_in/start", &[("email", email), ("password", PW)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        c
+    }
+
+    pub async fn location(&self, c: &Client, path: &str) -> Option<String> {
+        let res = c.get(format!("{}{path}", self.base)).send().await.unwrap();
+        res.headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+impl TestApp {
+    /// A user with an authenticator app (created through the Backend API).
+    pub async fn totp_user(&self, email: &str) -> Value {
+        let (status, user) = self
+            .post_json(
+                "/v1/users",
+                json!({ "email": email, "password": PW, "email_verified": true, "totp_secret": TOTP_SECRET }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        assert_eq!(user["two_factor_enabled"], true);
+        user
+    }
+
+    /// Password sign-in that stops at the second factor.
+    pub async fn at_second_factor(&self, email: &str) -> Client {
+        let c = browser();
+        let (_, b) = self
+            .call(&c, "sign_in/start", &[("email", email), ("password", PW)])
+            .await;
+        assert_eq!(b["next"], "/sign-in/factor-two", "{b}");
+        assert_eq!(
+            b["snapshot"]["sessions"],
+            json!([]),
+            "no session before the second factor"
+        );
+        c
+    }
+}
+
+pub const ORGS_OPEN: &str = "[rate_limits]\nenabled = false\n[organizations]\nenabled = true\n";
+
+impl TestApp {
+    /// An organization made through the Backend API with `admin` as its admin and `members` as
+    /// `org:member`.
+    pub async fn organization(&self, name: &str, admin: &Value, members: &[&Value]) -> Value {
+        let members: Vec<Value> = members
+            .iter()
+            .map(|m| json!({ "user_id": m["id"], "role": "org:member" }))
+            .collect();
+        let (status, org) = self
+            .post_json(
+                "/v1/organizations",
+                json!({ "name": name, "created_by": admin["id"], "members": members }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{org}");
+        org
+    }
+
+    /// Signs `email` in and makes `org` the active organization.
+    pub async fn in_org(&self, email: &str, org: &Value) -> Client {
+        let c = self.signed_in(email).await;
+        let (status, b) = self
+            .call(
+                &c,
+                "sessions/set_active",
+                &[("organization", org["id"].as_str().unwrap())],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        c
+    }
+
+    pub async fn members(&self, c: &Client) -> Vec<(String, String)> {
+        let (status, p) = self.call(c, "organizations/profile", &[]).await;
+        assert_eq!(status, StatusCode::OK, "{p}");
+        p["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["email"].as_str().unwrap().to_string(),
+                    m["role"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn invite(&self, org: &Value, email: &str, role: &str) -> (StatusCode, Value) {
+        self.post_json(
+            &format!(
+                "/v1/organizations/{}/invitations",
+                org["id"].as_str().unwrap()
+            ),
+            json!({ "email": email, "role": role }),
+        )
+        .await
+    }
+
+    pub async fn outbox(&self, to: &str) -> Value {
+        Client::new()
+            .get(format!("{}/__testing/outbox?to={to}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn invitation_page(&self, c: &Client, token: &str) -> Value {
+        let (status, v) = self
+            .call(c, "invitations/lookup", &[("token", token)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+}
+
+pub fn token_of(url: &Value) -> String {
+    let url = url.as_str().unwrap();
+    url.split_once("/invitation?token=")
+        .expect("an invitation link")
+        .1
+        .to_string()
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real server on a random port against a fresh database, one module per
+//! flow (the zero2prod layout: `helpers` holds `spawn_app`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failed setup should panic
+
+mod backend_api;
+mod helpers;
+mod http;
+mod organizations;
+mod portal;
+mod second_factor;
+mod sessions;
+mod sign_in;
+mod sign_up;
+mod tasks;

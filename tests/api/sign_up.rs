@@ -1,0 +1,111 @@
+//! Sign-up (SPEC §6).
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn sign_up_verifies_the_email_and_signs_in_with_a_safe_cookie() {
+    let app = spawn_app("").await;
+    let c = browser();
+    let res = c
+        .post(format!("{}/api/sign_up/create", app.base))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("email", "new@example.com"), ("password", PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("__client="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/")
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["next"], "/sign-up/verify-email-address");
+    assert_eq!(
+        body["snapshot"]["sign_up"]["status"],
+        "missing_requirements"
+    );
+
+    let (status, body) = app.call(&c, "sign_up/verify", &[("code", "000000")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "form_code_incorrect");
+
+    let code = app.latest_code("new@example.com").await;
+    let (status, body) = app.call(&c, "sign_up/verify", &[("code", &code)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["next"], "/dashboard");
+    assert_eq!(body["snapshot"]["sessions"][0]["status"], "active");
+    let (status, me) = app.call(&c, "app/whoami", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(me["user_id"].as_str().unwrap().starts_with("user_"));
+}
+
+#[tokio::test]
+async fn sign_up_settings_are_enforced() {
+    let app =
+        spawn_app("[sign_up]\nlegal_consent = true\n[sign_in]\nenumeration_protection = false\n")
+            .await;
+    let c = browser();
+    let (status, b) = app
+        .call(
+            &c,
+            "sign_up/create",
+            &[("email", "l@example.com"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(b["code"], "form_legal_consent_missing");
+    let (status, b) = app
+        .call(
+            &c,
+            "sign_up/create",
+            &[
+                ("email", "l@example.com"),
+                ("password", PW),
+                ("legal_accepted", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    app.create_user("taken@example.com", PW).await;
+    let (status, b) = app
+        .call(
+            &browser(),
+            "sign_up/create",
+            &[
+                ("email", "taken@example.com"),
+                ("password", PW),
+                ("legal_accepted", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        b["code"], "form_identifier_exists",
+        "without enumeration protection it is said"
+    );
+    let (_, b) = app
+        .call(
+            &browser(),
+            "sign_in/start",
+            &[("email", "nobody@example.com"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(b["code"], "form_identifier_not_found");
+
+    let closed = spawn_app("[sign_up]\nenabled = false\n").await;
+    let (_, b) = closed
+        .call(
+            &browser(),
+            "sign_up/create",
+            &[("email", "x@example.com"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(b["code"], "sign_up_disabled");
+}
