@@ -57,12 +57,25 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let delivery = Delivery::new(
-        store.clone(),
-        settings.email.smtp_url.as_deref(),
-        &settings.email.from,
-        settings.sms.webhook_url.as_deref(),
-    )?;
+    let delivery = Delivery::new(store.clone(), &settings)?;
+    if delivery.is_development() {
+        tracing::warn!(
+            "no email.smtp_url and no sms.webhook_url: messages are not delivered, only logged \
+             (with their codes) — for development only"
+        );
+    }
+    if settings.testing.enabled
+        && settings
+            .instance
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    {
+        tracing::warn!(
+            "testing.enabled is on for an https public_url: the testing endpoints sign anyone in \
+             and show every code — never run a production instance with it"
+        );
+    }
     let state = AppState {
         settings: Arc::new(settings),
         store,

@@ -26,12 +26,16 @@ pub struct AuthResult {
 }
 
 #[cfg(feature = "ssr")]
+use crate::server::http::Limit;
+
+#[cfg(feature = "ssr")]
 mod edge {
     use super::AuthResult;
     use crate::domain::errors::{ErrorCode, FlowError};
     use crate::server::auth::{load_client, load_client_by_token, snapshot, ClientContext};
     use crate::server::cookies::client_cookie;
     use crate::server::flows::{Outcome, RequestInfo};
+    use crate::server::http::{check_limit, Limit};
     use crate::server::state::AppState;
     use axum::extract::ConnectInfo;
     use http::request::Parts;
@@ -54,17 +58,12 @@ mod edge {
     pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
         let state = use_context::<AppState>().ok_or(FlowError::new(ErrorCode::Internal))?;
         let parts = use_context::<Parts>().ok_or(FlowError::new(ErrorCode::Internal))?;
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        Ok((
-            state,
-            RequestInfo {
-                headers: parts.headers,
-                ip,
-            },
-        ))
+            .map(|c| c.0.ip());
+        let req = RequestInfo::new(parts.headers, peer, &state.settings.trusted_proxies);
+        Ok((state, req))
     }
 
     fn accepts_html(req: &RequestInfo) -> bool {
@@ -74,8 +73,9 @@ mod edge {
             .is_some_and(|v| v.contains("text/html"))
     }
 
-    /// Runs one step with the caller's client loaded.
-    pub async fn step<F, Fut>(f: F) -> Result<AuthResult, FlowError>
+    /// Runs one step with the caller's client loaded, after the per-IP rate limit of its class
+    /// (declared here, with the endpoint, so no endpoint can be left out of a list).
+    pub async fn step<F, Fut>(limit: Limit, f: F) -> Result<AuthResult, FlowError>
     where
         F: FnOnce(AppState, ClientContext, RequestInfo) -> Fut,
         Fut: std::future::Future<Output = Result<Outcome, FlowError>>,
@@ -83,6 +83,7 @@ mod edge {
         let (state, req) = request()?;
         let html = accepts_html(&req);
         let result = async {
+            check_limit(&state, &req, limit).await?;
             let ctx = load_client(&state, &req.headers).await?;
             let out = f(state.clone(), ctx, req.clone()).await?;
             finish(&state, &req, out).await
@@ -96,13 +97,19 @@ mod edge {
         result
     }
 
-    /// Gives an error answer to a script (not a plain form post) its HTTP status.
+    /// Gives an error answer to a script (not a plain form post) its HTTP status, and a rate
+    /// limit its `Retry-After`.
     pub fn set_status(e: &FlowError) {
         if let Some(res) = use_context::<ResponseOptions>() {
             res.set_status(
                 http::StatusCode::from_u16(e.code.http_status())
                     .unwrap_or(http::StatusCode::BAD_REQUEST),
             );
+            if e.code == ErrorCode::TooManyRequests {
+                if let Some(v) = e.n.and_then(|n| HeaderValue::from_str(&n.to_string()).ok()) {
+                    res.insert_header(header::RETRY_AFTER, v);
+                }
+            }
         }
     }
 
@@ -159,7 +166,7 @@ pub async fn sign_in_start(
     redirect_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
     use crate::server::flows::sign_in::{start, StartAction};
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Start, |state, ctx, req| async move {
         let action = StartAction::parse(action.as_deref().unwrap_or("continue"));
         start(
             &state,
@@ -175,11 +182,12 @@ pub async fn sign_in_start(
     .await
 }
 
-/// The email-address step when the first screen was left empty.
+/// The email-address step when the first screen was left empty. Rate-limited as an attempt
+/// start (it is where the address is typed).
 #[server(prefix = "/api", endpoint = "sign_in/identify")]
 pub async fn sign_in_identify(email: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::sign_in::identify(&state, &ctx, &email).await
+    edge::step(Limit::Start, |state, ctx, req| async move {
+        crate::server::flows::sign_in::identify(&state, &ctx, &req, &email).await
     })
     .await
 }
@@ -187,8 +195,8 @@ pub async fn sign_in_identify(email: String) -> Result<AuthResult, FlowError> {
 /// "Email code" on `/sign-in/factor-one`.
 #[server(prefix = "/api", endpoint = "sign_in/email_code")]
 pub async fn sign_in_email_code() -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::sign_in::choose_email_code(&state, &ctx).await
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::sign_in::choose_email_code(&state, &ctx, &req).await
     })
     .await
 }
@@ -196,7 +204,7 @@ pub async fn sign_in_email_code() -> Result<AuthResult, FlowError> {
 /// A typed code (email code, reset code, device code). Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "sign_in/code")]
 pub async fn sign_in_code(code: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::sign_in::attempt_code(&state, &ctx, &req, &code).await
     })
     .await
@@ -205,8 +213,8 @@ pub async fn sign_in_code(code: String) -> Result<AuthResult, FlowError> {
 /// "Resend code" on a sign-in code step.
 #[server(prefix = "/api", endpoint = "sign_in/resend")]
 pub async fn sign_in_resend() -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::sign_in::resend_code(&state, &ctx).await
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::sign_in::resend_code(&state, &ctx, &req).await
     })
     .await
 }
@@ -218,7 +226,7 @@ pub async fn sign_in_new_password(
     confirm_password: String,
     sign_out_others: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::sign_in::reset_password(
             &state,
             &ctx,
@@ -235,9 +243,9 @@ pub async fn sign_in_new_password(
 /// "Back": abandons the sign-in attempt.
 #[server(prefix = "/api", endpoint = "sign_in/back")]
 pub async fn sign_in_back() -> Result<AuthResult, FlowError> {
-    edge::step(
-        |state, ctx, _| async move { crate::server::flows::sign_in::abandon(&state, &ctx).await },
-    )
+    edge::step(Limit::None, |state, ctx, _| async move {
+        crate::server::flows::sign_in::abandon(&state, &ctx).await
+    })
     .await
 }
 
@@ -250,7 +258,7 @@ pub async fn sign_up_create(
     redirect_url: Option<String>,
     invitation: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Start, |state, ctx, req| async move {
         crate::server::flows::sign_up::create(
             &state,
             &ctx,
@@ -271,7 +279,7 @@ pub async fn sign_up_create(
 /// The emailed sign-up code. Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "sign_up/verify")]
 pub async fn sign_up_verify(code: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::sign_up::verify(&state, &ctx, &req, &code).await
     })
     .await
@@ -280,9 +288,9 @@ pub async fn sign_up_verify(code: String) -> Result<AuthResult, FlowError> {
 /// "Resend code" on the sign-up verification step.
 #[server(prefix = "/api", endpoint = "sign_up/resend")]
 pub async fn sign_up_resend() -> Result<AuthResult, FlowError> {
-    edge::step(
-        |state, ctx, _| async move { crate::server::flows::sign_up::resend(&state, &ctx).await },
-    )
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::sign_up::resend(&state, &ctx, &req).await
+    })
     .await
 }
 
@@ -294,7 +302,7 @@ pub async fn sign_out(
     all: Option<String>,
     redirect_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::sessions::sign_out(
             &state,
             &ctx,
@@ -348,7 +356,7 @@ pub async fn task_reset_password(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::tasks::reset_password(
             &state,
             &ctx,
@@ -375,7 +383,7 @@ pub async fn activate(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::tasks::set_active(
             &state,
             &ctx,
@@ -401,7 +409,7 @@ pub async fn create_organization(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::tasks::create_organization(
             &state,
             &ctx,
@@ -422,7 +430,7 @@ pub async fn mfa_totp(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::tasks::mfa_totp_verify(
             &state,
             &ctx,
@@ -438,8 +446,8 @@ pub async fn mfa_totp(
 /// The phone number for SMS codes.
 #[server(prefix = "/api", endpoint = "tasks/mfa/phone")]
 pub async fn mfa_phone(phone: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::tasks::mfa_phone(&state, &ctx, &phone).await
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::tasks::mfa_phone(&state, &ctx, &req, &phone).await
     })
     .await
 }
@@ -451,7 +459,7 @@ pub async fn mfa_phone_code(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::tasks::mfa_phone_verify(
             &state,
             &ctx,
@@ -470,7 +478,7 @@ pub async fn mfa_done(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::tasks::mfa_backup_codes_seen(
             &state,
             &ctx,
@@ -486,7 +494,7 @@ pub async fn mfa_done(
 /// factor attempt; wrong codes count towards the lockout.
 #[server(prefix = "/api", endpoint = "sign_in/second_factor")]
 pub async fn sign_in_second_factor(method: String, code: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::sign_in::attempt_second_factor(&state, &ctx, &req, &method, &code)
             .await
     })
@@ -496,8 +504,8 @@ pub async fn sign_in_second_factor(method: String, code: String) -> Result<AuthR
 /// "SMS code" at `/sign-in/factor-two`: sends a code to the reserved phone.
 #[server(prefix = "/api", endpoint = "sign_in/sms_code")]
 pub async fn sign_in_sms_code() -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::sign_in::send_sms_code(&state, &ctx).await
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::sign_in::send_sms_code(&state, &ctx, &req).await
     })
     .await
 }
@@ -520,7 +528,7 @@ pub async fn account_password(
     confirm_password: String,
     sign_out_others: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::change_password(
             &state,
             &ctx,
@@ -537,17 +545,44 @@ pub async fn account_password(
 /// "Regenerate backup codes" (password re-entered). Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "account/backup_codes")]
 pub async fn account_backup_codes(current_password: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::regenerate_backup_codes(&state, &ctx, &current_password).await
     })
     .await
 }
 
-/// "Sign out" of one device in the portal's device list.
+/// "Sign out" of one device in the portal's device list (password, unless the sign-in or the
+/// last re-verification is less than 10 minutes old). Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "account/devices/sign_out")]
-pub async fn account_device_sign_out(session_id: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
-        crate::server::flows::portal::revoke_device(&state, &ctx, &session_id).await
+pub async fn account_device_sign_out(
+    session_id: String,
+    current_password: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
+        crate::server::flows::portal::revoke_device(
+            &state,
+            &ctx,
+            &session_id,
+            current_password.as_deref().unwrap_or(""),
+        )
+        .await
+    })
+    .await
+}
+
+/// "Sign out of all other devices", offered after a factor changed (re-verification as above).
+/// Rate-limited as a factor attempt.
+#[server(prefix = "/api", endpoint = "account/devices/sign_out_others")]
+pub async fn account_sign_out_others(
+    current_password: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
+        crate::server::flows::portal::sign_out_other_devices(
+            &state,
+            &ctx,
+            current_password.as_deref().unwrap_or(""),
+        )
+        .await
     })
     .await
 }
@@ -555,7 +590,7 @@ pub async fn account_device_sign_out(session_id: String) -> Result<AuthResult, F
 /// "Add authenticator app" in the portal (password, unless signed in within 10 minutes).
 #[server(prefix = "/api", endpoint = "account/totp/start")]
 pub async fn account_totp_start(current_password: Option<String>) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::start_totp(
             &state,
             &ctx,
@@ -569,7 +604,7 @@ pub async fn account_totp_start(current_password: Option<String>) -> Result<Auth
 /// The code that proves the new authenticator app. Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "account/totp/confirm")]
 pub async fn account_totp_confirm(code: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::confirm_totp(&state, &ctx, &code).await
     })
     .await
@@ -581,10 +616,11 @@ pub async fn account_sms_start(
     current_password: Option<String>,
     phone: String,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::portal::start_sms(
             &state,
             &ctx,
+            &req,
             current_password.as_deref().unwrap_or(""),
             &phone,
         )
@@ -596,7 +632,7 @@ pub async fn account_sms_start(
 /// The code sent to the new phone. Rate-limited as a factor attempt.
 #[server(prefix = "/api", endpoint = "account/sms/confirm")]
 pub async fn account_sms_confirm(code: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::confirm_sms(&state, &ctx, &code).await
     })
     .await
@@ -608,7 +644,7 @@ pub async fn account_factor_remove(
     factor: String,
     current_password: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::Factor, |state, ctx, _| async move {
         use crate::server::store::FactorKind;
         let factor = match factor.as_str() {
             "totp" => FactorKind::Totp,
@@ -649,7 +685,7 @@ pub async fn organization_rename(
     name: String,
     slug: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::organizations::rename(
             &state,
             &ctx,
@@ -667,7 +703,7 @@ pub async fn organization_member_role(
     user_id: String,
     role: String,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::organizations::set_role(&state, &ctx, &user_id, &role).await
     })
     .await
@@ -676,7 +712,7 @@ pub async fn organization_member_role(
 /// Removes a member (`org:sys_memberships:manage`); the last admin stays.
 #[server(prefix = "/api", endpoint = "organizations/members/remove")]
 pub async fn organization_member_remove(user_id: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::remove_member(&state, &ctx, &req, &user_id).await
     })
     .await
@@ -685,7 +721,7 @@ pub async fn organization_member_remove(user_id: String) -> Result<AuthResult, F
 /// "Leave organization" (anyone but the last admin).
 #[server(prefix = "/api", endpoint = "organizations/leave")]
 pub async fn organization_leave() -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::leave(&state, &ctx, &req).await
     })
     .await
@@ -694,7 +730,7 @@ pub async fn organization_leave() -> Result<AuthResult, FlowError> {
 /// Invites an email address with a role (`org:sys_invitations:manage`).
 #[server(prefix = "/api", endpoint = "organizations/invitations/create")]
 pub async fn organization_invite(email: String, role: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::organizations::invite(&state, &ctx, &email, &role).await
     })
     .await
@@ -705,7 +741,7 @@ pub async fn organization_invite(email: String, role: String) -> Result<AuthResu
 pub async fn organization_revoke_invitation(
     invitation_id: String,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, _| async move {
+    edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::organizations::revoke(&state, &ctx, &invitation_id).await
     })
     .await
@@ -738,7 +774,7 @@ pub async fn get_invitation(
 /// "Accept invitation": the signed-in invitee joins the organization.
 #[server(prefix = "/api", endpoint = "invitations/accept")]
 pub async fn accept_invitation(token: String) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::accept(&state, &ctx, &req, &token).await
     })
     .await
@@ -752,7 +788,7 @@ pub async fn join_invitation(
     redirect_url: Option<String>,
     complete_url: Option<String>,
 ) -> Result<AuthResult, FlowError> {
-    edge::step(|state, ctx, req| async move {
+    edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::join_by_id(
             &state,
             &ctx,

@@ -28,6 +28,34 @@ where
     action
 }
 
+/// `ActionForm` whose controls are disabled while its action is pending, so a second click (or a
+/// quick second "Continue" on the next step) never submits the same form twice.
+#[component]
+pub fn FlowForm<S, P>(action: ServerAction<S>, children: Children) -> impl IntoView
+where
+    S: serde::de::DeserializeOwned
+        + ServerFn<Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, P>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<S::Client as leptos::server_fn::client::Client<S::Error>>::Request as leptos::server_fn::request::ClientReq<
+        S::Error,
+    >>::FormData: From<leptos::web_sys::FormData>,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+    <S as ServerFn>::Client: leptos::server_fn::client::Client<<S as ServerFn>::Error>,
+{
+    let pending = action.pending();
+    view! {
+        <ActionForm action=action>
+            <fieldset class="form-body" role="none" disabled=move || pending.get()>
+                {children()}
+            </fieldset>
+        </ActionForm>
+    }
+}
+
 /// The sentence of the action's last error, if any.
 pub fn error_of<S>(action: ServerAction<S>) -> Signal<Option<String>>
 where

@@ -1,7 +1,7 @@
 //! `use_organization_list()` and `OrganizationSwitcher` (SPEC §7.2, §7.4).
 
 use super::auth_provider::use_auth_context;
-use super::forms::{error_of, flow_action, FormAlert};
+use super::forms::{error_of, flow_action, FlowForm, FormAlert};
 use super::user_button::close_on_change;
 use crate::api::{Activate, JoinInvitation};
 use crate::domain::redirect::query_param;
@@ -113,11 +113,11 @@ pub fn OrganizationSwitcher() -> impl IntoView {
             .map(|m| {
                 view! {
                     <li>
-                        <ActionForm action=switch>
+                        <FlowForm action=switch>
                             <input type="hidden" name="organization" value=m.id.clone()/>
                             <input type="hidden" name="redirect_url" value=here/>
                             <button type="submit">{m.name.clone()}</button>
-                        </ActionForm>
+                        </FlowForm>
                     </li>
                 }
             })
@@ -129,11 +129,11 @@ pub fn OrganizationSwitcher() -> impl IntoView {
             .map(|i| {
                 view! {
                     <li>
-                        <ActionForm action=join>
+                        <FlowForm action=join>
                             <input type="hidden" name="invitation_id" value=i.id.clone()/>
                             <input type="hidden" name="redirect_url" value=here/>
                             <button type="submit">{format!("Join {}", i.organization_name)}</button>
-                        </ActionForm>
+                        </FlowForm>
                     </li>
                 }
             })
@@ -142,11 +142,11 @@ pub fn OrganizationSwitcher() -> impl IntoView {
     let personal = move || {
         (env().allow_personal_accounts && active().is_some()).then(|| {
             view! {
-                <ActionForm action=switch>
+                <FlowForm action=switch>
                     <input type="hidden" name="personal" value="true"/>
                     <input type="hidden" name="redirect_url" value=here/>
                     <button type="submit">"Personal account"</button>
-                </ActionForm>
+                </FlowForm>
             }
         })
     };

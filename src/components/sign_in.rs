@@ -2,7 +2,7 @@
 //! form that works without JavaScript and is enhanced after hydration.
 
 use super::auth_provider::use_auth_context;
-use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
 use super::tasks::HostedTask;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
@@ -59,7 +59,7 @@ fn StartStep() -> impl IntoView {
     };
     view! {
         <h1>"Sign in"</h1>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <input type="hidden" name="redirect_url" value=redirect/>
             <Field label="Email address" name="email" kind="email" autocomplete="username"/>
             <Field label="Password" name="password" kind="password" autocomplete="current-password"/>
@@ -73,7 +73,7 @@ fn StartStep() -> impl IntoView {
                     "Forgot password?"
                 </button>
             </div>
-        </ActionForm>
+        </FlowForm>
         {sign_up}
     }
 }
@@ -91,11 +91,11 @@ fn expired() -> AnyView {
 fn IdentifyStep() -> impl IntoView {
     let action = flow_action::<SignInIdentify>();
     view! {
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Field label="Email address" name="email" kind="email" autocomplete="username" required=true/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -104,15 +104,15 @@ fn CodeStep() -> impl IntoView {
     let action = flow_action::<SignInCode>();
     let resend = flow_action::<SignInResend>();
     view! {
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Field label="Verification code" name="code" kind="text" autocomplete="one-time-code" required=true/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
-        <ActionForm action=resend>
+        </FlowForm>
+        <FlowForm action=resend>
             <FormAlert error=error_of(resend)/>
             <button type="submit" class="link">"Resend code"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -120,9 +120,9 @@ fn CodeStep() -> impl IntoView {
 fn BackButton() -> impl IntoView {
     let back = flow_action::<SignInBack>();
     view! {
-        <ActionForm action=back>
+        <FlowForm action=back>
             <button type="submit" class="link">"Back"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -152,10 +152,10 @@ fn FactorOne() -> impl IntoView {
             view! {
                 {compromised}
                 <p>"Continue as " <strong>{identifier.clone()}</strong> " with:"</p>
-                <ActionForm action=choose>
+                <FlowForm action=choose>
                     <FormAlert error=error_of(choose)/>
                     <button type="submit" class="primary">"Email code"</button>
-                </ActionForm>
+                </FlowForm>
             }
             .into_any()
         };
@@ -172,7 +172,7 @@ fn FactorOne() -> impl IntoView {
 fn NewPasswordStep() -> impl IntoView {
     let action = flow_action::<SignInNewPassword>();
     view! {
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true/>
             <Field label="Confirm password" name="confirm_password" kind="password" autocomplete="new-password" required=true/>
             <div class="check">
@@ -181,7 +181,7 @@ fn NewPasswordStep() -> impl IntoView {
             </div>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Reset password"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -284,17 +284,17 @@ fn SecondFactorForm(method: String, phone_hint: Option<String>) -> impl IntoView
     let sms = method == "sms";
     view! {
         <p>{intro}</p>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <input type="hidden" name="method" value=method.clone()/>
             <Field label=label name="code" autocomplete="one-time-code" required=true/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
+        </FlowForm>
         {sms.then(|| view! {
-            <ActionForm action=resend>
+            <FlowForm action=resend>
                 <FormAlert error=error_of(resend)/>
                 <button type="submit" class="link">"Resend code"</button>
-            </ActionForm>
+            </FlowForm>
         })}
         <a class="button" href="/sign-in/factor-two?choose=1">"Use another method"</a>
     }
@@ -311,10 +311,10 @@ fn OtherMethods(factors: Vec<String>) -> impl IntoView {
                 <a class="button" href="/sign-in/factor-two?method=totp">"Authenticator app"</a>
             })}
             {has("sms").then(|| view! {
-                <ActionForm action=send_sms>
+                <FlowForm action=send_sms>
                     <FormAlert error=error_of(send_sms)/>
                     <button type="submit">"SMS code"</button>
-                </ActionForm>
+                </FlowForm>
             })}
             {has("backup_code").then(|| view! {
                 <a class="button" href="/sign-in/factor-two?method=backup_code">"Backup code"</a>

@@ -1,7 +1,7 @@
 //! `SignUp` (SPEC §6): the account form, then the emailed code.
 
 use super::auth_provider::use_auth_context;
-use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{SignUpCreate, SignUpResend, SignUpVerify};
 use crate::domain::redirect::query_param;
@@ -51,7 +51,7 @@ fn CreateStep() -> impl IntoView {
     };
     view! {
         <h1>"Create your account"</h1>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <input type="hidden" name="redirect_url" value=redirect/>
             <input type="hidden" name="invitation" value=invitation/>
             <Field label="Email address" name="email" kind="email" autocomplete="email" value=invited_email required=true/>
@@ -59,7 +59,7 @@ fn CreateStep() -> impl IntoView {
             {legal}
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
+        </FlowForm>
         <p class="aside">"Have an account? " <a href="/sign-in">"Sign in"</a></p>
     }
 }
@@ -73,14 +73,14 @@ fn VerifyStep() -> impl IntoView {
     view! {
         <h1>"Verify your email"</h1>
         <p>"We sent a verification code to " <strong>{email}</strong> "."</p>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Field label="Verification code" name="code" autocomplete="one-time-code" required=true/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
-        <ActionForm action=resend>
+        </FlowForm>
+        <FlowForm action=resend>
             <FormAlert error=error_of(resend)/>
             <button type="submit" class="link">"Resend code"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }

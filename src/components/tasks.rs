@@ -4,7 +4,7 @@
 //! mount them.
 
 use super::auth_provider::use_auth_context;
-use super::forms::{carried_redirect, error_of, flow_action, Field, FormAlert};
+use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
     Activate, CreateOrganization, JoinInvitation, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
@@ -71,9 +71,9 @@ fn TaskFrame(children: Children) -> impl IntoView {
         {children()}
         <footer class="task-footer">
             <p>"Signed in as " <strong>{email}</strong></p>
-            <ActionForm action=sign_out>
+            <FlowForm action=sign_out>
                 <button type="submit" class="link">"Sign out"</button>
-            </ActionForm>
+            </FlowForm>
         </footer>
     }
 }
@@ -113,7 +113,7 @@ fn ResetPasswordForm(complete: Option<String>) -> impl IntoView {
     view! {
         <h1>"Reset your password"</h1>
         <p>"Your password may have been exposed. Choose a new one to continue."</p>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Destination complete=complete/>
             <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true/>
             <Field label="Confirm password" name="confirm_password" kind="password" autocomplete="new-password" required=true/>
@@ -123,7 +123,7 @@ fn ResetPasswordForm(complete: Option<String>) -> impl IntoView {
             </div>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Reset password"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -210,11 +210,11 @@ fn MembershipList(
                     let complete = complete.clone();
                     view! {
                         <li>
-                            <ActionForm action=action>
+                            <FlowForm action=action>
                                 <Destination complete=complete/>
                                 <input type="hidden" name="organization" value=org.id.clone()/>
                                 <button type="submit" class="choice">{org.name.clone()}</button>
-                            </ActionForm>
+                            </FlowForm>
                         </li>
                     }
                 })
@@ -225,11 +225,11 @@ fn MembershipList(
                     let complete = complete.clone();
                     view! {
                         <li>
-                            <ActionForm action=join>
+                            <FlowForm action=join>
                                 <Destination complete=complete/>
                                 <input type="hidden" name="invitation_id" value=i.id.clone()/>
                                 <button type="submit" class="choice">{format!("Join {}", i.organization_name)}</button>
-                            </ActionForm>
+                            </FlowForm>
                         </li>
                     }
                 })
@@ -247,14 +247,14 @@ pub fn CreateOrganizationForm(complete: Option<String>) -> impl IntoView {
     let action = flow_action::<CreateOrganization>();
     view! {
         <h1>"Set up your organization"</h1>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Destination complete=complete/>
             <Field label="Name" name="name" autocomplete="organization" required=true/>
             <Field label="Slug" name="slug"/>
             <p class="hint">"Lowercase letters, digits and dashes. Leave empty to derive it from the name."</p>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Create organization"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -294,6 +294,14 @@ fn SetupMfa(complete: Option<String>) -> impl IntoView {
         };
         Some(if let Some(codes) = setup.backup_codes.clone() {
             view! { <BackupCodes codes=codes complete=complete/> }.into_any()
+        } else if setup.factor_elsewhere {
+            view! {
+                <h1>"Set up two-step verification"</h1>
+                <p role="status">
+                    "Two-step verification was set up from another device. Sign out, then sign in again with it to continue."
+                </p>
+            }
+            .into_any()
         } else if chosen == "totp" {
             view! { <TotpStep setup=setup complete=complete/> }.into_any()
         } else if chosen == "sms" {
@@ -341,12 +349,12 @@ fn TotpStep(
             <span id="secret-key-label">"Secret key"</span>": "
             <code class="secret" aria-labelledby="secret-key-label">{setup.totp_secret.clone()}</code>
         </p>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Destination complete=complete/>
             <Field label="Verification code" name="code" autocomplete="one-time-code" required=true/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 
@@ -357,21 +365,21 @@ fn SmsStep(pending: Option<String>, complete: Option<String>) -> impl IntoView {
     let code_step = pending.clone().map(|phone| {
         view! {
             <p>"We sent a code to " <strong>{phone}</strong> "."</p>
-            <ActionForm action=verify>
+            <FlowForm action=verify>
                 <Destination complete=complete.clone()/>
                 <Field label="Verification code" name="code" autocomplete="one-time-code" required=true/>
                 <FormAlert error=error_of(verify)/>
                 <button type="submit" class="primary">"Continue"</button>
-            </ActionForm>
+            </FlowForm>
         }
     });
     let phone_step = pending.is_none().then(|| {
         view! {
-            <ActionForm action=action>
+            <FlowForm action=action>
                 <Field label="Phone number" name="phone" kind="tel" autocomplete="tel" required=true/>
                 <FormAlert error=error_of(action)/>
                 <button type="submit" class="primary">"Continue"</button>
-            </ActionForm>
+            </FlowForm>
         }
     });
     view! {
@@ -390,11 +398,11 @@ fn BackupCodes(codes: Vec<String>, complete: Option<String>) -> impl IntoView {
         <ul class="backup-codes" aria-label="Backup codes">
             {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
         </ul>
-        <ActionForm action=action>
+        <FlowForm action=action>
             <Destination complete=complete/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }
 

@@ -2,7 +2,7 @@
 //! account list it shares with `/sign-in/choose`.
 
 use super::auth_provider::use_auth_context;
-use super::forms::flow_action;
+use super::forms::{flow_action, FlowForm};
 use crate::api::{Activate, SignOut};
 use leptos::prelude::*;
 
@@ -33,9 +33,9 @@ pub fn UserButton() -> impl IntoView {
             <div class="menu-body">
                 <p class="menu-email">{email}</p>
                 <a href="/user">"Manage account"</a>
-                <ActionForm action=sign_out>
+                <FlowForm action=sign_out>
                     <button type="submit">"Sign out"</button>
-                </ActionForm>
+                </FlowForm>
                 {move || multi().then(|| view! { <AccountSwitcher/> })}
             </div>
         </details>
@@ -83,10 +83,10 @@ pub fn AccountSwitcher(#[prop(default = false)] include_active: bool) -> impl In
                     .map(|s| {
                         view! {
                             <li>
-                                <ActionForm action=switch>
+                                <FlowForm action=switch>
                                     <input type="hidden" name="session_id" value=s.id.clone()/>
                                     <button type="submit">{format!("Switch to {}", s.user.email)}</button>
-                                </ActionForm>
+                                </FlowForm>
                             </li>
                         }
                     })
@@ -94,9 +94,9 @@ pub fn AccountSwitcher(#[prop(default = false)] include_active: bool) -> impl In
             }}
         </ul>
         <a class="button" href="/sign-in">"Add account"</a>
-        <ActionForm action=sign_out_all>
+        <FlowForm action=sign_out_all>
             <input type="hidden" name="all" value="true"/>
             <button type="submit">"Sign out of all accounts"</button>
-        </ActionForm>
+        </FlowForm>
     }
 }

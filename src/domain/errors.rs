@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Every error a flow or API can answer with. The `snake_case` name is the stable code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Every error a flow or API can answer with. [`ErrorCode::as_str`] is the stable code, and the
+/// only spelling on the wire (serde uses it too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     FormIdentifierNotFound,
     FormPasswordIncorrect,
@@ -36,6 +36,8 @@ pub enum ErrorCode {
     ReverificationRequired,
     LastFactorRequired,
     AttemptMissing,
+    SignInStepInvalid,
+    StrategyForUserInvalid,
     CodeResendTooSoon,
     LastAdminRequired,
     AlreadyMember,
@@ -50,6 +52,57 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 42] = [
+        Self::FormIdentifierNotFound,
+        Self::FormPasswordIncorrect,
+        Self::FormCodeIncorrect,
+        Self::FormPasswordPwned,
+        Self::FormPasswordCompromised,
+        Self::UserLocked,
+        Self::SessionExists,
+        Self::IdentifierAlreadySignedIn,
+        Self::TooManyRequests,
+        Self::FormPasswordLengthTooShort,
+        Self::FormPasswordLengthTooLong,
+        Self::FormNewPasswordMatchesCurrent,
+        Self::FormPasswordMismatch,
+        Self::FormPasswordMatchesIdentifier,
+        Self::FormLegalConsentMissing,
+        Self::FormIdentifierExists,
+        Self::TooManySessions,
+        Self::FormParamFormatInvalid,
+        Self::FormParamMissing,
+        Self::FormParamTooLong,
+        Self::OriginMismatch,
+        Self::SignUpDisabled,
+        Self::TaskNotCurrent,
+        Self::OrganizationSlugTaken,
+        Self::PersonalWorkspaceDisabled,
+        Self::OrganizationCreationDisabled,
+        Self::ReverificationRequired,
+        Self::LastFactorRequired,
+        Self::AttemptMissing,
+        Self::SignInStepInvalid,
+        Self::StrategyForUserInvalid,
+        Self::CodeResendTooSoon,
+        Self::LastAdminRequired,
+        Self::AlreadyMember,
+        Self::InvitationAlreadyPending,
+        Self::InvitationInvalid,
+        Self::InvitationEmailMismatch,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::ResourceNotFound,
+        Self::MalformedRequest,
+        Self::Internal,
+    ];
+
+    /// The code named by its stable string.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
     /// The stable code string, e.g. `form_password_incorrect`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,6 +135,8 @@ impl ErrorCode {
             Self::ReverificationRequired => "reverification_required",
             Self::LastFactorRequired => "last_factor_required",
             Self::AttemptMissing => "attempt_missing",
+            Self::SignInStepInvalid => "sign_in_step_invalid",
+            Self::StrategyForUserInvalid => "strategy_for_user_invalid",
             Self::CodeResendTooSoon => "code_resend_too_soon",
             Self::LastAdminRequired => "last_admin_required",
             Self::AlreadyMember => "already_a_member_in_organization",
@@ -104,6 +159,7 @@ impl ErrorCode {
             | Self::Forbidden
             | Self::TaskNotCurrent
             | Self::OrganizationCreationDisabled => 403,
+            Self::SignInStepInvalid => 409,
             Self::OrganizationSlugTaken
             | Self::LastAdminRequired
             | Self::AlreadyMember
@@ -115,6 +171,20 @@ impl ErrorCode {
             Self::Internal => 500,
             _ => 422,
         }
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Self::parse(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code `{code}`")))
     }
 }
 
@@ -133,7 +203,9 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// A flow error: a stable code, and the number some sentences carry (minutes, seconds, limits).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// On the wire it also carries `errors: [{ code, message }]`, the shape of every other error
+/// answer (SPEC §12), so a client can read any error the same way.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct FlowError {
     pub code: ErrorCode,
     /// Minutes for `user_locked`, seconds for `too_many_requests`, the limit for length and
@@ -239,6 +311,12 @@ impl FlowError {
                 "Creating organizations is turned off on this instance.".into()
             }
             ErrorCode::AttemptMissing => "Your sign-in session has expired. Please start again.".into(),
+            ErrorCode::SignInStepInvalid => {
+                "This step is not available any more. Please start again.".into()
+            }
+            ErrorCode::StrategyForUserInvalid => {
+                "That verification method is not available for this account.".into()
+            }
             ErrorCode::CodeResendTooSoon => format!(
                 "You can request a new code in {}.",
                 plural(n.max(1), "second", "seconds")
@@ -266,6 +344,34 @@ impl FlowError {
             },
             ErrorCode::Internal => "Something went wrong. Please try again.".into(),
         }
+    }
+}
+
+impl Serialize for FlowError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            code: &'a str,
+            message: String,
+        }
+        let fields = 2 + usize::from(self.n.is_some()) + usize::from(self.detail.is_some());
+        let mut s = serializer.serialize_struct("FlowError", fields)?;
+        s.serialize_field("code", &self.code)?;
+        if let Some(n) = self.n {
+            s.serialize_field("n", &n)?;
+        }
+        if let Some(detail) = &self.detail {
+            s.serialize_field("detail", detail)?;
+        }
+        s.serialize_field(
+            "errors",
+            &[Entry {
+                code: self.code.as_str(),
+                message: self.sentence(),
+            }],
+        )?;
+        s.end()
     }
 }
 
@@ -321,6 +427,20 @@ mod tests {
             FlowError::with_n(ErrorCode::TooManySessions, 5).sentence(),
             "You can be signed in to at most 5 accounts on this browser."
         );
+    }
+
+    #[test]
+    fn every_code_has_one_spelling_on_the_wire() {
+        let unique: std::collections::HashSet<_> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(unique.len(), ErrorCode::ALL.len());
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(FlowError::with_n(code, 3)).unwrap();
+            assert_eq!(json["code"], code.as_str(), "{json}");
+            assert_eq!(json["errors"][0]["code"], code.as_str());
+            let back: FlowError = serde_json::from_value(json).unwrap();
+            assert_eq!(back.code, code);
+        }
     }
 
     #[test]

@@ -101,7 +101,10 @@ pub struct TaskSettings {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TaskFacts {
     pub password_compromised: bool,
+    /// A verified second factor (it applies at sign-in from the moment it is verified).
     pub has_second_factor: bool,
+    /// This session enrolled the factor and has not yet confirmed that it saw the backup codes.
+    pub backup_codes_pending: bool,
     pub has_active_organization: bool,
 }
 
@@ -111,7 +114,7 @@ pub fn compute_tasks(settings: TaskSettings, facts: TaskFacts) -> Vec<TaskKey> {
     if settings.force_reset_on_compromise && facts.password_compromised {
         tasks.push(TaskKey::ResetPassword);
     }
-    if settings.mfa_required && !facts.has_second_factor {
+    if settings.mfa_required && (!facts.has_second_factor || facts.backup_codes_pending) {
         tasks.push(TaskKey::SetupMfa);
     }
     if settings.organizations_enabled
@@ -148,35 +151,41 @@ mod tests {
                     for personal in all_bools() {
                         for compromised in all_bools() {
                             for factor in all_bools() {
-                                for org in all_bools() {
-                                    let s = TaskSettings {
-                                        force_reset_on_compromise: force,
-                                        mfa_required: mfa,
-                                        organizations_enabled: orgs,
-                                        allow_personal_accounts: personal,
-                                    };
-                                    let f = TaskFacts {
-                                        password_compromised: compromised,
-                                        has_second_factor: factor,
-                                        has_active_organization: org,
-                                    };
-                                    let tasks = compute_tasks(s, f);
-                                    assert_eq!(
-                                        tasks.contains(&TaskKey::ResetPassword),
-                                        force && compromised
-                                    );
-                                    assert_eq!(tasks.contains(&TaskKey::SetupMfa), mfa && !factor);
-                                    assert_eq!(
-                                        tasks.contains(&TaskKey::ChooseOrganization),
-                                        orgs && !personal && !org
-                                    );
-                                    let mut sorted = tasks.clone();
-                                    sorted.sort();
-                                    assert_eq!(tasks, sorted, "tasks keep the fixed order");
-                                    assert_eq!(
-                                        live_status(&tasks) == SessionStatus::Pending,
-                                        !tasks.is_empty()
-                                    );
+                                for codes in all_bools() {
+                                    for org in all_bools() {
+                                        let s = TaskSettings {
+                                            force_reset_on_compromise: force,
+                                            mfa_required: mfa,
+                                            organizations_enabled: orgs,
+                                            allow_personal_accounts: personal,
+                                        };
+                                        let f = TaskFacts {
+                                            password_compromised: compromised,
+                                            has_second_factor: factor,
+                                            backup_codes_pending: codes,
+                                            has_active_organization: org,
+                                        };
+                                        let tasks = compute_tasks(s, f);
+                                        assert_eq!(
+                                            tasks.contains(&TaskKey::ResetPassword),
+                                            force && compromised
+                                        );
+                                        assert_eq!(
+                                            tasks.contains(&TaskKey::SetupMfa),
+                                            mfa && (!factor || codes)
+                                        );
+                                        assert_eq!(
+                                            tasks.contains(&TaskKey::ChooseOrganization),
+                                            orgs && !personal && !org
+                                        );
+                                        let mut sorted = tasks.clone();
+                                        sorted.sort();
+                                        assert_eq!(tasks, sorted, "tasks keep the fixed order");
+                                        assert_eq!(
+                                            live_status(&tasks) == SessionStatus::Pending,
+                                            !tasks.is_empty()
+                                        );
+                                    }
                                 }
                             }
                         }

@@ -1,5 +1,7 @@
-//! The sign-up attempt state (SPEC §6): `missing_requirements` until every field is present and the
-//! email address is verified, then `complete`.
+//! The sign-up attempt (SPEC §6): `missing_requirements` until every field is present and the
+//! email address is verified, then `complete`. The attempt is a state machine like sign-in's: the
+//! address is fixed when the attempt is created (another address is another attempt), and an
+//! address that already has an account waits at the code step forever.
 
 use serde::{Deserialize, Serialize};
 
@@ -55,9 +57,84 @@ pub fn progress(facts: SignUpFacts) -> SignUpProgress {
     }
 }
 
+/// The sign-up attempt's state: the form was accepted and the emailed code is awaited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpState {
+    pub email: String,
+    pub password_hash: String,
+    pub legal_accepted: bool,
+    /// The address already has an account: the flow looks the same, but no code was sent and
+    /// none completes it.
+    pub existing_account: bool,
+}
+
+/// A sign-up that is done: create the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignUpCompletion {
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// Why a sign-up step is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignUpError {
+    #[error("incorrect code")]
+    CodeIncorrect,
+}
+
+impl SignUpState {
+    /// The emailed code was verified for this attempt's address.
+    pub fn code_verified(self) -> Result<SignUpCompletion, SignUpError> {
+        if self.existing_account {
+            return Err(SignUpError::CodeIncorrect);
+        }
+        Ok(SignUpCompletion {
+            email: self.email,
+            password_hash: self.password_hash,
+        })
+    }
+
+    /// What the snapshot reports.
+    pub fn progress(&self, legal_consent_required: bool) -> SignUpProgress {
+        progress(SignUpFacts {
+            has_email: true,
+            has_password: true,
+            legal_consent_required,
+            legal_accepted: self.legal_accepted,
+            email_verified: false,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_existing_account_never_completes_and_a_new_one_does() {
+        let state = SignUpState {
+            email: "a@example.com".into(),
+            password_hash: "h".into(),
+            legal_accepted: false,
+            existing_account: true,
+        };
+        assert_eq!(
+            state.clone().code_verified(),
+            Err(SignUpError::CodeIncorrect)
+        );
+        let fresh = SignUpState {
+            existing_account: false,
+            ..state
+        };
+        assert_eq!(
+            fresh.clone().code_verified().map(|c| c.email),
+            Ok("a@example.com".to_string())
+        );
+        assert_eq!(
+            fresh.progress(false).unverified_fields,
+            vec!["email_address"]
+        );
+    }
 
     #[test]
     fn complete_only_when_everything_is_there_and_verified() {

@@ -129,6 +129,9 @@ pub struct MfaSetupView {
     pub totp_qr_png_base64: Option<String>,
     pub pending_phone: Option<String>,
     pub backup_codes: Option<Vec<String>>,
+    /// The user set up a factor from another session: this session must sign in again with it.
+    #[serde(default)]
+    pub factor_elsewhere: bool,
 }
 
 /// An invitation to an organization, as its invitee or the organization's admins see it.
@@ -243,6 +246,10 @@ pub struct AccountView {
     /// A phone being verified for SMS codes.
     pub pending_phone: Option<String>,
     pub devices: Vec<DeviceView>,
+    /// The session's first factor is older than the re-verification window: security changes
+    /// ask for the password.
+    #[serde(default)]
+    pub reverification_needed: bool,
 }
 
 /// One signed-in session of the user, on this or another device.

@@ -3,9 +3,9 @@
 
 use crate::api::{
     get_account, AccountBackupCodes, AccountDeviceSignOut, AccountFactorRemove, AccountPassword,
-    AccountSmsConfirm, AccountSmsStart, AccountTotpConfirm, AccountTotpStart,
+    AccountSignOutOthers, AccountSmsConfirm, AccountSmsStart, AccountTotpConfirm, AccountTotpStart,
 };
-use crate::components::forms::{error_of, flow_action, Field, FormAlert};
+use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use crate::components::UserButton;
 use crate::domain::snapshot::AccountView;
 use leptos::prelude::*;
@@ -14,6 +14,7 @@ use leptos::prelude::*;
 pub fn AccountPage() -> impl IntoView {
     let password = flow_action::<AccountPassword>();
     let device = flow_action::<AccountDeviceSignOut>();
+    let others = flow_action::<AccountSignOutOthers>();
     let factors = FactorActions {
         codes: flow_action::<AccountBackupCodes>(),
         totp_start: flow_action::<AccountTotpStart>(),
@@ -27,6 +28,7 @@ pub fn AccountPage() -> impl IntoView {
         (
             password.version().get(),
             device.version().get(),
+            others.version().get(),
             factors.codes.version().get(),
             factors.totp_start.version().get(),
             factors.totp_confirm.version().get(),
@@ -42,12 +44,43 @@ pub fn AccountPage() -> impl IntoView {
             <UserButton/>
         </header>
         <h1>"Account"</h1>
+        <FactorChanged action=others/>
         {move || account.get().and_then(Result::ok).map(|a| view! {
             <Profile account=a.clone()/>
             <PasswordSection action=password/>
             <FactorsSection account=a.clone() actions=factors/>
             <DevicesSection account=a action=device/>
         })}
+    }
+}
+
+/// After a factor was added or removed (`?factor_changed=1`): the offer to end every other
+/// session (ASVS 7.4.3).
+#[component]
+fn FactorChanged(action: ServerAction<AccountSignOutOthers>) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let changed = move || {
+        crate::domain::redirect::query_param(
+            location.search.get().trim_start_matches('?'),
+            "factor_changed",
+        )
+        .is_some()
+    };
+    move || {
+        changed().then(|| {
+            view! {
+                <section class="notice" aria-labelledby="factor-changed-heading">
+                    <h2 id="factor-changed-heading">"Two-step verification updated"</h2>
+                    <p role="status">
+                        "If someone else may be signed in to your account, sign out of all other devices."
+                    </p>
+                    <FlowForm action=action>
+                        <FormAlert error=error_of(action)/>
+                        <button type="submit">"Sign out of all other devices"</button>
+                    </FlowForm>
+                </section>
+            }
+        })
     }
 }
 
@@ -70,7 +103,7 @@ fn PasswordSection(action: ServerAction<AccountPassword>) -> impl IntoView {
     view! {
         <section aria-labelledby="password-heading">
             <h2 id="password-heading">"Change password"</h2>
-            <ActionForm action=action>
+            <FlowForm action=action>
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true/>
                 <Field label="New password" name="password" kind="password" autocomplete="new-password" required=true/>
                 <Field label="Confirm password" name="confirm_password" kind="password" autocomplete="new-password" required=true/>
@@ -81,7 +114,7 @@ fn PasswordSection(action: ServerAction<AccountPassword>) -> impl IntoView {
                 <FormAlert error=error_of(action)/>
                 {done}
                 <button type="submit" class="primary">"Update password"</button>
-            </ActionForm>
+            </FlowForm>
         </section>
     }
 }
@@ -109,12 +142,12 @@ fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView
     let totp = if account.authenticator_app {
         view! {
             <div role="group" aria-label="Remove authenticator app">
-                <ActionForm action=remove>
+                <FlowForm action=remove>
                     <input type="hidden" name="factor" value="totp"/>
                     <Reverify id="reverify-remove-totp"/>
                     <FormAlert error=error_of(remove)/>
                     <button type="submit">"Remove authenticator app"</button>
-                </ActionForm>
+                </FlowForm>
             </div>
         }
         .into_any()
@@ -124,22 +157,22 @@ fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView
                 <img class="qr" src=format!("data:image/png;base64,{qr}") alt="QR code" width="200" height="200"/>
                 <p><span id="portal-secret-label">"Secret key"</span>": "
                     <code class="secret" aria-labelledby="portal-secret-label">{secret}</code></p>
-                <ActionForm action=totp_confirm>
+                <FlowForm action=totp_confirm>
                     <Field label="Verification code" name="code" id="portal-totp-code" autocomplete="one-time-code" required=true/>
                     <FormAlert error=error_of(totp_confirm)/>
                     <button type="submit" class="primary">"Continue"</button>
-                </ActionForm>
+                </FlowForm>
             </div>
         }
         .into_any()
     } else {
         view! {
             <div role="group" aria-label="Add authenticator app">
-                <ActionForm action=totp_start>
+                <FlowForm action=totp_start>
                     <Reverify id="reverify-add-totp"/>
                     <FormAlert error=error_of(totp_start)/>
                     <button type="submit">"Add authenticator app"</button>
-                </ActionForm>
+                </FlowForm>
             </div>
         }
         .into_any()
@@ -147,11 +180,11 @@ fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView
     let sms = if account.sms_phone.is_some() {
         view! {
             <div role="group" aria-label="Remove phone">
-                <ActionForm action=remove>
+                <FlowForm action=remove>
                     <input type="hidden" name="factor" value="sms"/>
                     <Reverify id="reverify-remove-sms"/>
                     <button type="submit">"Remove phone"</button>
-                </ActionForm>
+                </FlowForm>
             </div>
         }
         .into_any()
@@ -159,23 +192,23 @@ fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView
         view! {
             <div role="group" aria-label="Verify phone">
                 <p>"We sent a code to " <strong>{phone}</strong> "."</p>
-                <ActionForm action=sms_confirm>
+                <FlowForm action=sms_confirm>
                     <Field label="Verification code" name="code" id="portal-sms-code" autocomplete="one-time-code" required=true/>
                     <FormAlert error=error_of(sms_confirm)/>
                     <button type="submit" class="primary">"Continue"</button>
-                </ActionForm>
+                </FlowForm>
             </div>
         }
         .into_any()
     } else {
         view! {
             <div role="group" aria-label="Add phone">
-                <ActionForm action=sms_start>
+                <FlowForm action=sms_start>
                     <Field label="Phone number" name="phone" kind="tel" autocomplete="tel" required=true/>
                     <Reverify id="reverify-add-sms"/>
                     <FormAlert error=error_of(sms_start)/>
                     <button type="submit">"Add phone"</button>
-                </ActionForm>
+                </FlowForm>
             </div>
         }
         .into_any()
@@ -201,11 +234,11 @@ fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView
             })}
             {has_factor.then(|| view! {
                 <div role="group" aria-label="Regenerate backup codes">
-                    <ActionForm action=codes>
+                    <FlowForm action=codes>
                         <Reverify id="reverify-backup-codes"/>
                         <FormAlert error=error_of(codes)/>
                         <button type="submit">"Regenerate backup codes"</button>
-                    </ActionForm>
+                    </FlowForm>
                 </div>
             })}
         </section>
@@ -228,6 +261,7 @@ fn DevicesSection(
     account: AccountView,
     action: ServerAction<AccountDeviceSignOut>,
 ) -> impl IntoView {
+    let reverify = account.reverification_needed;
     view! {
         <section aria-labelledby="devices-heading">
             <h2 id="devices-heading">"Signed-in devices"</h2>
@@ -240,10 +274,14 @@ fn DevicesSection(
                             {d.this_device.then(|| view! { " " <span class="badge">"This device"</span> })}
                         </p>
                         <p class="hint">{d.ip} " · last active " {d.last_active_at}</p>
-                        <ActionForm action=action>
-                            <input type="hidden" name="session_id" value=d.session_id/>
+                        <FlowForm action=action>
+                            <input type="hidden" name="session_id" value=d.session_id.clone()/>
+                            {(reverify && !d.this_device).then(|| view! {
+                                <Field label="Password" name="current_password" id=format!("reverify-device-{}", d.session_id)
+                                    kind="password" autocomplete="current-password"/>
+                            })}
                             <button type="submit">"Sign out"</button>
-                        </ActionForm>
+                        </FlowForm>
                     </li>
                 }).collect_view()}
             </ul>

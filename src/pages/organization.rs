@@ -7,7 +7,7 @@ use crate::api::{
     OrganizationLeave, OrganizationMemberRemove, OrganizationMemberRole, OrganizationRename,
     OrganizationRevokeInvitation, SignOut,
 };
-use crate::components::forms::{error_of, flow_action, Field, FormAlert};
+use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use crate::components::organizations::OrganizationSwitcher;
 use crate::components::tasks::CreateOrganizationForm;
 use crate::components::UserButton;
@@ -106,12 +106,12 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
                 <dt>"Your role"</dt><dd>{org.role.clone()}</dd>
             </dl>
             {manage_profile.then(|| view! {
-                <ActionForm action=actions.rename>
+                <FlowForm action=actions.rename>
                     <Field label="Name" name="name" id="org-name" value=org.name.clone() required=true/>
                     <Field label="Slug" name="slug" id="org-slug" value=org.slug.clone()/>
                     <FormAlert error=error_of(actions.rename)/>
                     <button type="submit">"Save"</button>
-                </ActionForm>
+                </FlowForm>
             })}
         </section>
         <section aria-labelledby="members-heading">
@@ -134,10 +134,10 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
         })}
         <section aria-labelledby="leave-heading">
             <h2 id="leave-heading">"Leave organization"</h2>
-            <ActionForm action=actions.leave>
+            <FlowForm action=actions.leave>
                 <FormAlert error=error_of(actions.leave)/>
                 <button type="submit" class="danger">"Leave organization"</button>
-            </ActionForm>
+            </FlowForm>
         </section>
     }
 }
@@ -168,7 +168,7 @@ fn MemberRow(member: MemberView, manage: bool, actions: Actions) -> impl IntoVie
         let remove_id = user_id.clone();
         view! {
             <td>
-                <ActionForm action=actions.role>
+                <FlowForm action=actions.role>
                     <input type="hidden" name="user_id" value=user_id/>
                     <label for=select_id.clone() class="visually-hidden">{role_label}</label>
                     <select id=select_id name="role">
@@ -176,11 +176,11 @@ fn MemberRow(member: MemberView, manage: bool, actions: Actions) -> impl IntoVie
                         <option value=other>{role_name(other)}</option>
                     </select>
                     <button type="submit" aria-label=change_label>"Change role"</button>
-                </ActionForm>
-                <ActionForm action=actions.remove>
+                </FlowForm>
+                <FlowForm action=actions.remove>
                     <input type="hidden" name="user_id" value=remove_id/>
                     <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>
-                </ActionForm>
+                </FlowForm>
             </td>
         }
     });
@@ -205,7 +205,7 @@ fn InvitationsSection(
     view! {
         <section aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite a member"</h2>
-            <ActionForm action=actions.invite>
+            <FlowForm action=actions.invite>
                 <Field label="Email address" name="email" kind="email" id="invite-email" required=true/>
                 <div class="field">
                     <label for="invite-role">"Role"</label>
@@ -217,7 +217,7 @@ fn InvitationsSection(
                 <FormAlert error=error_of(actions.invite)/>
                 {sent}
                 <button type="submit" class="primary">"Send invitation"</button>
-            </ActionForm>
+            </FlowForm>
         </section>
         <section aria-labelledby="invitations-heading">
             <h2 id="invitations-heading">"Pending invitations"</h2>
@@ -230,10 +230,10 @@ fn InvitationsSection(
                         {invitations.into_iter().map(|i| view! {
                             <li>
                                 <span>{format!("{} ({})", i.email, i.role)}</span>
-                                <ActionForm action=actions.revoke>
+                                <FlowForm action=actions.revoke>
                                     <input type="hidden" name="invitation_id" value=i.id.clone()/>
                                     <button type="submit" aria-label=format!("Revoke invitation for {}", i.email)>"Revoke"</button>
-                                </ActionForm>
+                                </FlowForm>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -302,11 +302,11 @@ fn InvitationBody(view: InvitationPageView, token: String) -> impl IntoView {
             let accept = flow_action::<AcceptInvitation>();
             view! {
                 <p>{format!("You have been invited to join {org}.")}</p>
-                <ActionForm action=accept>
+                <FlowForm action=accept>
                     <input type="hidden" name="token" value=token/>
                     <FormAlert error=error_of(accept)/>
                     <button type="submit" class="primary">"Accept invitation"</button>
-                </ActionForm>
+                </FlowForm>
             }
             .into_any()
         }
@@ -360,11 +360,11 @@ fn OtherAccount(
     );
     let action = match (view.invitee_session_id.clone(), multi) {
         (Some(session), _) => view! {
-            <ActionForm action=switch>
+            <FlowForm action=switch>
                 <input type="hidden" name="session_id" value=session/>
                 <input type="hidden" name="redirect_url" value=here.clone()/>
                 <button type="submit" class="primary">{switch_label}</button>
-            </ActionForm>
+            </FlowForm>
         }
         .into_any(),
         (None, true) => view! {
@@ -372,10 +372,10 @@ fn OtherAccount(
         }
         .into_any(),
         (None, false) => view! {
-            <ActionForm action=sign_out>
+            <FlowForm action=sign_out>
                 <input type="hidden" name="redirect_url" value=here.clone()/>
                 <button type="submit" class="primary">"Sign out"</button>
-            </ActionForm>
+            </FlowForm>
         }
         .into_any(),
     };

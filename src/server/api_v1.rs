@@ -116,7 +116,9 @@ async fn require_secret_key(State(state): State<AppState>, req: Request, next: N
     next.run(req).await
 }
 
-pub fn user_json(u: &User) -> Value {
+/// The user resource. `locked` is true while the user is locked out for any reason: by an
+/// operator (`lockout_expires_in_seconds` null) or by failed attempts (the seconds left).
+pub fn user_json(u: &User, now: i64) -> Value {
     json!({
         "object": "user",
         "id": u.id,
@@ -126,7 +128,8 @@ pub fn user_json(u: &User) -> Value {
         "has_password": u.password_hash.is_some(),
         "password_compromised": u.password_compromised,
         "two_factor_enabled": u.has_second_factor(),
-        "locked": u.locked,
+        "locked": u.locked_for(now).is_some(),
+        "lockout_expires_in_seconds": if u.locked { None } else { u.lockout_expires_in(now) },
         "created_at": rfc3339(u.created_at),
     })
 }
@@ -227,7 +230,7 @@ async fn create_user(
             state.now(),
         )
         .await?;
-    Ok((StatusCode::OK, Json(user_json(&user))).into_response())
+    Ok((StatusCode::OK, Json(user_json(&user, state.now()))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -246,7 +249,8 @@ async fn list_users(State(state): State<AppState>, Query(q): Query<ListQuery>) -
         Ok(e) => state.store.user_by_email(e.as_str()).await?,
         Err(_) => None,
     };
-    let data: Vec<Value> = found.iter().map(user_json).collect();
+    let now = state.now();
+    let data: Vec<Value> = found.iter().map(|u| user_json(u, now)).collect();
     Ok(Json(json!({ "data": data, "total_count": data.len() })).into_response())
 }
 
@@ -258,7 +262,7 @@ async fn load_user(state: &AppState, id: &str) -> Result<User, ApiError> {
 }
 
 async fn get_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(user_json(&load_user(&state, &id).await?)).into_response())
+    Ok(Json(user_json(&load_user(&state, &id).await?, state.now())).into_response())
 }
 
 async fn delete_user(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {

@@ -5,11 +5,10 @@
 use super::cookies::client_token;
 use super::flows::tasks::{memberships, mfa_setup};
 use super::state::AppState;
-use super::store::{Client, SessionDetail, StoreError};
+use super::store::{Client, SessionDetail, SignInAttempt, StoreError};
 use super::tokens::hash;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::{compute_tasks, live_status, SessionStatus, TaskFacts};
-use crate::domain::sign_up::{progress, SignUpFacts};
 use crate::domain::snapshot::{
     AuthView, ClientSnapshot, OrganizationView, SessionView, SignInView, SignUpView, UserView,
 };
@@ -41,6 +40,8 @@ impl From<StoreError> for FlowError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => FlowError::new(ErrorCode::ResourceNotFound),
+            // The sign-in attempt a session was to complete was completed by another request.
+            StoreError::Conflict("attempt") => FlowError::new(ErrorCode::SignInStepInvalid),
             other => internal(other),
         }
     }
@@ -79,9 +80,22 @@ pub async fn load_client_by_token(
                 .await?;
             continue;
         }
+        // An operator lock signs the user out at the next request (the lock also revoked the
+        // sessions it saw; this catches any that raced it).
+        if detail.user.locked {
+            state
+                .store
+                .end_session(&detail.session.id, SessionStatus::Revoked, now)
+                .await?;
+            continue;
+        }
         let facts = TaskFacts {
             password_compromised: detail.user.password_compromised,
-            has_second_factor: detail.user.has_second_factor(),
+            // A factor counts for the session that proved it (or enrolled it), not for every
+            // session of the user.
+            has_second_factor: detail.user.has_second_factor()
+                && detail.session.second_factor_at.is_some(),
+            backup_codes_pending: detail.user.backup_codes_pending_for(&detail.session.id),
             has_active_organization: detail.organization.is_some(),
         };
         let tasks = compute_tasks(task_settings, facts);
@@ -95,10 +109,17 @@ pub async fn load_client_by_token(
         }
         sessions.push(detail);
     }
-    Ok(ClientContext {
+    let ctx = ClientContext {
         client: Some(client),
         sessions,
-    })
+    };
+    // Activity of the active session, at most once a minute (the idle timeout reads it).
+    if let Some(active) = ctx.active() {
+        if now - active.session.last_active_at >= 60 {
+            state.store.touch_session(&active.session.id, now).await?;
+        }
+    }
+    Ok(ctx)
 }
 
 fn session_view(d: &SessionDetail) -> SessionView {
@@ -148,43 +169,15 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
     if let Some(client) = &ctx.client {
         if let Some(a) = state.store.sign_in_for_client(&client.id).await? {
             if a.expires_at > now {
-                let mut view = SignInView {
-                    status: a.status,
-                    identifier: a.identifier,
-                    strategy: a.strategy,
-                    password_compromised: a.password_compromised,
-                    redirect_url: a.redirect_url,
-                    second_factors: Vec::new(),
-                    phone_hint: None,
-                };
-                if a.status == crate::domain::sign_in::SignInStatus::NeedsSecondFactor {
-                    if let Some(user) = match &a.user_id {
-                        Some(id) => state.store.user_by_id(id).await?,
-                        None => None,
-                    } {
-                        view.second_factors = crate::server::flows::sign_in::second_factors(&user);
-                        view.phone_hint = user.phone.as_deref().filter(|_| user.sms_mfa).map(|p| {
-                            p.chars()
-                                .skip(p.chars().count().saturating_sub(2))
-                                .collect()
-                        });
-                    }
-                }
-                snap.sign_in = Some(view);
+                snap.sign_in = Some(sign_in_view(state, a).await?);
             }
         }
         if let Some(a) = state.store.sign_up_for_client(&client.id).await? {
             if a.expires_at > now {
-                let p = progress(SignUpFacts {
-                    has_email: true,
-                    has_password: true,
-                    legal_consent_required: state.settings.sign_up.legal_consent,
-                    legal_accepted: a.legal_accepted,
-                    email_verified: a.email_verified,
-                });
+                let p = a.state.progress(state.settings.sign_up.legal_consent);
                 snap.sign_up = Some(SignUpView {
                     status: p.status,
-                    email: Some(a.email),
+                    email: Some(a.state.email),
                     missing_fields: p.missing_fields,
                     unverified_fields: p.unverified_fields,
                     redirect_url: a.redirect_url,
@@ -193,6 +186,35 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
         }
     }
     Ok(snap)
+}
+
+/// What the sign-in pages show of an attempt: its status, address and strategy and, at the second
+/// factor, the user's methods and the last digits of the SMS phone.
+async fn sign_in_view(state: &AppState, a: SignInAttempt) -> Result<SignInView, FlowError> {
+    let mut view = SignInView {
+        status: a.state.status(),
+        identifier: a.state.identifier().map(str::to_string),
+        strategy: a.state.strategy(),
+        password_compromised: a.state.password_compromised(),
+        redirect_url: a.redirect_url.clone(),
+        second_factors: Vec::new(),
+        phone_hint: None,
+    };
+    if a.state.status() == crate::domain::sign_in::SignInStatus::NeedsSecondFactor {
+        if let Some(user) = match a.state.user_id() {
+            Some(id) => state.store.user_by_id(id).await?,
+            None => None,
+        } {
+            let left = state.store.backup_codes_left(&user.id).await?;
+            view.second_factors = crate::server::flows::sign_in::second_factors(&user, left);
+            view.phone_hint = user.sms_phone().map(|p| {
+                p.chars()
+                    .skip(p.chars().count().saturating_sub(2))
+                    .collect()
+            });
+        }
+    }
+    Ok(view)
 }
 
 /// The `Auth` object of SPEC §8, as an axum extractor and through [`auth`] in server functions.

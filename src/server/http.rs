@@ -1,37 +1,56 @@
 //! HTTP middleware: CSRF origin checks (SPEC §9.2), per-IP rate limits (SPEC §5.6), security
 //! headers, and the error responses they share.
 
+use super::flows::RequestInfo;
 use super::state::AppState;
 use crate::domain::errors::{ErrorCode, FlowError};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use std::net::SocketAddr;
+use http::{header, HeaderValue, Method, StatusCode};
 
-/// Server-function endpoints that start a sign-in or sign-up (the first screens).
-pub const ATTEMPT_START_ENDPOINTS: &[&str] = &["/api/sign_in/start", "/api/sign_up/create"];
-/// Endpoints that submit a password or a code after the first screen.
-pub const FACTOR_ENDPOINTS: &[&str] = &[
-    "/api/sign_in/code",
-    "/api/sign_in/new_password",
-    "/api/sign_in/second_factor",
-    "/api/account/password",
-    "/api/account/backup_codes",
-    "/api/account/totp/confirm",
-    "/api/account/sms/confirm",
-    "/api/sign_up/verify",
-    "/api/tasks/reset_password",
-    "/api/tasks/mfa/totp",
-    "/api/tasks/mfa/phone_code",
-];
+/// The per-IP rate-limit class of an endpoint (SPEC §5.6), declared with the endpoint itself
+/// (`edge::step(Limit::Factor, …)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// Not rate-limited (every code it sends still passes the send throttle).
+    None,
+    /// A sign-in or sign-up form submitted from its first screen.
+    Start,
+    /// A password or a code submitted after the first screen.
+    Factor,
+}
 
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
+/// Counts the request in its class's fixed 10 s window (in the database, so every instance
+/// shares it); over the limit is `too_many_requests` with the seconds to wait.
+pub async fn check_limit(
+    state: &AppState,
+    req: &RequestInfo,
+    limit: Limit,
+) -> Result<(), FlowError> {
+    let limits = &state.settings.rate_limits;
+    let (kind, max) = match limit {
+        Limit::None => return Ok(()),
+        Limit::Start => ("start", limits.attempt_starts_per_10s),
+        Limit::Factor => ("factor", limits.factor_attempts_per_10s),
+    };
+    if !limits.enabled {
+        return Ok(());
+    }
+    let now = state.now();
+    let window = now - now.rem_euclid(10);
+    let hits = state
+        .store
+        .hit(&format!("{kind}:{}", req.ip_bucket()), window)
+        .await?;
+    if hits > max {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManyRequests,
+            (window + 10 - now).max(1) as u64,
+        ));
+    }
+    Ok(())
 }
 
 fn escape(s: &str) -> String {
@@ -117,54 +136,6 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     next.run(req).await
 }
 
-/// The caller's IP address (the socket peer; proxies are not trusted by default).
-pub fn peer_ip(req: &Request<Body>) -> Option<String> {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-}
-
-/// Per-IP limits on sign-in/sign-up starts and on factor submissions, counted in the database so
-/// every instance shares them. Answers 429 with `Retry-After`.
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limits = &state.settings.rate_limits;
-    let path = req.uri().path();
-    if !limits.enabled || req.method() != Method::POST {
-        return next.run(req).await;
-    }
-    let (kind, limit) = if ATTEMPT_START_ENDPOINTS.contains(&path) {
-        ("start", limits.attempt_starts_per_10s)
-    } else if FACTOR_ENDPOINTS.contains(&path) {
-        ("factor", limits.factor_attempts_per_10s)
-    } else {
-        return next.run(req).await;
-    };
-    let ip = peer_ip(&req).unwrap_or_else(|| "unknown".into());
-    let now = state.now();
-    let window = now - now.rem_euclid(10);
-    match state.store.hit(&format!("{kind}:{ip}"), window).await {
-        Ok(hits) if hits > limit => {
-            let retry = (window + 10 - now).max(1) as u64;
-            let back = req
-                .headers()
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|r| host_of(r).map(|h| r.split_once(h).map(|x| x.1).unwrap_or("/")))
-                .map(str::to_string);
-            error_response(
-                &FlowError::with_n(ErrorCode::TooManyRequests, retry),
-                wants_html(req.headers()),
-                back.as_deref(),
-            )
-        }
-        Ok(_) => next.run(req).await,
-        Err(e) => {
-            tracing::error!(error = %e, "rate limit store failed");
-            error_response(&ErrorCode::Internal.into(), wants_html(req.headers()), None)
-        }
-    }
-}
-
 /// A server function whose arguments could not be read (a missing field, a number that is not
 /// one) fails before any of our code runs, and the integration answers 500. This restores the
 /// error's own status, 400 `malformed_request`.
@@ -187,10 +158,21 @@ pub async fn malformed_is_bad_request(req: Request, next: Next) -> Response {
 }
 
 /// Headers on every response. Pages get their CSP (with the hydration nonce) from the shell; this
-/// sets a strict one on everything else.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// sets a strict one on everything else. Nothing but the static assets may be cached (pages and
+/// API answers carry who is signed in), and over https browsers are told to stay on https.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let assets = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if !assets {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -3,11 +3,13 @@
 pub mod api_v1;
 pub mod auth;
 pub mod breached;
+pub mod client_ip;
 pub mod clock;
 pub mod cookies;
 pub mod delivery;
 pub mod flows;
 pub mod http;
+pub mod messages;
 pub mod mfa;
 pub mod password;
 pub mod protect;
@@ -46,10 +48,9 @@ pub fn router(state: state::AppState) -> Router {
         _,
     >(context, crate::app::shell))
         .layer(from_fn_with_state(state.clone(), protect::protect_pages))
-        .layer(from_fn_with_state(state.clone(), http::rate_limit))
         .layer(from_fn_with_state(state.clone(), http::csrf_guard))
         .layer(from_fn(http::malformed_is_bad_request))
-        .layer(from_fn(http::security_headers))
+        .layer(from_fn_with_state(state.clone(), http::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)
 }

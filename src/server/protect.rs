@@ -40,10 +40,7 @@ pub async fn protect_pages(
     if path == crate::server::flows::organizations::INVITATION_PATH {
         let token = crate::domain::redirect::query_param(req.uri().query().unwrap_or(""), "token")
             .unwrap_or_default();
-        let info = crate::server::flows::RequestInfo {
-            headers: req.headers().clone(),
-            ip: None,
-        };
+        let info = crate::server::flows::RequestInfo::new(req.headers().clone(), None, &[]);
         match crate::server::flows::organizations::landing(&state, &ctx, &info, &token).await {
             Ok(Some(to)) => return Redirect::to(&to).into_response(),
             Ok(None) => {}

@@ -85,6 +85,7 @@ section!(RateLimitSettings {
 section!(EmailSettings {
     from: String = "Vestibule <no-reply@localhost>".into(),
     smtp_url: Option<String> = None,
+    outbox_retention: DurationSetting = DurationSetting(Some(Duration::from_secs(86_400))),
 });
 section!(SmsSettings { webhook_url: Option<String> = None });
 section!(BackendSettings { secret_key: Option<String> = None });
@@ -96,6 +97,10 @@ section!(AppSettings {
     protected: Vec<String> = vec![
         "/dashboard".into(), "/admin".into(), "/user".into(), "/organization".into()
     ],
+});
+
+section!(HttpSettings {
+    trusted_proxies: Vec<String> = Vec::new(),
 });
 
 /// The whole instance configuration.
@@ -117,6 +122,10 @@ pub struct Settings {
     pub backend: BackendSettings,
     pub testing: TestingSettings,
     pub app: AppSettings,
+    pub http: HttpSettings,
+    /// `http.trusted_proxies`, parsed.
+    #[serde(skip)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,9 +195,11 @@ impl Settings {
                 }
             }
         }
-        let settings: Settings = Settings::deserialize(toml::Value::Table(table))
+        let mut settings: Settings = Settings::deserialize(toml::Value::Table(table))
             .map_err(|e| SettingsError::Invalid(e.to_string().trim().to_string()))?;
         settings.validate()?;
+        settings.trusted_proxies = super::client_ip::parse_trusted(&settings.http.trusted_proxies)
+            .map_err(SettingsError::Invalid)?;
         Ok(settings)
     }
 
@@ -217,6 +228,9 @@ impl Settings {
             if crate::domain::redirect::safe_redirect(url).is_none() {
                 return bad(format!("app.task_urls.{key} must be a relative path"));
             }
+        }
+        if self.email.outbox_retention.0.is_none() {
+            return bad("email.outbox_retention cannot be \"off\"".into());
         }
         if let Some(key) = &self.backend.secret_key {
             if key.len() < 16 {
@@ -350,5 +364,27 @@ mod tests {
         )
         .is_err());
         assert!(Settings::from_toml("[mfa]\nmethods = [\"email\"]\n", none()).is_err());
+        let err = Settings::from_toml("[http]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", none())
+            .unwrap_err();
+        assert!(err.to_string().contains("10.0.0.0/33"), "{err}");
+    }
+
+    #[test]
+    fn proxies_and_retention_have_settings() {
+        let s = Settings::from_toml(
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n[email]\noutbox_retention = \"2h\"\n",
+            none(),
+        )
+        .unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert_eq!(s.email.outbox_retention.secs(), Some(7_200));
+        assert_eq!(
+            Settings::from_toml("", none())
+                .unwrap()
+                .email
+                .outbox_retention
+                .secs(),
+            Some(86_400)
+        );
     }
 }

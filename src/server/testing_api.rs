@@ -3,7 +3,8 @@
 use super::auth::load_client;
 use super::clock::rfc3339;
 use super::cookies::client_cookie;
-use super::flows::{ensure_client, sessions::start_session, RequestInfo};
+use super::flows::sessions::{start_session, StartSession};
+use super::flows::{ensure_client, RequestInfo};
 use super::http::error_response;
 use super::state::AppState;
 use crate::domain::errors::ErrorCode;
@@ -31,8 +32,9 @@ async fn outbox(State(state): State<AppState>, Query(q): Query<OutboxQuery>) -> 
             list.into_iter()
                 .map(|m| {
                     serde_json::json!({
-                        "to": m.to, "channel": m.channel, "subject": m.subject, "body": m.body,
-                        "code": m.code, "sent_at": rfc3339(m.sent_at),
+                        "to": m.to, "channel": m.channel, "template": m.template,
+                        "subject": m.subject, "body": m.body, "code": m.code,
+                        "sent_at": rfc3339(m.sent_at),
                     })
                 })
                 .collect::<Vec<_>>(),
@@ -62,11 +64,13 @@ async fn sign_in(
                 ErrorCode::ResourceNotFound,
             ))?;
         let (client, _) = ensure_client(&state, &ctx).await?;
-        let req = RequestInfo {
-            headers: headers.clone(),
-            ip: None,
+        let req = RequestInfo::new(headers.clone(), None, &[]);
+        // A complete sign-in, as if every factor had been proven.
+        let start = StartSession {
+            second_factor: user.has_second_factor(),
+            ..Default::default()
         };
-        start_session(&state, &client.id, &req, &user, None).await
+        start_session(&state, &client.id, &req, &user, start).await
     }
     .await;
     match result {

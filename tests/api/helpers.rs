@@ -15,6 +15,8 @@ pub const KEY: &str = "sk_test_integration_0123456789";
 
 pub struct TestApp {
     pub base: String,
+    /// The server's store, for the few checks no endpoint shows (what is kept at rest).
+    pub store: Arc<dyn vestibule::server::store::Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -26,9 +28,18 @@ pub async fn spawn_app_with_clock(
     extra_toml: &str,
     clock: Arc<dyn vestibule::server::clock::Clock>,
 ) -> TestApp {
+    spawn_app_with(extra_toml, clock, true).await
+}
+
+/// The server with `extra_toml` (after `[backend]` and, with `testing`, `[testing]`).
+pub async fn spawn_app_with(
+    extra_toml: &str,
+    clock: Arc<dyn vestibule::server::clock::Clock>,
+    testing: bool,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let toml =
-        format!("[testing]\nenabled = true\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
+        format!("[testing]\nenabled = {testing}\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
     let settings = Settings::from_toml(&toml, Vec::<(String, String)>::new()).unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store: Arc<dyn vestibule::server::store::Store> =
@@ -40,15 +51,9 @@ pub async fn spawn_app_with_clock(
         .leptos_options;
     options.site_addr = addr;
     let state = AppState {
-        delivery: Delivery::new(
-            store.clone(),
-            None,
-            &settings.email.from,
-            settings.sms.webhook_url.as_deref(),
-        )
-        .unwrap(),
+        delivery: Delivery::new(store.clone(), &settings).unwrap(),
         settings: Arc::new(settings),
-        store,
+        store: store.clone(),
         clock,
         hasher: Hasher::new(2).unwrap(),
         leptos_options: options,
@@ -64,6 +69,7 @@ pub async fn spawn_app_with_clock(
     });
     TestApp {
         base: format!("http://{addr}"),
+        store,
         _dir: dir,
     }
 }
@@ -189,6 +195,23 @@ impl TestApp {
             .await;
         assert_eq!(status, StatusCode::OK, "{user}");
         assert_eq!(user["two_factor_enabled"], true);
+        user
+    }
+
+    /// A user whose second factor is an SMS phone, enrolled through the portal.
+    pub async fn sms_user(&self, email: &str, phone: &str) -> Value {
+        let user = self.create_user(email, PW).await;
+        let c = self.signed_in(email).await;
+        let (status, b) = self
+            .call(&c, "account/sms/start", &[("phone", phone)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        let code = self.latest_code(&phone.replace('+', "%2B")).await;
+        let (status, b) = self
+            .call(&c, "account/sms/confirm", &[("code", &code)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        self.call(&c, "sessions/sign_out", &[]).await;
         user
     }
 

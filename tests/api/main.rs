@@ -9,6 +9,7 @@ mod http;
 mod organizations;
 mod portal;
 mod second_factor;
+mod security;
 mod sessions;
 mod sign_in;
 mod sign_up;

@@ -193,10 +193,15 @@ async fn factor_changes_need_a_recent_sign_in_or_the_password() {
     assert_eq!(b["next"], "", "{b}");
     let sms = app.latest_code("%2B15550100123").await;
     let (_, b) = app.call(&c, "account/sms/confirm", &[("code", &sms)]).await;
-    assert_eq!(b["next"], "", "{b}");
+    assert_eq!(
+        b["next"], "/user?factor_changed=1",
+        "a factor change offers to sign out other devices: {b}"
+    );
     let (_, account) = app.call(&c, "account", &[]).await;
     assert_eq!(account["sms_phone"], "+15550100123");
 
+    // The password just entered renews the window; once that is old too, it is asked again.
+    clock.advance(11 * 60);
     let (_, b) = app
         .call(&c, "account/factor/remove", &[("factor", "totp")])
         .await;
@@ -208,7 +213,7 @@ async fn factor_changes_need_a_recent_sign_in_or_the_password() {
             &[("factor", "totp"), ("current_password", PW)],
         )
         .await;
-    assert_eq!(b["next"], "", "{b}");
+    assert_eq!(b["next"], "/user?factor_changed=1", "{b}");
     let (_, account) = app.call(&c, "account", &[]).await;
     assert_eq!(account["authenticator_app"], false);
     let (_, mail) = app

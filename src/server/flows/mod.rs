@@ -2,6 +2,8 @@
 //! store and answers where the browser goes next. Server functions and the testing API are thin
 //! wrappers around these.
 
+pub mod codes;
+pub mod credentials;
 pub mod organizations;
 pub mod portal;
 pub mod sessions;
@@ -9,14 +11,15 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod tasks;
 
-use super::auth::{internal, ClientContext};
+use super::auth::ClientContext;
 use super::state::AppState;
-use super::store::{Client, User};
-use super::tokens::{eq_ct, hash, new_code, new_token};
+use super::store::{Client, CodeBinding, SessionDetail, User};
+use super::tokens::{hash, new_token};
 use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::verification::{parse_code, CodeVerdict};
+use crate::domain::verification::CodePurpose;
 use http::HeaderMap;
+use std::net::IpAddr;
 
 pub type FlowResult<T> = Result<T, FlowError>;
 
@@ -24,18 +27,35 @@ pub type FlowResult<T> = Result<T, FlowError>;
 #[derive(Clone, Debug, Default)]
 pub struct RequestInfo {
     pub headers: HeaderMap,
+    /// The client's address (behind trusted proxies, the forwarded one).
     pub ip: Option<String>,
+    /// The rate-limit bucket of the address (IPv6 by /64).
+    bucket: Option<String>,
 }
 
 impl RequestInfo {
+    /// The request's facts, with the client address read through `[http] trusted_proxies`.
+    pub fn new(headers: HeaderMap, peer: Option<IpAddr>, trusted: &[ipnet::IpNet]) -> Self {
+        let ip = super::client_ip::client_ip(peer, &headers, trusted);
+        Self {
+            headers,
+            ip: ip.map(|i| i.to_string()),
+            bucket: ip.map(super::client_ip::bucket),
+        }
+    }
+
     pub fn user_agent(&self) -> Option<String> {
         self.headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect())
     }
-}
 
+    /// The bucket rate limits count this request in.
+    pub fn ip_bucket(&self) -> &str {
+        self.bucket.as_deref().unwrap_or("unknown")
+    }
+}
 /// Where the browser goes next, and the new client token to set as the cookie on the way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
@@ -93,68 +113,22 @@ pub fn bounded<'a>(value: &'a str, max: usize, field: &str) -> FlowResult<&'a st
     }
 }
 
-/// Sends a fresh 6-digit code for `subject`/`purpose` to `to` by email.
-pub async fn send_email_code(
-    state: &AppState,
-    subject: &str,
-    purpose: crate::domain::verification::CodePurpose,
-    to: &str,
-    what: &str,
-) -> FlowResult<()> {
-    let code = new_code();
-    let now = state.now();
-    state
-        .store
-        .issue_code(subject, purpose.as_str(), &hash(&code), now)
-        .await?;
-    let name = &state.settings.instance.name;
-    let body = format!(
-        "Your {name} verification code is {code}.\n\nUse it to {what}. It expires in 10 minutes. \
-         If you did not ask for it, you can ignore this email."
-    );
-    state
-        .delivery
-        .email(
-            to,
-            &format!("{code} is your {name} verification code"),
-            &body,
-            Some(&code),
-            now,
-        )
-        .await
-        .map_err(internal)
-}
-
-/// Texts a fresh 6-digit code for `subject`/`purpose` to `phone`.
-pub async fn send_sms_code(
-    state: &AppState,
-    subject: &str,
-    purpose: crate::domain::verification::CodePurpose,
-    phone: &str,
-    what: &str,
-) -> FlowResult<()> {
-    let code = new_code();
-    let now = state.now();
-    state
-        .store
-        .issue_code(subject, purpose.as_str(), &hash(&code), now)
-        .await?;
-    let body = format!(
-        "Your {} {what} code is {code}.",
-        state.settings.instance.name
-    );
-    state
-        .delivery
-        .sms(phone, &body, Some(&code), now)
-        .await
-        .map_err(internal)
+/// The binding of a phone-verification code: the user and the phone being verified.
+fn phone_binding(user_id: &str, phone: &str) -> CodeBinding {
+    CodeBinding {
+        purpose: CodePurpose::PhoneVerification,
+        attempt_id: String::new(),
+        user_id: user_id.to_string(),
+        recipient: phone.to_string(),
+    }
 }
 
 /// Starts verifying a phone for SMS codes (the setup-mfa task and the portal): parses it, keeps it
-/// pending on the user and texts a code.
+/// pending on the user and texts a code (through the send throttle).
 pub async fn start_phone_verification(
     state: &AppState,
-    user_id: &str,
+    req: &RequestInfo,
+    s: &SessionDetail,
     phone: &str,
 ) -> FlowResult<()> {
     if !state.settings.mfa.methods.iter().any(|m| m == "sms") {
@@ -163,70 +137,38 @@ pub async fn start_phone_verification(
     let phone = crate::domain::phone::parse_phone(bounded(phone, 64, "Phone number")?).ok_or(
         FlowError::with_detail(ErrorCode::FormParamFormatInvalid, "Phone number"),
     )?;
-    state.store.set_sms_pending(user_id, Some(&phone)).await?;
-    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
-    send_sms_code(state, user_id, purpose, &phone, "verification").await
-}
-
-/// Finishes a phone verification: the code must be the one texted; answers the phone.
-pub async fn confirm_phone_verification(
-    state: &AppState,
-    user: &User,
-    code: &str,
-) -> FlowResult<String> {
-    let phone = user
-        .sms_pending_phone
-        .clone()
-        .ok_or(FlowError::new(ErrorCode::Forbidden))?;
-    let purpose = crate::domain::verification::CodePurpose::PhoneVerification;
-    verify_code(
+    codes::throttle(
         state,
-        &user.id,
-        purpose.as_str(),
-        bounded(code, 64, "Verification code")?,
+        req,
+        CodePurpose::PhoneVerification,
+        &phone,
+        codes::Cause::Requested,
     )
     .await?;
-    Ok(phone)
+    let user_id = &s.user.id;
+    state
+        .store
+        .set_sms_pending(user_id, &s.session.id, &phone)
+        .await?;
+    codes::send(state, &phone_binding(user_id, &phone), codes::Channel::Sms).await
 }
 
-/// Refuses a resend within 30 s of the last code.
-pub async fn check_resend(state: &AppState, subject: &str, purpose: &str) -> FlowResult<()> {
-    if let Some(code) = state.store.current_code(subject, purpose).await? {
-        let wait = code.state.resend_wait(state.now());
-        if wait > 0 {
-            return Err(FlowError::with_n(ErrorCode::CodeResendTooSoon, wait as u64));
-        }
-    }
-    Ok(())
-}
-
-/// Checks a typed code against the current code for `subject`/`purpose`. Wrong, expired, used or
-/// exhausted codes are all `form_code_incorrect`; a right code is consumed exactly once.
-pub async fn verify_code(
+/// Finishes a phone verification: the code must be the one texted to the pending phone; answers
+/// the phone.
+pub async fn confirm_phone_verification(
     state: &AppState,
-    subject: &str,
-    purpose: &str,
-    typed: &str,
-) -> FlowResult<()> {
-    let incorrect = || FlowError::new(ErrorCode::FormCodeIncorrect);
-    let now = state.now();
-    let Some(stored) = state.store.current_code(subject, purpose).await? else {
-        return Err(incorrect());
-    };
-    let matches = parse_code(typed).is_some_and(|c| eq_ct(&hash(&c), &stored.code_hash));
-    match stored.state.verdict(now, matches) {
-        CodeVerdict::Accept => {
-            if state.store.consume_code(&stored.id, now).await? {
-                Ok(())
-            } else {
-                Err(incorrect())
-            }
-        }
-        CodeVerdict::Wrong => {
-            state.store.count_wrong_code(&stored.id).await?;
-            Err(incorrect())
-        }
-        CodeVerdict::Unusable => Err(incorrect()),
+    s: &SessionDetail,
+    code: &str,
+) -> FlowResult<String> {
+    let user = &s.user;
+    let phone = user
+        .sms_pending_for(&s.session.id)
+        .map(str::to_string)
+        .ok_or(FlowError::new(ErrorCode::Forbidden))?;
+    let code = bounded(code, 64, "Verification code")?;
+    match codes::redeem(state, &phone_binding(&user.id, &phone), code).await? {
+        codes::Redeemed::Accepted => Ok(phone),
+        _ => Err(ErrorCode::FormCodeIncorrect.into()),
     }
 }
 

@@ -266,21 +266,14 @@ pub async fn send_invitation(
         .await
         .map_err(org_error)?;
     let url = invitation_url(state, &token);
-    let name = &state.settings.instance.name;
-    let org_name = &invitation.organization.name;
-    let body = format!(
-        "You have been invited to join {org_name} on {name}.\n\nAccept the invitation: {url}\n\n\
-         The link works once and expires in 7 days. If you were not expecting it, ignore this email."
+    let message = crate::server::messages::invitation(
+        &state.settings.instance.name,
+        &invitation.organization.name,
+        &url,
     );
     state
         .delivery
-        .email(
-            email.as_str(),
-            &format!("Invitation to join {org_name}"),
-            &body,
-            None,
-            now,
-        )
+        .email(email.as_str(), message, now)
         .await
         .map_err(internal)?;
     Ok((invitation, url))
@@ -480,6 +473,7 @@ pub async fn landing(
     let here = format!("{INVITATION_PATH}?token={}", token.trim());
     match ctx.active() {
         Some(s) if s.user.email == invitation.email => {
+            super::tasks::may_choose_organization(s)?;
             let org_id = accept_checked(state, &invitation, &s.user.id).await?;
             let out = activate(state, s, req, &org_id, &Destination::default()).await?;
             Ok(Some(out.next))
@@ -522,6 +516,7 @@ pub async fn join_by_id(
         .await?
         .filter(|i| i.email == s.user.email)
         .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+    super::tasks::may_choose_organization(s)?;
     if status_of(&invitation, state.now()) != InvitationStatus::Pending {
         return Err(ErrorCode::InvitationInvalid.into());
     }
@@ -541,6 +536,7 @@ pub async fn accept(
     let s = ctx
         .active()
         .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    super::tasks::may_choose_organization(s)?;
     let org_id = accept_for(state, &s.user, token).await?;
     activate(state, s, req, &org_id, &Destination::default()).await
 }

@@ -2,16 +2,23 @@
 //! signed-in devices. Every step needs an active session (a pending one is signed out), and
 //! security changes need the password re-entered (SPEC §9.4).
 
-use super::{bounded, count_failure, FlowResult, Outcome, MAX_PASSWORD_BYTES};
+use super::credentials::{codes_json, fresh_backup_codes};
+use super::{
+    bounded, check_not_locked, count_failure, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
+};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::SessionStatus;
 use crate::domain::snapshot::{AccountView, DeviceView};
 use crate::server::auth::{internal, ClientContext};
-use crate::server::breached;
 use crate::server::clock::rfc3339;
+use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::{SessionDetail, User};
+use crate::server::store::{FactorKind, NewFactor, SessionDetail, User};
+
+/// Where the portal goes after a factor was added or removed: the page offers to sign out of all
+/// other devices (ASVS 7.4.3).
+pub const FACTOR_CHANGED: &str = "/user?factor_changed=1";
 
 /// The caller's active (not pending) session.
 fn active(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
@@ -23,31 +30,49 @@ fn active(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
 /// How recent a first-factor verification stands in for the password (SPEC §9.4).
 const REVERIFY_WINDOW_SECS: i64 = 600;
 
-/// Re-verification for a security change: a sign-in in the last 10 minutes, or the current
-/// password (wrong ones count towards the lockout).
+/// The session proved its first factor recently enough to stand in for the password.
+fn recently_verified(state: &AppState, s: &SessionDetail) -> bool {
+    state.now() - s.session.first_factor_at <= REVERIFY_WINDOW_SECS
+}
+
+/// Re-verification for a security change: the first factor proven in the last 10 minutes, or the
+/// current password now (wrong ones count towards the lockout; a right one renews the window).
 async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
     if password.is_empty() {
-        if state.now() - s.session.created_at <= REVERIFY_WINDOW_SECS {
+        if recently_verified(state, s) {
             return Ok(());
         }
         return Err(ErrorCode::ReverificationRequired.into());
     }
-    reverify(state, &s.user, password).await
+    reverify(state, s, password).await
 }
 
-/// The current password must be right (wrong ones count towards the lockout).
-async fn reverify(state: &AppState, user: &User, password: &str) -> FlowResult<()> {
+/// The current password must be right (wrong ones count towards the lockout); the session's
+/// first factor counts as proven again.
+async fn reverify(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
+    let user = &s.user;
     let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
+    // A locked user may not keep guessing from a signed-in session either.
+    check_not_locked(user, state.now())?;
     let ok = state
         .hasher
         .verify(password.to_string(), user.password_hash.clone())
         .await
         .map_err(internal)?;
-    if ok {
-        Ok(())
-    } else {
-        Err(count_failure(state, user, ErrorCode::FormPasswordIncorrect).await)
+    if !ok {
+        return Err(count_failure(state, user, ErrorCode::FormPasswordIncorrect).await);
     }
+    let fresh = state
+        .store
+        .user_by_id(&user.id)
+        .await?
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    check_not_locked(&fresh, state.now())?;
+    state
+        .store
+        .set_first_factor_verified(&s.session.id, state.now())
+        .await?;
+    Ok(())
 }
 
 /// What `/user` shows.
@@ -68,7 +93,11 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> FlowResult<Accoun
             last_active_at: rfc3339(d.last_active_at),
         })
         .collect();
-    let new_backup_codes = match state.store.take_regenerated_codes(&user.id).await? {
+    let new_backup_codes = match state
+        .store
+        .take_regenerated_codes(&user.id, &s.session.id)
+        .await?
+    {
         Some(json) => Some(serde_json::from_str(&json).map_err(internal)?),
         None => None,
     };
@@ -78,12 +107,14 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> FlowResult<Accoun
         sms_phone: user.phone.clone().filter(|_| user.sms_mfa),
         backup_codes_left: state.store.backup_codes_left(&user.id).await?,
         new_backup_codes,
-        totp_setup: user.totp_pending_secret.as_ref().map(|secret| {
+        // An enrolment is shown only to the session that started it.
+        totp_setup: user.totp_pending_for(&s.session.id).map(|secret| {
             let qr = mfa::qr_png_base64(secret, &state.settings.instance.name, &user.email);
-            (secret.clone(), qr.unwrap_or_default())
+            (secret.to_string(), qr.unwrap_or_default())
         }),
-        pending_phone: user.sms_pending_phone.clone(),
+        pending_phone: user.sms_pending_for(&s.session.id).map(str::to_string),
         devices,
+        reverification_needed: !recently_verified(state, s),
     })
 }
 
@@ -99,34 +130,15 @@ pub async fn change_password(
     let s = active(ctx)?;
     let user = &s.user;
     // Changing the password always takes the current one.
-    reverify(state, user, current).await?;
+    reverify(state, s, current).await?;
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
-    state.settings.password_policy().check_new(
-        password,
-        confirm,
-        &user.email,
-        breached::is_breached,
-    )?;
     if password == current {
         return Err(ErrorCode::FormNewPasswordMatchesCurrent.into());
     }
-    let hash = state
-        .hasher
-        .hash(password.to_string())
-        .await
-        .map_err(internal)?;
-    state
-        .store
-        .change_password(
-            &user.id,
-            &hash,
-            sign_out_others,
-            Some(&s.session.client_id),
-            state.now(),
-        )
+    let hash = super::credentials::new_password_hash(state, user, password, confirm).await?;
+    super::credentials::change_password(state, user, &hash, sign_out_others, &s.session.client_id)
         .await?;
-    super::sign_in::notify_password_changed(state, user).await;
     Ok(Outcome::stay())
 }
 
@@ -145,32 +157,33 @@ pub async fn regenerate_backup_codes(
             "no second factor",
         ));
     }
-    let (codes, hashes) = mfa::new_backup_codes();
-    let json = serde_json::to_string(&codes).map_err(internal)?;
-    state
-        .store
-        .regenerate_backup_codes(&user.id, &hashes, &json)
-        .await?;
-    let name = &state.settings.instance.name;
-    let _ = state
-        .delivery
-        .email(
-            &user.email,
-            &format!("Your {name} backup codes were regenerated"),
-            "New backup codes were generated for your account; the old ones no longer work. If \
-             this was not you, reset your password at once.",
-            None,
-            state.now(),
-        )
-        .await;
+    store_fresh_codes(state, s).await?;
+    super::sign_in::notify(
+        state,
+        user,
+        messages::backup_codes_regenerated(&state.settings.instance.name),
+    )
+    .await;
     Ok(Outcome::stay())
 }
 
-/// Signs out one of the user's sessions, on any device ("Sign out" in the device list).
+/// Replaces the user's backup codes with fresh ones the portal shows once, to this session.
+async fn store_fresh_codes(state: &AppState, s: &SessionDetail) -> FlowResult<()> {
+    let (codes, stored) = fresh_backup_codes(state).await?;
+    state
+        .store
+        .regenerate_backup_codes(&s.user.id, &s.session.id, &stored, &codes_json(&codes)?)
+        .await?;
+    Ok(())
+}
+
+/// Signs out one of the user's sessions, on any device ("Sign out" in the device list). Needs a
+/// recent verification (ASVS 7.5.2) — the password, unless the first factor is fresh.
 pub async fn revoke_device(
     state: &AppState,
     ctx: &ClientContext,
     session_id: &str,
+    current: &str,
 ) -> FlowResult<Outcome> {
     let s = active(ctx)?;
     let target = state
@@ -179,6 +192,9 @@ pub async fn revoke_device(
         .await?
         .filter(|t| t.user_id == s.user.id)
         .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+    if target.id != s.session.id {
+        reverify_session(state, s, current).await?;
+    }
     state
         .store
         .end_session(&target.id, SessionStatus::Revoked, state.now())
@@ -192,40 +208,47 @@ pub async fn revoke_device(
     Ok(Outcome::stay())
 }
 
-/// Tells the user a second factor changed (OWASP ASVS 6.3.7).
-async fn notify_factor_change(state: &AppState, user: &User, what: &str) {
-    let name = &state.settings.instance.name;
-    let body = format!(
-        "{what} on your {name} account. If this was not you, reset your password at once and \
-         review your two-step verification settings."
-    );
-    if let Err(e) = state
-        .delivery
-        .email(
-            &user.email,
-            &format!("Two-step verification changed on your {name} account"),
-            &body,
-            None,
-            state.now(),
-        )
-        .await
-    {
-        tracing::warn!(error = %e, "factor-change notice not queued");
+/// "Sign out of all other devices" (offered after a factor changed): every other live session of
+/// the user ends. Needs a recent verification.
+pub async fn sign_out_other_devices(
+    state: &AppState,
+    ctx: &ClientContext,
+    current: &str,
+) -> FlowResult<Outcome> {
+    let s = active(ctx)?;
+    reverify_session(state, s, current).await?;
+    let now = state.now();
+    for other in state.store.user_sessions(&s.user.id).await? {
+        if other.id != s.session.id && other.status.is_signed_in() {
+            state
+                .store
+                .end_session(&other.id, SessionStatus::Revoked, now)
+                .await?;
+        }
     }
+    Ok(Outcome {
+        next: "/user".into(),
+        new_token: None,
+    })
 }
 
-/// Generates backup codes for the portal to show, if the user has none left.
-async fn ensure_backup_codes(state: &AppState, user: &User) -> FlowResult<()> {
-    if !state.settings.mfa.backup_codes || state.store.backup_codes_left(&user.id).await? > 0 {
-        return Ok(());
+/// Tells the user a second factor changed (OWASP ASVS 6.3.7).
+async fn notify_factor_change(state: &AppState, user: &User, what: &str) {
+    let message = messages::factor_changed(&state.settings.instance.name, what);
+    super::sign_in::notify(state, user, message).await;
+}
+
+/// After a factor was added: the session proved it, and backup codes exist (fresh ones, shown
+/// once, if the user had none left).
+async fn factor_added(state: &AppState, s: &SessionDetail, what: &str) -> FlowResult<Outcome> {
+    if state.settings.mfa.backup_codes && state.store.backup_codes_left(&s.user.id).await? == 0 {
+        store_fresh_codes(state, s).await?;
     }
-    let (codes, hashes) = mfa::new_backup_codes();
-    let json = serde_json::to_string(&codes).map_err(internal)?;
-    state
-        .store
-        .regenerate_backup_codes(&user.id, &hashes, &json)
-        .await?;
-    Ok(())
+    notify_factor_change(state, &s.user, what).await;
+    Ok(Outcome {
+        next: FACTOR_CHANGED.into(),
+        new_token: None,
+    })
 }
 
 fn method_allowed(state: &AppState, method: &str) -> FlowResult<()> {
@@ -247,7 +270,7 @@ pub async fn start_totp(
     reverify_session(state, s, current).await?;
     state
         .store
-        .set_totp_pending(&s.user.id, Some(&mfa::new_secret()))
+        .set_totp_pending(&s.user.id, &s.session.id, &mfa::new_secret())
         .await?;
     Ok(Outcome::stay())
 }
@@ -261,8 +284,8 @@ pub async fn confirm_totp(
     let s = active(ctx)?;
     let secret = s
         .user
-        .totp_pending_secret
-        .clone()
+        .totp_pending_for(&s.session.id)
+        .map(str::to_string)
         .ok_or(FlowError::new(ErrorCode::Forbidden))?;
     let step = crate::domain::verification::parse_code(bounded(code, 64, "Verification code")?)
         .and_then(|c| mfa::verify(&secret, &c, state.now(), None))
@@ -271,57 +294,55 @@ pub async fn confirm_totp(
         .store
         .enable_factor(
             &s.user.id,
-            crate::server::store::NewFactor::Totp { secret, step },
-            &[],
+            &s.session.id,
+            NewFactor::Totp { secret, step },
+            false,
             None,
             state.now(),
         )
         .await?;
-    ensure_backup_codes(state, &s.user).await?;
-    notify_factor_change(state, &s.user, "An authenticator app was added").await;
-    Ok(Outcome::stay())
+    factor_added(state, s, "An authenticator app was added").await
 }
 
 /// "Add phone": a code goes to it (re-verification first).
 pub async fn start_sms(
     state: &AppState,
     ctx: &ClientContext,
+    req: &RequestInfo,
     current: &str,
     phone: &str,
 ) -> FlowResult<Outcome> {
     let s = active(ctx)?;
     reverify_session(state, s, current).await?;
-    super::start_phone_verification(state, &s.user.id, phone).await?;
+    super::start_phone_verification(state, req, s, phone).await?;
     Ok(Outcome::stay())
 }
 
 /// The code sent to the new phone.
 pub async fn confirm_sms(state: &AppState, ctx: &ClientContext, code: &str) -> FlowResult<Outcome> {
     let s = active(ctx)?;
-    let phone = super::confirm_phone_verification(state, &s.user, code).await?;
+    let phone = super::confirm_phone_verification(state, s, code).await?;
     state
         .store
         .enable_factor(
             &s.user.id,
-            crate::server::store::NewFactor::Sms { phone },
-            &[],
+            &s.session.id,
+            NewFactor::Sms { phone },
+            false,
             None,
             state.now(),
         )
         .await?;
-    ensure_backup_codes(state, &s.user).await?;
-    notify_factor_change(state, &s.user, "A phone for SMS codes was added").await;
-    Ok(Outcome::stay())
+    factor_added(state, s, "A phone for SMS codes was added").await
 }
 
 /// Removes a factor (re-verification first). The last one cannot go while MFA is required.
 pub async fn remove_factor(
     state: &AppState,
     ctx: &ClientContext,
-    factor: crate::server::store::FactorKind,
+    factor: FactorKind,
     current: &str,
 ) -> FlowResult<Outcome> {
-    use crate::server::store::FactorKind;
     let s = active(ctx)?;
     let user = &s.user;
     reverify_session(state, s, current).await?;
@@ -344,5 +365,8 @@ pub async fn remove_factor(
         FactorKind::Sms => "The phone for SMS codes was removed",
     };
     notify_factor_change(state, user, what).await;
-    Ok(Outcome::stay())
+    Ok(Outcome {
+        next: FACTOR_CHANGED.into(),
+        new_token: None,
+    })
 }

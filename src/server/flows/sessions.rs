@@ -6,8 +6,22 @@ use crate::domain::redirect::{safe_redirect, with_redirect_url};
 use crate::domain::session::{compute_tasks, TaskFacts};
 use crate::server::auth::ClientContext;
 use crate::server::state::AppState;
-use crate::server::store::{NewSession, Session, User};
+use crate::server::store::{NewSession, PasswordChange, Session, User};
 use crate::server::tokens::{hash, new_token};
+
+/// How a session starts: where to go afterwards, its active organization, and what the sign-in
+/// proved.
+#[derive(Clone, Debug, Default)]
+pub struct StartSession<'a> {
+    pub redirect_url: Option<&'a str>,
+    pub organization: Option<String>,
+    /// A second factor was proven.
+    pub second_factor: bool,
+    /// Forgot-password: the new password, set with the session in one transaction.
+    pub password_change: Option<PasswordChange>,
+    /// The sign-in attempt the session completes (consumed with it).
+    pub completes_attempt: Option<String>,
+}
 
 /// Creates a session for `user` on the calling client (rotating the client's token against
 /// fixation) and answers where to go: the current task's URL if pending, else the carried
@@ -17,25 +31,13 @@ pub async fn start_session(
     client_id: &str,
     req: &RequestInfo,
     user: &User,
-    redirect_url: Option<&str>,
-) -> FlowResult<(Session, Outcome)> {
-    start_session_in(state, client_id, req, user, redirect_url, None).await
-}
-
-/// [`start_session`] with `organization` as the session's active organization.
-pub async fn start_session_in(
-    state: &AppState,
-    client_id: &str,
-    req: &RequestInfo,
-    user: &User,
-    redirect_url: Option<&str>,
-    organization: Option<String>,
+    start: StartSession<'_>,
 ) -> FlowResult<(Session, Outcome)> {
     let now = state.now();
     // An invitation link carried through the sign-in is accepted with the session: its
     // organization becomes the active one and the link is not visited again.
-    let mut redirect_url = redirect_url;
-    let mut organization = organization;
+    let mut redirect_url = start.redirect_url;
+    let mut organization = start.organization;
     if let Some(token) = redirect_url.and_then(super::organizations::token_in_redirect) {
         if state.settings.organizations.enabled && organization.is_none() {
             match super::organizations::accept_for(state, user, &token).await {
@@ -50,8 +52,11 @@ pub async fn start_session_in(
     let tasks = compute_tasks(
         state.settings.task_settings(),
         TaskFacts {
-            password_compromised: user.password_compromised,
-            has_second_factor: user.has_second_factor(),
+            // A password set with this session is no longer the compromised one.
+            password_compromised: user.password_compromised && start.password_change.is_none(),
+            has_second_factor: user.has_second_factor() && start.second_factor,
+            // Only the session that enrolled a factor confirms its backup codes.
+            backup_codes_pending: false,
             has_active_organization: organization.is_some(),
         },
     );
@@ -76,6 +81,9 @@ pub async fn start_session_in(
                 client_token_hash: hash(&token),
                 // Single-session mode: whatever this client had is replaced.
                 replace_client_sessions: !state.settings.sessions.multi_session,
+                second_factor: start.second_factor,
+                password_change: start.password_change,
+                completes_attempt: start.completes_attempt,
             },
             now,
         )

@@ -1,18 +1,20 @@
 //! Sign-up (SPEC §6): email and password, an emailed code, then a session. An address that already
 //! has an account is never revealed while enumeration protection is on.
 
-use super::sessions::{start_session, start_session_in};
+use super::codes::{self, Channel, Redeemed};
+use super::sessions::{start_session, StartSession};
 use super::{
-    bounded, check_resend, ensure_client, parse_email, send_email_code, verify_code, FlowResult,
-    Outcome, RequestInfo, MAX_PASSWORD_BYTES,
+    bounded, ensure_client, parse_email, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::safe_redirect;
-use crate::domain::verification::CodePurpose;
+use crate::domain::sign_up::SignUpState;
+use crate::domain::verification::{resend_wait, CodePurpose};
 use crate::server::auth::{internal, ClientContext};
 use crate::server::breached;
+use crate::server::messages;
 use crate::server::state::AppState;
-use crate::server::store::{NewUser, SignUpAttempt, StoreError};
+use crate::server::store::{CodeBinding, NewUser, SignUpAttempt, StoreError};
 use crate::server::tokens::new_id;
 
 const ATTEMPT_TTL_SECS: i64 = 30 * 60;
@@ -64,6 +66,15 @@ pub async fn create(
     if existing.is_some() && !state.settings.sign_in.enumeration_protection {
         return Err(ErrorCode::FormIdentifierExists.into());
     }
+    // The same throttle whether or not the address has an account.
+    codes::throttle(
+        state,
+        req,
+        CodePurpose::SignUpEmail,
+        email.as_str(),
+        codes::Cause::Requested,
+    )
+    .await?;
     // Hash in every case, so an existing address costs the same time as a new one.
     let password_hash = state
         .hasher
@@ -75,31 +86,46 @@ pub async fn create(
     let attempt = SignUpAttempt {
         id: new_id("sua"),
         client_id: client.id,
-        email: email.to_string(),
-        password_hash,
-        legal_accepted,
-        email_verified: false,
-        existing_user: existing.is_some(),
+        state: SignUpState {
+            email: email.to_string(),
+            password_hash,
+            legal_accepted,
+            existing_account: existing.is_some(),
+        },
         redirect_url: redirect_url.and_then(safe_redirect),
+        code_sent_at: Some(now),
         expires_at: now + ATTEMPT_TTL_SECS,
     };
-    state.store.put_sign_up(&attempt, now).await?;
-    if existing.is_some() {
-        notify_existing_account(state, email.as_str()).await?;
-    } else {
-        send_email_code(
-            state,
-            &attempt.id,
-            CodePurpose::SignUpEmail,
-            email.as_str(),
-            "verify your email address",
-        )
-        .await?;
-    }
+    state.store.create_sign_up(&attempt, now).await?;
+    send(state, &attempt).await?;
     Ok(Outcome {
         next: "/sign-up/verify-email-address".into(),
         new_token: cookie,
     })
+}
+
+/// The code for a new address; for an address that has an account, a notice to its owner
+/// instead (no code), so the form looks the same.
+async fn send(state: &AppState, a: &SignUpAttempt) -> FlowResult<()> {
+    if a.state.existing_account {
+        let message = messages::sign_up_on_existing_account(&state.settings.instance.name);
+        return state
+            .delivery
+            .email(&a.state.email, message, state.now())
+            .await
+            .map_err(internal);
+    }
+    codes::send(state, &binding(a), Channel::Email).await
+}
+
+/// A sign-up code is bound to its attempt and its address (there is no user yet).
+fn binding(a: &SignUpAttempt) -> CodeBinding {
+    CodeBinding {
+        purpose: CodePurpose::SignUpEmail,
+        attempt_id: a.id.clone(),
+        user_id: String::new(),
+        recipient: a.state.email.clone(),
+    }
 }
 
 /// Sign-up through an invitation link: the link proved the address, so the account is created at
@@ -144,40 +170,21 @@ async fn create_invited(
         Err(StoreError::Conflict(_)) => return Err(ErrorCode::InvitationInvalid.into()),
         Err(e) => return Err(e.into()),
     };
-    let (_, mut out) = start_session_in(
+    let (_, mut out) = start_session(
         state,
         &client.id,
         req,
         &user,
-        None,
-        Some(membership.organization.id),
+        StartSession {
+            organization: Some(membership.organization.id),
+            ..Default::default()
+        },
     )
     .await?;
     if out.new_token.is_none() {
         out.new_token = cookie;
     }
     Ok(out)
-}
-
-/// The owner of an existing address learns that someone tried to sign up with it; no code.
-async fn notify_existing_account(state: &AppState, email: &str) -> FlowResult<()> {
-    let name = &state.settings.instance.name;
-    let body = format!(
-        "Someone tried to create a {name} account with this email address, which already has an \
-         account. If it was you, sign in instead (use \"Forgot password?\" if needed). If not, you \
-         can ignore this email."
-    );
-    state
-        .delivery
-        .email(
-            email,
-            &format!("Sign-up attempt on your {name} account"),
-            &body,
-            None,
-            state.now(),
-        )
-        .await
-        .map_err(internal)
 }
 
 async fn attempt(state: &AppState, ctx: &ClientContext) -> FlowResult<SignUpAttempt> {
@@ -199,19 +206,29 @@ pub async fn verify(
     code: &str,
 ) -> FlowResult<Outcome> {
     let code = bounded(code, 64, "Verification code")?;
+    if !state.settings.sessions.multi_session && ctx.active().is_some() {
+        return Err(ErrorCode::SessionExists.into());
+    }
     let a = attempt(state, ctx).await?;
-    if a.existing_user {
+    if a.state.existing_account {
         return Err(ErrorCode::FormCodeIncorrect.into());
     }
-    verify_code(state, &a.id, CodePurpose::SignUpEmail.as_str(), code).await?;
+    if codes::redeem(state, &binding(&a), code).await? != Redeemed::Accepted {
+        return Err(ErrorCode::FormCodeIncorrect.into());
+    }
+    let done = a
+        .state
+        .clone()
+        .code_verified()
+        .map_err(|_| FlowError::new(ErrorCode::FormCodeIncorrect))?;
     let user = match state
         .store
         .create_user(
             NewUser {
-                email: a.email.clone(),
+                email: done.email,
                 email_verified: true,
                 phone: None,
-                password_hash: Some(a.password_hash.clone()),
+                password_hash: Some(done.password_hash),
                 totp_secret: None,
             },
             state.now(),
@@ -223,25 +240,50 @@ pub async fn verify(
         Err(StoreError::Conflict(_)) => return Err(ErrorCode::FormCodeIncorrect.into()),
         Err(e) => return Err(e.into()),
     };
-    let (_, out) =
-        start_session(state, &a.client_id, req, &user, a.redirect_url.as_deref()).await?;
+    let (_, out) = start_session(
+        state,
+        &a.client_id,
+        req,
+        &user,
+        StartSession {
+            redirect_url: a.redirect_url.as_deref(),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(out)
 }
 
-/// "Resend code" on the verification step.
-pub async fn resend(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+/// "Resend code" on the verification step: the same 30 s whether or not the address has an
+/// account (the owner of an existing one gets the notice again).
+pub async fn resend(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+) -> FlowResult<Outcome> {
     let a = attempt(state, ctx).await?;
-    if !a.existing_user {
-        check_resend(state, &a.id, CodePurpose::SignUpEmail.as_str()).await?;
-        send_email_code(
-            state,
-            &a.id,
-            CodePurpose::SignUpEmail,
-            &a.email,
-            "verify your email address",
-        )
-        .await?;
+    let now = state.now();
+    if let Some(sent) = a.code_sent_at {
+        let wait = resend_wait(sent, now);
+        if wait > 0 {
+            return Err(FlowError::with_n(ErrorCode::CodeResendTooSoon, wait as u64));
+        }
     }
+    codes::throttle(
+        state,
+        req,
+        CodePurpose::SignUpEmail,
+        &a.state.email,
+        codes::Cause::Requested,
+    )
+    .await?;
+    if !state.store.claim_sign_up_send(&a.id, now).await? {
+        return Err(FlowError::with_n(
+            ErrorCode::CodeResendTooSoon,
+            crate::domain::verification::CODE_RESEND_AFTER_SECS as u64,
+        ));
+    }
+    send(state, &a).await?;
     Ok(Outcome {
         next: "/sign-up/verify-email-address".into(),
         new_token: None,

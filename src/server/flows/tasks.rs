@@ -10,10 +10,9 @@ use crate::domain::session::TaskKey;
 use crate::domain::snapshot::MfaSetupView;
 use crate::domain::verification::parse_code;
 use crate::server::auth::{internal, load_client, ClientContext};
-use crate::server::breached;
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::{NewFactor, SessionDetail, StoreError};
+use crate::server::store::{BackupCodeSet, NewFactor, SessionDetail, StoreError};
 
 /// Where a task step was opened from: the destination carried through the tasks and the task
 /// component's `redirect_url_complete`.
@@ -75,34 +74,10 @@ pub async fn reset_password(
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
     let user = &s.user;
-    state.settings.password_policy().check_new(
-        password,
-        confirm,
-        &user.email,
-        breached::is_breached,
-    )?;
-    if let Some(old) = &user.password_hash {
-        if state
-            .hasher
-            .verify(password.to_string(), Some(old.clone()))
-            .await
-            .map_err(internal)?
-        {
-            return Err(ErrorCode::FormNewPasswordMatchesCurrent.into());
-        }
-    }
-    let new_hash = state
-        .hasher
-        .hash(password.to_string())
-        .await
-        .map_err(internal)?;
+    let new_hash = super::credentials::new_password_hash(state, user, password, confirm).await?;
     // The password was compromised: sessions on other clients always end (SPEC §9.5). The box
     // also ends this user's other sessions on this browser.
-    let client_id = s.session.client_id.clone();
-    state
-        .store
-        .change_password(&user.id, &new_hash, true, Some(&client_id), state.now())
-        .await?;
+    super::credentials::change_password(state, user, &new_hash, true, &s.session.client_id).await?;
     if sign_out_others {
         for other in ctx
             .sessions
@@ -119,8 +94,16 @@ pub async fn reset_password(
                 .await?;
         }
     }
-    super::sign_in::notify_password_changed(state, user).await;
     next(state, req, dest).await
+}
+
+/// A pending session may change its organization only while `choose-organization` is its current
+/// task (an active session always may).
+pub(crate) fn may_choose_organization(s: &SessionDetail) -> FlowResult<()> {
+    match s.session.tasks.first() {
+        None | Some(TaskKey::ChooseOrganization) => Ok(()),
+        Some(_) => Err(ErrorCode::TaskNotCurrent.into()),
+    }
 }
 
 /// `set_active` of SPEC §7.3: makes `session` (one of this client's signed-in sessions) the active
@@ -149,6 +132,7 @@ pub async fn set_active(
     let Some(organization) = organization else {
         return next(state, req, dest).await;
     };
+    may_choose_organization(s)?;
     let organization = bounded(organization.trim(), 128, "Organization")?;
     let org_id = if organization.is_empty() {
         if !state.settings.organizations.allow_personal_accounts {
@@ -183,6 +167,7 @@ pub async fn create_organization(
     if !state.settings.organizations.enabled || !state.settings.organizations.creation_enabled {
         return Err(ErrorCode::OrganizationCreationDisabled.into());
     }
+    may_choose_organization(s)?;
     let name = parse_name(bounded(name, 400, "Name")?).ok_or(FlowError::with_detail(
         ErrorCode::FormParamFormatInvalid,
         "Name",
@@ -224,26 +209,33 @@ fn methods(state: &AppState) -> &[String] {
 }
 
 /// What the setup-mfa screens show for `s` (whose current task it is). While the authenticator
-/// app is offered, a secret is kept pending so the page can show it with its QR code.
+/// app is offered, a secret is kept pending so the page can show it with its QR code. The backup
+/// codes are shown only to the session that enrolled the factor.
 pub async fn mfa_setup(state: &AppState, s: &SessionDetail) -> FlowResult<MfaSetupView> {
     let user = &s.user;
+    let sid = &s.session.id;
     let mut setup = MfaSetupView {
         methods: methods(state).to_vec(),
         ..Default::default()
     };
-    if let Some(unseen) = &user.backup_codes_unseen {
-        setup.backup_codes = Some(serde_json::from_str(unseen).map_err(internal)?);
+    if user.backup_codes_pending_for(sid) {
+        if let Some(unseen) = &user.backup_codes_unseen {
+            setup.backup_codes = Some(serde_json::from_str(unseen).map_err(internal)?);
+            return Ok(setup);
+        }
+    }
+    if user.has_second_factor() {
+        // Set up from another session: this one must prove it by signing in again; it may not
+        // enrol a factor over it.
+        setup.factor_elsewhere = true;
         return Ok(setup);
     }
     if setup.methods.iter().any(|m| m == "totp") {
-        let secret = match &user.totp_pending_secret {
-            Some(secret) => secret.clone(),
+        let secret = match user.totp_pending_for(sid) {
+            Some(secret) => secret.to_string(),
             None => {
                 let secret = mfa::new_secret();
-                state
-                    .store
-                    .set_totp_pending(&user.id, Some(&secret))
-                    .await?;
+                state.store.set_totp_pending(&user.id, sid, &secret).await?;
                 secret
             }
         };
@@ -251,27 +243,40 @@ pub async fn mfa_setup(state: &AppState, s: &SessionDetail) -> FlowResult<MfaSet
             mfa::qr_png_base64(&secret, &state.settings.instance.name, &user.email);
         setup.totp_secret = Some(secret);
     }
-    setup.pending_phone = user.sms_pending_phone.clone();
+    setup.pending_phone = user.sms_pending_for(sid).map(str::to_string);
     Ok(setup)
 }
 
-/// Enables the verified factor with fresh backup codes (kept until shown, when configured).
-async fn enable(state: &AppState, user_id: &str, factor: NewFactor) -> FlowResult<()> {
-    let (codes, hashes) = if state.settings.mfa.backup_codes {
-        mfa::new_backup_codes()
+/// Enables the verified factor for the session that proved it, with fresh backup codes (kept
+/// until that session confirms it saw them, when configured).
+async fn enable(state: &AppState, s: &SessionDetail, factor: NewFactor) -> FlowResult<()> {
+    let now = state.now();
+    if s.user.has_second_factor() {
+        return Err(ErrorCode::TaskNotCurrent.into());
+    }
+    let sid = &s.session.id;
+    if state.settings.mfa.backup_codes {
+        let (codes, stored) = super::credentials::fresh_backup_codes(state).await?;
+        let unseen = super::credentials::codes_json(&codes)?;
+        let set = BackupCodeSet {
+            codes: &stored,
+            unseen: &unseen,
+            session_id: sid,
+        };
+        state
+            .store
+            .enable_factor(&s.user.id, sid, factor, true, Some(set), now)
+            .await
     } else {
-        (Vec::new(), Vec::new())
-    };
-    let unseen = if codes.is_empty() {
-        None
-    } else {
-        Some(serde_json::to_string(&codes).map_err(internal)?)
-    };
-    state
-        .store
-        .enable_factor(user_id, factor, &hashes, unseen.as_deref(), state.now())
-        .await?;
-    Ok(())
+        state
+            .store
+            .enable_factor(&s.user.id, sid, factor, true, None, now)
+            .await
+    }
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => ErrorCode::TaskNotCurrent.into(),
+        other => other.into(),
+    })
 }
 
 /// The authenticator code that proves the pending secret.
@@ -286,20 +291,28 @@ pub async fn mfa_totp_verify(
     let code = bounded(code, 64, "Verification code")?;
     let secret = s
         .user
-        .totp_pending_secret
-        .clone()
+        .totp_pending_for(&s.session.id)
+        .map(str::to_string)
         .ok_or(FlowError::new(ErrorCode::TaskNotCurrent))?;
     let step = parse_code(code)
         .and_then(|c| mfa::verify(&secret, &c, state.now(), None))
         .ok_or(FlowError::new(ErrorCode::FormCodeIncorrect))?;
-    enable(state, &s.user.id, NewFactor::Totp { secret, step }).await?;
+    enable(state, s, NewFactor::Totp { secret, step }).await?;
     next(state, req, dest).await
 }
 
 /// The phone number for SMS codes: a code goes to it.
-pub async fn mfa_phone(state: &AppState, ctx: &ClientContext, phone: &str) -> FlowResult<Outcome> {
+pub async fn mfa_phone(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+    phone: &str,
+) -> FlowResult<Outcome> {
     let s = on_task(ctx, TaskKey::SetupMfa)?;
-    super::start_phone_verification(state, &s.user.id, phone).await?;
+    if s.user.has_second_factor() {
+        return Err(ErrorCode::TaskNotCurrent.into());
+    }
+    super::start_phone_verification(state, req, s, phone).await?;
     Ok(Outcome::stay())
 }
 
@@ -312,12 +325,12 @@ pub async fn mfa_phone_verify(
     dest: &Destination,
 ) -> FlowResult<Outcome> {
     let s = on_task(ctx, TaskKey::SetupMfa)?;
-    let phone = super::confirm_phone_verification(state, &s.user, code).await?;
-    enable(state, &s.user.id, NewFactor::Sms { phone }).await?;
+    let phone = super::confirm_phone_verification(state, s, code).await?;
+    enable(state, s, NewFactor::Sms { phone }).await?;
     next(state, req, dest).await
 }
 
-/// "Continue" under the backup codes: they were shown; the task is done.
+/// "Continue" under the backup codes: this session saw them; the task is done.
 pub async fn mfa_backup_codes_seen(
     state: &AppState,
     ctx: &ClientContext,
@@ -325,10 +338,13 @@ pub async fn mfa_backup_codes_seen(
     dest: &Destination,
 ) -> FlowResult<Outcome> {
     let s = on_task(ctx, TaskKey::SetupMfa)?;
-    if s.user.backup_codes_unseen.is_none() {
+    if !state
+        .store
+        .mark_backup_codes_seen(&s.user.id, &s.session.id)
+        .await?
+    {
         return Err(ErrorCode::TaskNotCurrent.into());
     }
-    state.store.mark_backup_codes_seen(&s.user.id).await?;
     next(state, req, dest).await
 }
 

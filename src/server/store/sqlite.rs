@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::domain::session::live_status;
-use crate::domain::verification::CodeState;
+use crate::domain::verification::{
+    CODE_MAX_ATTEMPTS, CODE_RESEND_AFTER_SECS, CODE_TTL_SECS, SECOND_FACTOR_MAX_JUDGEMENTS,
+};
 use crate::server::tokens::new_id;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -37,7 +39,7 @@ impl SqliteStore {
 }
 
 /// The user columns, in the order the `users` table defines them.
-const USER_FIELDS: [&str; 17] = [
+const USER_FIELDS: [&str; 20] = [
     "id",
     "email",
     "email_verified",
@@ -55,6 +57,9 @@ const USER_FIELDS: [&str; 17] = [
     "lockout_until",
     "created_at",
     "updated_at",
+    "backup_codes_session",
+    "totp_pending_session",
+    "sms_pending_session",
 ];
 
 /// The user columns for a plain `users` query.
@@ -72,7 +77,8 @@ fn user_cols_joined() -> String {
 }
 
 const SESSION_COLS: &str = "s.id, s.user_id, s.client_id, s.status, s.tasks, \
-    s.active_organization_id, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expire_at";
+    s.active_organization_id, s.user_agent, s.ip, s.created_at, s.last_active_at, s.expire_at, \
+    s.first_factor_at, s.second_factor_at";
 
 /// Reads a user from a row whose user columns carry `prefix` (empty for a plain `users` row).
 fn user_from_prefixed(row: &SqliteRow, prefix: &str) -> StoreResult<User> {
@@ -95,6 +101,9 @@ fn user_from_prefixed(row: &SqliteRow, prefix: &str) -> StoreResult<User> {
         lockout_until: row.try_get(col("lockout_until").as_str())?,
         created_at: row.try_get(col("created_at").as_str())?,
         updated_at: row.try_get(col("updated_at").as_str())?,
+        backup_codes_session: row.try_get(col("backup_codes_session").as_str())?,
+        totp_pending_session: row.try_get(col("totp_pending_session").as_str())?,
+        sms_pending_session: row.try_get(col("sms_pending_session").as_str())?,
     })
 }
 
@@ -117,6 +126,8 @@ fn session_from(row: &SqliteRow) -> StoreResult<Session> {
         created_at: row.try_get("created_at")?,
         last_active_at: row.try_get("last_active_at")?,
         expire_at: row.try_get("expire_at")?,
+        first_factor_at: row.try_get("first_factor_at")?,
+        second_factor_at: row.try_get("second_factor_at")?,
     })
 }
 
@@ -143,6 +154,16 @@ async fn insert_user(
     .map_err(|e| conflict_or(e, "email"))?;
     Ok(id)
 }
+
+/// Forgets the plaintext backup codes of user `$1` (their enrolling session ended).
+const FORGET_UNSEEN_CODES_OF_USER: &str =
+    "UPDATE users SET backup_codes_unseen = NULL, backup_codes_session = NULL WHERE id = $1";
+
+/// Forgets plaintext backup codes whose enrolling session is no longer signed in — after
+/// statements that end several sessions at once (a partial index keeps it cheap).
+const FORGET_ORPHANED_CODES: &str = "UPDATE users SET backup_codes_unseen = NULL, \
+    backup_codes_session = NULL WHERE backup_codes_session IS NOT NULL \
+    AND backup_codes_session NOT IN (SELECT id FROM sessions WHERE status IN ('active', 'pending'))";
 
 /// Marks session `$1` of client `$2` as the client's most recently activated one.
 const ACTIVATE: &str = "UPDATE sessions SET activation = \
@@ -210,6 +231,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_locked(&self, id: &str, locked: bool, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE users SET locked = $1, failed_attempts = 0, lockout_until = NULL, \
              updated_at = $2 WHERE id = $3",
@@ -217,11 +239,26 @@ impl UserStore for SqliteStore {
         .bind(locked)
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        if locked {
+            sqlx::query(
+                "UPDATE sessions SET status = 'revoked', ended_at = $1 \
+                 WHERE user_id = $2 AND status IN ('active', 'pending')",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(FORGET_UNSEEN_CODES_OF_USER)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -292,6 +329,7 @@ impl UserStore for SqliteStore {
             .bind(keep_client)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(FORGET_ORPHANED_CODES).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -364,7 +402,33 @@ impl SessionStore for SqliteStore {
     async fn create_session(&self, new: NewSession, now: i64) -> StoreResult<Session> {
         let id = new_id("sess");
         let status = live_status(&new.tasks);
+        let second_factor_at = new.second_factor.then_some(now);
         let mut tx = self.pool.begin().await?;
+        if let Some(change) = &new.password_change {
+            let done = sqlx::query(
+                "UPDATE users SET password_hash = $1, password_compromised = $2, updated_at = $3 \
+                 WHERE id = $4",
+            )
+            .bind(&change.hash)
+            .bind(false)
+            .bind(now)
+            .bind(&new.user_id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            if change.end_other_sessions {
+                sqlx::query(
+                    "UPDATE sessions SET status = 'revoked', ended_at = $1 \
+                     WHERE user_id = $2 AND status IN ('active', 'pending')",
+                )
+                .bind(now)
+                .bind(&new.user_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         if new.replace_client_sessions {
             sqlx::query(
                 "UPDATE sessions SET status = 'ended', ended_at = $1 WHERE client_id = $2 \
@@ -377,8 +441,9 @@ impl SessionStore for SqliteStore {
         }
         sqlx::query(
             "INSERT INTO sessions (id, user_id, client_id, status, tasks, active_organization_id, \
-             user_agent, ip, created_at, last_active_at, expire_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+             user_agent, ip, created_at, last_active_at, expire_at, first_factor_at, \
+             second_factor_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11)",
         )
         .bind(&id)
         .bind(&new.user_id)
@@ -390,6 +455,7 @@ impl SessionStore for SqliteStore {
         .bind(&new.ip)
         .bind(now)
         .bind(new.expire_at)
+        .bind(second_factor_at)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -416,14 +482,24 @@ impl SessionStore for SqliteStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM sign_in_attempts WHERE client_id = $1")
-            .bind(&new.client_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sign_up_attempts WHERE client_id = $1")
-            .bind(&new.client_id)
-            .execute(&mut *tx)
-            .await?;
+        if let Some(attempt) = &new.completes_attempt {
+            let done = sqlx::query("DELETE FROM sign_in_attempts WHERE id = $1 AND client_id = $2")
+                .bind(attempt)
+                .bind(&new.client_id)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict("attempt"));
+            }
+            sqlx::query("DELETE FROM verification_codes WHERE attempt_id = $1")
+                .bind(attempt)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for table in ["sign_in_attempts", "sign_up_attempts"] {
+            drop_attempt(&mut tx, table, &new.client_id).await?;
+        }
+        sqlx::query(FORGET_ORPHANED_CODES).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Session {
             id,
@@ -437,6 +513,8 @@ impl SessionStore for SqliteStore {
             created_at: now,
             last_active_at: now,
             expire_at: new.expire_at,
+            first_factor_at: now,
+            second_factor_at,
         })
     }
 
@@ -516,7 +594,19 @@ impl SessionStore for SqliteStore {
     }
 
     async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2")
+        sqlx::query(
+            "UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at <= $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now - 60)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_first_factor_verified(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET first_factor_at = $1 WHERE id = $2")
             .bind(now)
             .bind(id)
             .execute(&self.pool)
@@ -525,6 +615,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn end_session(&self, id: &str, status: SessionStatus, now: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE sessions SET status = $1, ended_at = $2 WHERE id = $3 \
              AND status IN ('active', 'pending')",
@@ -532,13 +623,28 @@ impl SessionStore for SqliteStore {
         .bind(status.as_str())
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "UPDATE users SET backup_codes_unseen = NULL, backup_codes_session = NULL \
+             WHERE backup_codes_session = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn end_client_sessions(&self, client_id: &str, now: i64) -> StoreResult<u64> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET backup_codes_unseen = NULL, backup_codes_session = NULL \
+             WHERE backup_codes_session IN (SELECT id FROM sessions WHERE client_id = $1)",
+        )
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "UPDATE sessions SET status = 'ended', ended_at = $1 WHERE client_id = $2 \
              AND status IN ('active', 'pending')",
@@ -556,99 +662,155 @@ impl SessionStore for SqliteStore {
     }
 }
 
-fn sign_in_from(row: &SqliteRow) -> StoreResult<SignInAttempt> {
-    let status: String = row.try_get("status")?;
-    let strategy: Option<String> = row.try_get("strategy")?;
-    Ok(SignInAttempt {
-        id: row.try_get("id")?,
-        client_id: row.try_get("client_id")?,
-        identifier: row.try_get("identifier")?,
-        user_id: row.try_get("user_id")?,
-        status: SignInStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("sign-in status {status}")))?,
-        strategy: strategy.as_deref().and_then(FirstFactor::parse),
-        password_compromised: row.try_get("password_compromised")?,
-        redirect_url: row.try_get("redirect_url")?,
-        expires_at: row.try_get("expires_at")?,
-    })
+fn state_from<T: serde::de::DeserializeOwned>(row: &SqliteRow) -> StoreResult<T> {
+    let json: String = row.try_get("state")?;
+    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("attempt state: {e}")))
+}
+
+fn state_json<T: serde::Serialize>(state: &T) -> StoreResult<String> {
+    serde_json::to_string(state).map_err(|e| StoreError::Corrupt(format!("attempt state: {e}")))
+}
+
+/// Inside a transaction: removes the client's attempt in `table` and the codes sent in it.
+async fn drop_attempt(
+    conn: &mut sqlx::SqliteConnection,
+    table: &str,
+    client_id: &str,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "DELETE FROM verification_codes WHERE attempt_id IN \
+         (SELECT id FROM {table} WHERE client_id = $1)"
+    ))
+    .bind(client_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))
+        .bind(client_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 #[async_trait]
 impl AttemptStore for SqliteStore {
-    async fn put_sign_in(&self, a: &SignInAttempt, now: i64) -> StoreResult<()> {
+    async fn create_sign_in(&self, a: &SignInAttempt, now: i64) -> StoreResult<()> {
+        let state = state_json(&a.state)?;
+        let mut tx = self.pool.begin().await?;
+        drop_attempt(&mut tx, "sign_in_attempts", &a.client_id).await?;
         sqlx::query(
-            "INSERT INTO sign_in_attempts (id, client_id, identifier, user_id, status, strategy, \
-             password_compromised, redirect_url, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (client_id) DO UPDATE SET id = excluded.id, \
-             identifier = excluded.identifier, user_id = excluded.user_id, \
-             status = excluded.status, strategy = excluded.strategy, \
-             password_compromised = excluded.password_compromised, \
-             redirect_url = excluded.redirect_url, expires_at = excluded.expires_at",
+            "INSERT INTO sign_in_attempts (id, client_id, version, state, redirect_url, \
+             code_sent_at, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&a.id)
         .bind(&a.client_id)
-        .bind(&a.identifier)
-        .bind(&a.user_id)
-        .bind(a.status.as_str())
-        .bind(a.strategy.map(|s| s.as_str()))
-        .bind(a.password_compromised)
+        .bind(a.version)
+        .bind(state)
         .bind(&a.redirect_url)
+        .bind(a.code_sent_at)
         .bind(now)
         .bind(a.expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn sign_in_for_client(&self, client_id: &str) -> StoreResult<Option<SignInAttempt>> {
         let row = sqlx::query(
-            "SELECT id, client_id, identifier, user_id, status, strategy, password_compromised, \
-             redirect_url, expires_at FROM sign_in_attempts WHERE client_id = $1",
+            "SELECT id, client_id, version, state, redirect_url, code_sent_at, expires_at \
+             FROM sign_in_attempts WHERE client_id = $1",
         )
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(sign_in_from).transpose()
+        row.map(|r| {
+            Ok(SignInAttempt {
+                id: r.try_get("id")?,
+                client_id: r.try_get("client_id")?,
+                version: r.try_get("version")?,
+                state: state_from(&r)?,
+                redirect_url: r.try_get("redirect_url")?,
+                code_sent_at: r.try_get("code_sent_at")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn advance_sign_in(
+        &self,
+        id: &str,
+        version: i64,
+        state: &SignInState,
+        send: CodeSend,
+    ) -> StoreResult<bool> {
+        let (send_at, guarded) = match send {
+            CodeSend::None => (None, false),
+            CodeSend::Claim(at) => (Some(at), true),
+            CodeSend::Record(at) => (Some(at), false),
+        };
+        let done = sqlx::query(
+            "UPDATE sign_in_attempts SET state = $1, version = version + 1, \
+             code_sent_at = COALESCE($2, code_sent_at) \
+             WHERE id = $3 AND version = $4 \
+             AND ($6 = $7 OR code_sent_at IS NULL OR code_sent_at <= $2 - $5)",
+        )
+        .bind(state_json(state)?)
+        .bind(send_at)
+        .bind(id)
+        .bind(version)
+        .bind(CODE_RESEND_AFTER_SECS)
+        .bind(guarded)
+        .bind(false)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn judge_second_factor(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE sign_in_attempts SET second_factor_judgements = second_factor_judgements + 1 \
+             WHERE id = $1 AND second_factor_judgements < $2",
+        )
+        .bind(id)
+        .bind(SECOND_FACTOR_MAX_JUDGEMENTS as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn delete_sign_in(&self, client_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sign_in_attempts WHERE client_id = $1")
-            .bind(client_id)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        drop_attempt(&mut tx, "sign_in_attempts", client_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn put_sign_up(&self, a: &SignUpAttempt, now: i64) -> StoreResult<()> {
+    async fn create_sign_up(&self, a: &SignUpAttempt, now: i64) -> StoreResult<()> {
+        let state = state_json(&a.state)?;
+        let mut tx = self.pool.begin().await?;
+        drop_attempt(&mut tx, "sign_up_attempts", &a.client_id).await?;
         sqlx::query(
-            "INSERT INTO sign_up_attempts (id, client_id, email, password_hash, legal_accepted, \
-             email_verified, existing_user, redirect_url, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (client_id) DO UPDATE SET id = excluded.id, email = excluded.email, \
-             password_hash = excluded.password_hash, legal_accepted = excluded.legal_accepted, \
-             email_verified = excluded.email_verified, existing_user = excluded.existing_user, \
-             redirect_url = excluded.redirect_url, expires_at = excluded.expires_at",
+            "INSERT INTO sign_up_attempts (id, client_id, state, redirect_url, code_sent_at, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&a.id)
         .bind(&a.client_id)
-        .bind(&a.email)
-        .bind(&a.password_hash)
-        .bind(a.legal_accepted)
-        .bind(a.email_verified)
-        .bind(a.existing_user)
+        .bind(state)
         .bind(&a.redirect_url)
+        .bind(a.code_sent_at)
         .bind(now)
         .bind(a.expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn sign_up_for_client(&self, client_id: &str) -> StoreResult<Option<SignUpAttempt>> {
         let row = sqlx::query(
-            "SELECT id, client_id, email, password_hash, legal_accepted, email_verified, \
-             existing_user, redirect_url, expires_at FROM sign_up_attempts WHERE client_id = $1",
+            "SELECT id, client_id, state, redirect_url, code_sent_at, expires_at \
+             FROM sign_up_attempts WHERE client_id = $1",
         )
         .bind(client_id)
         .fetch_optional(&self.pool)
@@ -657,102 +819,95 @@ impl AttemptStore for SqliteStore {
             Ok(SignUpAttempt {
                 id: r.try_get("id")?,
                 client_id: r.try_get("client_id")?,
-                email: r.try_get("email")?,
-                password_hash: r.try_get("password_hash")?,
-                legal_accepted: r.try_get("legal_accepted")?,
-                email_verified: r.try_get("email_verified")?,
-                existing_user: r.try_get("existing_user")?,
+                state: state_from(&r)?,
                 redirect_url: r.try_get("redirect_url")?,
+                code_sent_at: r.try_get("code_sent_at")?,
                 expires_at: r.try_get("expires_at")?,
             })
         })
         .transpose()
     }
 
+    async fn claim_sign_up_send(&self, id: &str, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE sign_up_attempts SET code_sent_at = $1 WHERE id = $2 \
+             AND (code_sent_at IS NULL OR code_sent_at <= $3)",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now - CODE_RESEND_AFTER_SECS)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn delete_sign_up(&self, client_id: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sign_up_attempts WHERE client_id = $1")
-            .bind(client_id)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
+        drop_attempt(&mut tx, "sign_up_attempts", client_id).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
 
 #[async_trait]
 impl CodeStore for SqliteStore {
-    async fn issue_code(
-        &self,
-        subject: &str,
-        purpose: &str,
-        code_hash: &str,
-        now: i64,
-    ) -> StoreResult<()> {
-        let state = CodeState::issued(now);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM verification_codes WHERE subject = $1 AND purpose = $2")
-            .bind(subject)
-            .bind(purpose)
-            .execute(&mut *tx)
-            .await?;
+    async fn issue_code(&self, b: &CodeBinding, code_hash: &str, now: i64) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO verification_codes (id, subject, purpose, code_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO verification_codes (id, purpose, attempt_id, user_id, recipient, \
+             code_hash, judgements, consumed, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9) \
+             ON CONFLICT (purpose, attempt_id, user_id) DO UPDATE SET id = excluded.id, \
+             recipient = excluded.recipient, code_hash = excluded.code_hash, judgements = 0, \
+             consumed = excluded.consumed, created_at = excluded.created_at, \
+             expires_at = excluded.expires_at",
         )
         .bind(new_id("code"))
-        .bind(subject)
-        .bind(purpose)
+        .bind(b.purpose.as_str())
+        .bind(&b.attempt_id)
+        .bind(&b.user_id)
+        .bind(&b.recipient)
         .bind(code_hash)
-        .bind(state.created_at)
-        .bind(state.expires_at)
-        .execute(&mut *tx)
+        .bind(false)
+        .bind(now)
+        .bind(now + CODE_TTL_SECS)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
-    async fn current_code(
-        &self,
-        subject: &str,
-        purpose: &str,
-    ) -> StoreResult<Option<VerificationCode>> {
+    async fn judge_code(&self, b: &CodeBinding, now: i64) -> StoreResult<Option<JudgedCode>> {
         let row = sqlx::query(
-            "SELECT id, code_hash, attempts, consumed, created_at, expires_at \
-             FROM verification_codes WHERE subject = $1 AND purpose = $2 \
-             ORDER BY created_at DESC LIMIT 1",
+            "UPDATE verification_codes SET judgements = judgements + 1 \
+             WHERE purpose = $1 AND attempt_id = $2 AND user_id = $3 AND recipient = $4 \
+             AND judgements < $5 AND consumed = $6 AND expires_at > $7 \
+             RETURNING id, code_hash",
         )
-        .bind(subject)
-        .bind(purpose)
+        .bind(b.purpose.as_str())
+        .bind(&b.attempt_id)
+        .bind(&b.user_id)
+        .bind(&b.recipient)
+        .bind(CODE_MAX_ATTEMPTS as i64)
+        .bind(false)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            Ok(VerificationCode {
+            Ok(JudgedCode {
                 id: r.try_get("id")?,
                 code_hash: r.try_get("code_hash")?,
-                state: CodeState {
-                    created_at: r.try_get("created_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                    attempts: r.try_get::<i64, _>("attempts")? as u32,
-                    consumed: r.try_get("consumed")?,
-                },
             })
         })
         .transpose()
     }
 
-    async fn count_wrong_code(&self, id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE verification_codes SET attempts = attempts + 1 WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE verification_codes SET consumed = 1 WHERE id = $1 AND consumed = 0 \
-             AND expires_at > $2",
+            "UPDATE verification_codes SET consumed = $1 WHERE id = $2 AND consumed = $3 \
+             AND expires_at > $4",
         )
+        .bind(true)
         .bind(id)
+        .bind(false)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -762,26 +917,34 @@ impl CodeStore for SqliteStore {
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
-    async fn push_message(&self, m: &OutboxMessage) -> StoreResult<()> {
+    async fn push_message(&self, m: &OutboxMessage, purge_before: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM outbox WHERE sent_at < $1")
+            .bind(purge_before)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
-            "INSERT INTO outbox (id, channel, to_addr, subject, body, code, sent_at, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))",
+            "INSERT INTO outbox (id, channel, to_addr, template, subject, body, code, sent_at, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))",
         )
         .bind(new_id("msg"))
         .bind(&m.channel)
         .bind(&m.to)
+        .bind(&m.template)
         .bind(&m.subject)
         .bind(&m.body)
         .bind(&m.code)
         .bind(m.sent_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn messages_to(&self, to: &str) -> StoreResult<Vec<OutboxMessage>> {
         let rows = sqlx::query(
-            "SELECT channel, to_addr, subject, body, code, sent_at FROM outbox \
+            "SELECT channel, to_addr, template, subject, body, code, sent_at FROM outbox \
              WHERE to_addr = $1 ORDER BY seq DESC LIMIT 100",
         )
         .bind(to)
@@ -792,6 +955,7 @@ impl OutboxStore for SqliteStore {
                 Ok(OutboxMessage {
                     to: r.try_get("to_addr")?,
                     channel: r.try_get("channel")?,
+                    template: r.try_get("template")?,
                     subject: r.try_get("subject")?,
                     body: r.try_get("body")?,
                     code: r.try_get("code")?,
@@ -818,6 +982,33 @@ impl RateLimitStore for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>("hits")? as u32)
+    }
+
+    async fn claim_interval(
+        &self,
+        bucket: &str,
+        now: i64,
+        interval: i64,
+    ) -> StoreResult<Option<i64>> {
+        let claimed = sqlx::query(
+            "INSERT INTO rate_limits (bucket, window_start, hits) VALUES ($1, $2, 1) \
+             ON CONFLICT (bucket) DO UPDATE SET window_start = excluded.window_start, hits = 1 \
+             WHERE rate_limits.window_start <= $3 RETURNING hits",
+        )
+        .bind(bucket)
+        .bind(now)
+        .bind(now - interval)
+        .fetch_optional(&self.pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(None);
+        }
+        let since: Option<i64> =
+            sqlx::query_scalar("SELECT window_start FROM rate_limits WHERE bucket = $1")
+                .bind(bucket)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(Some(since.map_or(1, |t| (t + interval - now).max(1))))
     }
 }
 
@@ -1299,6 +1490,30 @@ impl SqliteStore {
     }
 }
 
+/// Inside a transaction: replaces a user's backup codes (the old ones stop working).
+async fn replace_backup_codes(
+    conn: &mut sqlx::SqliteConnection,
+    user_id: &str,
+    codes: &[NewBackupCode],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for c in codes {
+        sqlx::query(
+            "INSERT INTO backup_codes (id, user_id, code_hash, selector) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(new_id("bkp"))
+        .bind(user_id)
+        .bind(&c.hash)
+        .bind(&c.selector)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The condition that keeps an organization's last admin: the member is not an admin, or
 /// another admin exists. `$1` is the organization, `$2` the user.
 const NOT_LAST_ADMIN: &str = "(role <> 'org:admin' OR (SELECT COUNT(*) FROM memberships \
@@ -1306,79 +1521,120 @@ const NOT_LAST_ADMIN: &str = "(role <> 'org:admin' OR (SELECT COUNT(*) FROM memb
 
 #[async_trait]
 impl MfaStore for SqliteStore {
-    async fn set_totp_pending(&self, user_id: &str, secret: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
-            .bind(secret)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+    async fn set_totp_pending(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        secret: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET totp_pending_secret = $1, totp_pending_session = $2 WHERE id = $3",
+        )
+        .bind(secret)
+        .bind(session_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn set_sms_pending(&self, user_id: &str, phone: Option<&str>) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET sms_pending_phone = $1 WHERE id = $2")
-            .bind(phone)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+    async fn set_sms_pending(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        phone: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET sms_pending_phone = $1, sms_pending_session = $2 WHERE id = $3",
+        )
+        .bind(phone)
+        .bind(session_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn enable_factor(
         &self,
         user_id: &str,
+        session_id: &str,
         factor: NewFactor,
-        backup_hashes: &[String],
-        unseen: Option<&str>,
+        only_if_none: bool,
+        backup: Option<BackupCodeSet<'_>>,
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
+        // With `only_if_none`, the guard is in the update itself: of two sessions enrolling at
+        // once, one enables its factor and the other changes nothing.
         let done = match &factor {
             NewFactor::Totp { secret, step } => {
                 sqlx::query(
                     "UPDATE users SET totp_secret = $1, totp_last_step = $2, \
-                     totp_pending_secret = NULL, backup_codes_unseen = $3, updated_at = $4 \
-                     WHERE id = $5",
+                     totp_pending_secret = NULL, totp_pending_session = NULL, updated_at = $3 \
+                     WHERE id = $4 AND ($5 = $6 OR (totp_secret IS NULL AND sms_mfa = $6))",
                 )
                 .bind(secret)
                 .bind(step)
-                .bind(unseen)
                 .bind(now)
                 .bind(user_id)
+                .bind(only_if_none)
+                .bind(false)
                 .execute(&mut *tx)
                 .await?
             }
             NewFactor::Sms { phone } => {
                 sqlx::query(
-                    "UPDATE users SET phone = $1, sms_mfa = 1, sms_pending_phone = NULL, \
-                     backup_codes_unseen = $2, updated_at = $3 WHERE id = $4",
+                    "UPDATE users SET phone = $1, sms_mfa = $2, sms_pending_phone = NULL, \
+                     sms_pending_session = NULL, updated_at = $3 \
+                     WHERE id = $4 AND ($5 = $6 OR (totp_secret IS NULL AND sms_mfa = $6))",
                 )
                 .bind(phone)
-                .bind(unseen)
+                .bind(true)
                 .bind(now)
                 .bind(user_id)
+                .bind(only_if_none)
+                .bind(false)
                 .execute(&mut *tx)
                 .await?
             }
         };
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::Conflict("factor"),
+                None => StoreError::NotFound,
+            });
         }
-        if !backup_hashes.is_empty() {
-            sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            for h in backup_hashes {
-                sqlx::query(
-                    "INSERT INTO backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)",
-                )
-                .bind(new_id("bkp"))
-                .bind(user_id)
-                .bind(h)
-                .execute(&mut *tx)
-                .await?;
-            }
+        sqlx::query("UPDATE sessions SET second_factor_at = $1 WHERE id = $2 AND user_id = $3")
+            .bind(now)
+            .bind(session_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE sessions SET status = 'revoked', ended_at = $1 WHERE user_id = $2 \
+             AND id <> $3 AND status = 'pending' AND second_factor_at IS NULL \
+             AND tasks LIKE '%setup-mfa%'",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(set) = backup {
+            replace_backup_codes(&mut tx, user_id, set.codes).await?;
+            sqlx::query(
+                "UPDATE users SET backup_codes_unseen = $1, backup_codes_session = $2 WHERE id = $3",
+            )
+            .bind(set.unseen)
+            .bind(set.session_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1417,70 +1673,96 @@ impl MfaStore for SqliteStore {
         Ok(())
     }
 
-    async fn mark_backup_codes_seen(&self, user_id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET backup_codes_unseen = NULL WHERE id = $1")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn use_backup_code(&self, user_id: &str, code_hash: &str, now: i64) -> StoreResult<bool> {
+    async fn mark_backup_codes_seen(&self, user_id: &str, session_id: &str) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE backup_codes SET used_at = $1 \
-             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+            "UPDATE users SET backup_codes_unseen = NULL, backup_codes_session = NULL \
+             WHERE id = $1 AND backup_codes_session = $2 AND backup_codes_unseen IS NOT NULL",
         )
-        .bind(now)
         .bind(user_id)
-        .bind(code_hash)
+        .bind(session_id)
         .execute(&self.pool)
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn backup_code_candidates(
+        &self,
+        user_id: &str,
+        selector: &str,
+    ) -> StoreResult<Vec<StoredBackupCode>> {
+        let rows = sqlx::query(
+            "SELECT id, code_hash FROM backup_codes WHERE user_id = $1 AND used_at IS NULL \
+             AND (selector = $2 OR selector IS NULL)",
+        )
+        .bind(user_id)
+        .bind(selector)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredBackupCode {
+                    id: r.try_get("id")?,
+                    hash: r.try_get("code_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn use_backup_code(&self, id: &str, now: i64) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE backup_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn regenerate_backup_codes(
         &self,
         user_id: &str,
-        hashes: &[String],
+        session_id: &str,
+        codes: &[NewBackupCode],
         unseen: &str,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM backup_codes WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        for h in hashes {
-            sqlx::query("INSERT INTO backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
-                .bind(new_id("bkp"))
-                .bind(user_id)
-                .bind(h)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("UPDATE users SET regenerated_codes_unseen = $1 WHERE id = $2")
-            .bind(unseen)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        replace_backup_codes(&mut tx, user_id, codes).await?;
+        sqlx::query(
+            "UPDATE users SET regenerated_codes_unseen = $1, regenerated_codes_session = $2 \
+             WHERE id = $3",
+        )
+        .bind(unseen)
+        .bind(session_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn take_regenerated_codes(&self, user_id: &str) -> StoreResult<Option<String>> {
+    async fn take_regenerated_codes(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> StoreResult<Option<String>> {
         let mut tx = self.pool.begin().await?;
-        let codes: Option<String> =
-            sqlx::query("SELECT regenerated_codes_unseen AS codes FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("codes"))
-                .transpose()?
-                .flatten();
+        let codes: Option<String> = sqlx::query_scalar(
+            "SELECT regenerated_codes_unseen FROM users WHERE id = $1 \
+             AND regenerated_codes_session = $2",
+        )
+        .bind(user_id)
+        .bind(session_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
         if codes.is_some() {
-            sqlx::query("UPDATE users SET regenerated_codes_unseen = NULL WHERE id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE users SET regenerated_codes_unseen = NULL, \
+                 regenerated_codes_session = NULL WHERE id = $1",
+            )
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(codes)
@@ -1557,20 +1839,69 @@ mod tests {
         assert_eq!(u.locked_for(500), None);
     }
 
+    fn binding(attempt: &str, user: &str) -> CodeBinding {
+        CodeBinding {
+            purpose: CodePurpose::SignInEmail,
+            attempt_id: attempt.into(),
+            user_id: user.into(),
+            recipient: "a@b.co".into(),
+        }
+    }
+
     #[tokio::test]
-    async fn codes_are_single_use_even_under_races() {
+    async fn codes_are_bound_judged_at_most_five_times_and_single_use() {
         let (s, _d) = store().await;
-        s.issue_code("subj", "p", "hash", 100).await.unwrap();
-        let code = s.current_code("subj", "p").await.unwrap().unwrap();
-        let (a, b) = tokio::join!(s.consume_code(&code.id, 101), s.consume_code(&code.id, 101));
-        assert!(a.unwrap() ^ b.unwrap(), "exactly one consumer wins");
-        s.issue_code("subj", "p", "hash2", 200).await.unwrap();
-        let again = s.current_code("subj", "p").await.unwrap().unwrap();
-        assert_ne!(again.id, code.id, "a new code replaces the old one");
-        assert!(
-            !s.consume_code(&again.id, 200 + 600).await.unwrap(),
+        let b = binding("sia_1", "user_1");
+        s.issue_code(&b, "hash", 100).await.unwrap();
+        for other in [
+            binding("sia_2", "user_1"),
+            binding("sia_1", "user_2"),
+            CodeBinding {
+                recipient: "x@b.co".into(),
+                ..b.clone()
+            },
+            CodeBinding {
+                purpose: CodePurpose::ResetPassword,
+                ..b.clone()
+            },
+        ] {
+            assert_eq!(s.judge_code(&other, 101).await.unwrap(), None, "{other:?}");
+        }
+        // 200 concurrent judgements: exactly five are counted.
+        let judged = futures_judge(&s, &b, 200).await;
+        assert_eq!(judged.iter().filter(|j| j.is_some()).count(), 5);
+        assert_eq!(s.judge_code(&b, 101).await.unwrap(), None);
+
+        s.issue_code(&b, "hash2", 200).await.unwrap();
+        let code = s.judge_code(&b, 201).await.unwrap().unwrap();
+        assert_eq!(code.code_hash, "hash2", "a new code replaces the old one");
+        let (x, y) = tokio::join!(s.consume_code(&code.id, 201), s.consume_code(&code.id, 201));
+        assert!(x.unwrap() ^ y.unwrap(), "exactly one consumer wins");
+        assert_eq!(s.judge_code(&b, 202).await.unwrap(), None, "consumed");
+        s.issue_code(&b, "hash3", 300).await.unwrap();
+        assert_eq!(
+            s.judge_code(&b, 300 + CODE_TTL_SECS).await.unwrap(),
+            None,
             "expired codes are refused"
         );
+    }
+
+    async fn futures_judge(s: &SqliteStore, b: &CodeBinding, n: usize) -> Vec<Option<JudgedCode>> {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let (s, b) = (s.clone(), b.clone());
+            set.spawn(async move { s.judge_code(&b, 101).await.unwrap() });
+        }
+        set.join_all().await
+    }
+
+    #[tokio::test]
+    async fn send_intervals_are_claimed_once() {
+        let (s, _d) = store().await;
+        assert_eq!(s.claim_interval("send:x", 100, 30).await.unwrap(), None);
+        assert_eq!(s.claim_interval("send:x", 110, 30).await.unwrap(), Some(20));
+        assert_eq!(s.claim_interval("send:y", 110, 30).await.unwrap(), None);
+        assert_eq!(s.claim_interval("send:x", 130, 30).await.unwrap(), None);
     }
 
     #[tokio::test]
@@ -1598,6 +1929,9 @@ mod tests {
             expire_at: 1000,
             client_token_hash: format!("rotated-{client}"),
             replace_client_sessions: true,
+            second_factor: false,
+            password_change: None,
+            completes_attempt: None,
         };
         let s1 = s.create_session(mk(&c1.id), 2).await.unwrap();
         let s2 = s.create_session(mk(&c2.id), 2).await.unwrap();
