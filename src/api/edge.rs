@@ -1,0 +1,130 @@
+//! The edge every server function shares: the request, the caller's client, the per-IP rate
+//! limit, the answer (cookie, snapshot, redirect for a plain form post) and the error status.
+
+use super::AuthResult;
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::server::auth::{load_client, load_client_by_token, snapshot, ClientContext};
+use crate::server::cookies::client_cookie;
+use crate::server::flows::{Outcome, RequestInfo};
+use crate::server::http::{check_limit, Limit};
+use crate::server::state::AppState;
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+use http::{header, HeaderValue};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+/// The client the page-protection middleware already loaded for this request (page renders
+/// only), else a fresh load.
+pub async fn client(state: &AppState) -> Result<ClientContext, FlowError> {
+    let parts = use_context::<Parts>().ok_or(FlowError::new(ErrorCode::Internal))?;
+    match parts.extensions.get::<ClientContext>() {
+        Some(ctx) => Ok(ctx.clone()),
+        None => load_client(state, &parts.headers).await,
+    }
+}
+
+/// The app state and the request, as the integration provides them.
+pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
+    let state = use_context::<AppState>().ok_or(FlowError::new(ErrorCode::Internal))?;
+    let parts = use_context::<Parts>().ok_or(FlowError::new(ErrorCode::Internal))?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let req = RequestInfo::new(parts.headers, peer, &state.settings.trusted_proxies);
+    Ok((state, req))
+}
+
+fn accepts_html(req: &RequestInfo) -> bool {
+    req.headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Runs one step with the caller's client loaded, after the per-IP rate limit of its class
+/// (declared here, with the endpoint, so no endpoint can be left out of a list).
+pub async fn step<F, Fut>(limit: Limit, f: F) -> Result<AuthResult, FlowError>
+where
+    F: FnOnce(AppState, ClientContext, RequestInfo) -> Fut,
+    Fut: std::future::Future<Output = Result<Outcome, FlowError>>,
+{
+    let (state, req) = request()?;
+    let html = accepts_html(&req);
+    let result = async {
+        check_limit(&state, &req, limit).await?;
+        let ctx = load_client(&state, &req.headers).await?;
+        let out = f(state.clone(), ctx, req.clone()).await?;
+        finish(&state, &req, out).await
+    }
+    .await;
+    if let Err(e) = &result {
+        if !html {
+            set_status(e);
+        }
+    }
+    result
+}
+
+/// Gives an error answer to a script (not a plain form post) its HTTP status, and a rate
+/// limit its `Retry-After`.
+pub fn set_status(e: &FlowError) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(
+            http::StatusCode::from_u16(e.code.http_status())
+                .unwrap_or(http::StatusCode::BAD_REQUEST),
+        );
+        if e.code == ErrorCode::TooManyRequests {
+            if let Some(v) = e.n.and_then(|n| HeaderValue::from_str(&n.to_string()).ok()) {
+                res.insert_header(header::RETRY_AFTER, v);
+            }
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    req: &RequestInfo,
+    out: Outcome,
+) -> Result<AuthResult, FlowError> {
+    let ctx = match &out.new_token {
+        Some(token) => {
+            if let (Some(res), Ok(v)) = (
+                use_context::<ResponseOptions>(),
+                HeaderValue::from_str(&client_cookie(token, state.https())),
+            ) {
+                res.append_header(header::SET_COOKIE, v);
+            }
+            load_client_by_token(state, token).await?
+        }
+        None => load_client(state, &req.headers).await?,
+    };
+    let snap = snapshot(state, &ctx).await?;
+    if accepts_html(req) && !out.next.is_empty() {
+        leptos_axum::redirect(&out.next);
+    }
+    Ok(AuthResult {
+        next: out.next,
+        snapshot: snap,
+    })
+}
+
+/// A checkbox or hidden flag field: present and not `false`/`off`.
+pub fn flag(v: &Option<String>) -> bool {
+    v.as_deref()
+        .is_some_and(|s| !s.is_empty() && s != "false" && s != "off")
+}
+
+/// Where a task step was opened from: the carried `redirect_url` and the task component's
+/// `redirect_url_complete` (empty fields are none).
+pub fn destination(
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> crate::server::flows::tasks::Destination {
+    crate::server::flows::tasks::Destination {
+        redirect_url: redirect_url.filter(|s| !s.is_empty()),
+        complete_url: complete_url.filter(|s| !s.is_empty()),
+    }
+}

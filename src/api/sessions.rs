@@ -1,0 +1,61 @@
+//! Server functions of sessions (SPEC §7.3): sign-out and `set_active`.
+
+use super::AuthResult;
+use crate::domain::errors::FlowError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::edge::{self, destination, flag};
+#[cfg(feature = "ssr")]
+use crate::server::http::Limit;
+
+/// Signs out the active session, a given session of this client, or (`all`) every session of the
+/// client. Only sessions of the calling client can be named.
+#[server(prefix = "/api", endpoint = "sessions/sign_out")]
+pub async fn sign_out(
+    session_id: Option<String>,
+    all: Option<String>,
+    redirect_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(Limit::None, |state, ctx, _| async move {
+        crate::server::flows::sessions::sign_out(
+            &state,
+            &ctx,
+            session_id.as_deref().filter(|s| !s.is_empty()),
+            flag(&all),
+            redirect_url.as_deref(),
+        )
+        .await
+    })
+    .await
+}
+
+/// `set_active({ session, organization })`: `session_id` one of this client's signed-in
+/// sessions; `organization` an id or slug of the caller's memberships, or `personal` for the
+/// personal workspace (refused while personal accounts are off); neither leaves it. Pending
+/// sessions may call it: it is how `choose-organization` is done.
+#[server(prefix = "/api", endpoint = "sessions/set_active")]
+pub async fn activate(
+    session_id: Option<String>,
+    organization: Option<String>,
+    personal: Option<String>,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::tasks::set_active(
+            &state,
+            &ctx,
+            &req,
+            session_id.as_deref().filter(|s| !s.is_empty()),
+            if flag(&personal) {
+                Some("")
+            } else {
+                organization.as_deref().filter(|o| !o.is_empty())
+            },
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
