@@ -16,7 +16,7 @@ use crate::server::http::Limit;
 pub async fn get_account() -> Result<crate::domain::snapshot::AccountView, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
-    crate::server::flows::portal::account(&state, &ctx)
+    crate::server::views::account::account(&state, &ctx)
         .await
         .inspect_err(edge::set_status)
 }

@@ -3,11 +3,14 @@
 
 use super::AuthResult;
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::server::auth::{load_client, load_client_by_token, snapshot, ClientContext};
+use crate::server::client::{
+    load_client, load_client_by_token, start_totp_enrolment, ClientContext,
+};
 use crate::server::cookies::client_cookie;
 use crate::server::flows::{Outcome, RequestInfo};
 use crate::server::http::{check_limit, Limit};
 use crate::server::state::AppState;
+use crate::server::views::snapshot;
 use axum::extract::ConnectInfo;
 use http::request::Parts;
 use http::{header, HeaderValue};
@@ -89,7 +92,7 @@ async fn finish(
     req: &RequestInfo,
     out: Outcome,
 ) -> Result<AuthResult, FlowError> {
-    let ctx = match &out.new_token {
+    let mut ctx = match &out.new_token {
         Some(token) => {
             if let (Some(res), Ok(v)) = (
                 use_context::<ResponseOptions>(),
@@ -101,6 +104,7 @@ async fn finish(
         }
         None => load_client(state, &req.headers).await?,
     };
+    start_totp_enrolment(state, &mut ctx).await?;
     let snap = snapshot(state, &ctx).await?;
     if accepts_html(req) && !out.next.is_empty() {
         leptos_axum::redirect(&out.next);

@@ -16,7 +16,7 @@ pub async fn get_invitation(
 ) -> Result<crate::domain::snapshot::InvitationPageView, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
-    crate::server::flows::organizations::page(&state, &ctx, &token)
+    crate::server::views::organizations::page(&state, &ctx, &token)
         .await
         .inspect_err(edge::set_status)
 }

@@ -47,8 +47,9 @@ pub use tasks::*;
 #[server(prefix = "/api", endpoint = "client")]
 pub async fn get_client_snapshot() -> Result<ClientSnapshot, FlowError> {
     let (state, _) = edge::request()?;
-    let ctx = edge::client(&state).await?;
-    crate::server::auth::snapshot(&state, &ctx).await
+    let mut ctx = edge::client(&state).await?;
+    crate::server::client::start_totp_enrolment(&state, &mut ctx).await?;
+    crate::server::views::snapshot(&state, &ctx).await
 }
 
 /// Demo app data: the dashboard's view of the active session. Refuses a pending session (it is

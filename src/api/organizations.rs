@@ -17,7 +17,7 @@ pub async fn get_organization_profile(
 ) -> Result<crate::domain::snapshot::OrganizationProfileView, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
-    crate::server::flows::organizations::profile(&state, &ctx)
+    crate::server::views::organizations::profile(&state, &ctx)
         .await
         .inspect_err(edge::set_status)
 }
@@ -97,7 +97,7 @@ pub async fn organization_list(
 ) -> Result<crate::domain::snapshot::OrganizationListPage, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
-    crate::server::flows::organizations::list(&state, &ctx, page)
+    crate::server::views::organizations::list(&state, &ctx, page)
         .await
         .inspect_err(edge::set_status)
 }

@@ -5,6 +5,12 @@ use serde::{Deserialize, Serialize};
 pub const ROLE_ADMIN: &str = "org:admin";
 pub const ROLE_MEMBER: &str = "org:member";
 pub const MAX_NAME_CHARS: usize = 100;
+
+/// The permissions of the built-in roles (SPEC §3).
+pub const READ_MEMBERS: &str = "org:sys_memberships:read";
+pub const MANAGE_MEMBERS: &str = "org:sys_memberships:manage";
+pub const MANAGE_INVITATIONS: &str = "org:sys_invitations:manage";
+pub const MANAGE_PROFILE: &str = "org:sys_profile:manage";
 pub const MAX_SLUG_LEN: usize = 64;
 
 /// A valid organization slug: lowercase ASCII letters, digits and `-`, at least one letter or

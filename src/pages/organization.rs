@@ -11,17 +11,15 @@ use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert
 use crate::components::organizations::OrganizationSwitcher;
 use crate::components::tasks::CreateOrganizationForm;
 use crate::components::UserButton;
-use crate::domain::organization::{ROLE_ADMIN, ROLE_MEMBER};
+use crate::domain::organization::{
+    MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE, ROLE_ADMIN, ROLE_MEMBER,
+};
 use crate::domain::redirect::{encode_component, query_param, with_redirect_url};
 use crate::domain::snapshot::{
     InvitationPageView, InvitationStatus, MemberView, OrganizationProfileView,
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-
-const MANAGE_MEMBERS: &str = "org:sys_memberships:manage";
-const MANAGE_INVITATIONS: &str = "org:sys_invitations:manage";
-const MANAGE_PROFILE: &str = "org:sys_profile:manage";
 
 fn role_name(role: &str) -> &'static str {
     match role {

@@ -213,7 +213,7 @@ async fn create_user(
                 .hasher
                 .hash(p)
                 .await
-                .map_err(|e| ApiError::from(super::auth::internal(e)))?,
+                .map_err(|e| ApiError::from(super::client::internal(e)))?,
         ),
         None => None,
     };

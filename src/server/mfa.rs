@@ -1,11 +1,28 @@
 //! TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step, each step accepted once) and backup codes.
 
+use super::store::User;
 use super::tokens::{eq_ct, hash};
 use rand::{rngs::OsRng, Rng};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 pub const STEP_SECS: i64 = 30;
 pub const BACKUP_CODE_COUNT: usize = 10;
+
+/// The second factors a user can prove at sign-in, the default first: the authenticator app, then
+/// SMS, then backup codes (while any are left).
+pub fn available_methods(user: &User, backup_codes_left: u32) -> Vec<String> {
+    let mut factors = Vec::new();
+    if user.totp_secret.is_some() {
+        factors.push("totp".to_string());
+    }
+    if user.sms_phone().is_some() {
+        factors.push("sms".to_string());
+    }
+    if user.has_second_factor() && backup_codes_left > 0 {
+        factors.push("backup_code".to_string());
+    }
+    factors
+}
 
 /// A new 160-bit secret, base32 (RFC 4648, no padding).
 pub fn new_secret() -> String {

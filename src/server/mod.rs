@@ -3,6 +3,7 @@
 pub mod api_v1;
 pub mod auth;
 pub mod breached;
+pub mod client;
 pub mod client_ip;
 pub mod clock;
 pub mod cookies;
@@ -18,6 +19,7 @@ pub mod state;
 pub mod store;
 pub mod testing_api;
 pub mod tokens;
+pub mod views;
 
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;

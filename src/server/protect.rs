@@ -2,7 +2,8 @@
 //! middleware, SPEC §8): a protected page never streams to a signed-out or pending visitor, and
 //! the sign-in and task pages send visitors where they belong — with an HTTP redirect.
 
-use super::auth::{load_client, Auth};
+use super::auth::Auth;
+use super::client::load_client;
 use super::state::AppState;
 use crate::domain::guard::{decide, Visitor};
 use axum::extract::{Request, State};
@@ -16,7 +17,7 @@ const ROLE_PAGES: &[(&str, &str)] = &[("/admin", crate::domain::organization::RO
 /// Pages that exist only while organizations are enabled (404 otherwise).
 const ORGANIZATION_PAGES: &[&str] = &["/organization", "/invitation"];
 
-/// Also leaves the loaded [`ClientContext`](super::auth::ClientContext) in the request's
+/// Also leaves the loaded [`ClientContext`](super::client::ClientContext) in the request's
 /// extensions, so rendering the page does not load it again.
 pub async fn protect_pages(
     State(state): State<AppState>,

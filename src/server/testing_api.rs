@@ -1,6 +1,6 @@
 //! Testing endpoints (SPEC §11), mounted only when `testing.enabled` is on.
 
-use super::auth::load_client;
+use super::client::load_client;
 use super::clock::rfc3339;
 use super::cookies::client_cookie;
 use super::flows::sessions::{start_session, StartSession};

@@ -4,8 +4,8 @@
 
 use super::FlowResult;
 use crate::domain::errors::ErrorCode;
-use crate::server::auth::internal;
 use crate::server::breached;
+use crate::server::client::internal;
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;

@@ -11,7 +11,7 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod tasks;
 
-use super::auth::ClientContext;
+use super::client::ClientContext;
 use super::state::AppState;
 use super::store::{Client, CodeBinding, SessionDetail, User};
 use super::tokens::{hash, new_token};

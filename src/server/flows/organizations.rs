@@ -7,17 +7,15 @@ use super::tasks::{next, Destination};
 use super::{bounded, parse_email, FlowResult, Outcome, RequestInfo};
 
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::organization::{is_known_role, parse_name, OrganizationSlug};
-use crate::domain::redirect::query_param;
-use crate::domain::session::SessionStatus;
-use crate::domain::snapshot::{
-    role_permissions, InvitationPageView, InvitationStatus, InvitationView, MemberView,
-    OrganizationListPage, OrganizationProfileView, OrganizationView,
+use crate::domain::organization::{
+    is_known_role, parse_name, OrganizationSlug, MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE,
 };
-use crate::server::auth::{internal, ClientContext};
+use crate::domain::redirect::query_param;
+use crate::domain::snapshot::InvitationStatus;
+use crate::server::client::{internal, organizations_enabled, ClientContext};
 use crate::server::state::AppState;
 use crate::server::store::{
-    Invitation, NewInvitation, OrganizationMembership, SessionDetail, StoreError, User,
+    find_invitation, Invitation, NewInvitation, SessionDetail, StoreError, User,
 };
 use crate::server::tokens::{hash, new_token};
 
@@ -25,55 +23,6 @@ use crate::server::tokens::{hash, new_token};
 pub const INVITATION_TTL_SECS: i64 = 7 * 86_400;
 /// The hosted page an invitation link opens.
 pub const INVITATION_PATH: &str = "/invitation";
-
-pub const READ_MEMBERS: &str = "org:sys_memberships:read";
-pub const MANAGE_MEMBERS: &str = "org:sys_memberships:manage";
-pub const MANAGE_INVITATIONS: &str = "org:sys_invitations:manage";
-pub const MANAGE_PROFILE: &str = "org:sys_profile:manage";
-
-/// The caller's active (not pending) session and its active organization.
-fn in_organization(ctx: &ClientContext) -> FlowResult<(&SessionDetail, &OrganizationMembership)> {
-    let s = ctx
-        .active()
-        .filter(|s| s.session.status == SessionStatus::Active)
-        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
-    let org = s
-        .organization
-        .as_ref()
-        .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
-    Ok((s, org))
-}
-
-/// The same, when the role grants `permission` (`forbidden` otherwise).
-fn with_permission<'a>(
-    ctx: &'a ClientContext,
-    permission: &str,
-) -> FlowResult<(&'a SessionDetail, &'a OrganizationMembership)> {
-    let (s, org) = in_organization(ctx)?;
-    if role_permissions(&org.role).contains(&permission) {
-        Ok((s, org))
-    } else {
-        Err(ErrorCode::Forbidden.into())
-    }
-}
-
-fn enabled(state: &AppState) -> FlowResult<()> {
-    if state.settings.organizations.enabled {
-        Ok(())
-    } else {
-        Err(ErrorCode::ResourceNotFound.into())
-    }
-}
-
-fn invitation_view(i: &Invitation) -> InvitationView {
-    InvitationView {
-        id: i.id.clone(),
-        organization_id: i.organization.id.clone(),
-        organization_name: i.organization.name.clone(),
-        email: i.email.clone(),
-        role: i.role.clone(),
-    }
-}
 
 fn org_error(e: StoreError) -> FlowError {
     match e {
@@ -97,51 +46,6 @@ fn role_param(role: &str) -> FlowResult<&str> {
     }
 }
 
-/// What `/organization` shows: the organization, its members, and (for admins) the pending
-/// invitations.
-pub async fn profile(state: &AppState, ctx: &ClientContext) -> FlowResult<OrganizationProfileView> {
-    enabled(state)?;
-    let (s, org) = with_permission(ctx, READ_MEMBERS)?;
-    let permissions: Vec<String> = role_permissions(&org.role)
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
-    let members = state
-        .store
-        .organization_members(&org.organization_id)
-        .await?
-        .into_iter()
-        .map(|m| MemberView {
-            is_self: m.user_id == s.user.id,
-            user_id: m.user_id,
-            email: m.email,
-            role: m.role,
-        })
-        .collect();
-    let invitations = if permissions.iter().any(|p| p == MANAGE_INVITATIONS) {
-        state
-            .store
-            .pending_invitations(&org.organization_id, state.now())
-            .await?
-            .iter()
-            .map(invitation_view)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(OrganizationProfileView {
-        organization: OrganizationView {
-            id: org.organization_id.clone(),
-            name: org.name.clone(),
-            slug: org.slug.clone(),
-            role: org.role.clone(),
-        },
-        permissions,
-        members,
-        invitations,
-    })
-}
-
 /// Renames the active organization (and changes its slug when one is given).
 pub async fn rename(
     state: &AppState,
@@ -149,8 +53,8 @@ pub async fn rename(
     name: &str,
     slug: &str,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
-    let (_, org) = with_permission(ctx, MANAGE_PROFILE)?;
+    organizations_enabled(state)?;
+    let (_, org) = ctx.with_permission(MANAGE_PROFILE)?;
     let name = parse_name(bounded(name, 400, "Name")?).ok_or(FlowError::with_detail(
         ErrorCode::FormParamFormatInvalid,
         "Name",
@@ -182,8 +86,8 @@ pub async fn set_role(
     user_id: &str,
     role: &str,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
-    let (_, org) = with_permission(ctx, MANAGE_MEMBERS)?;
+    organizations_enabled(state)?;
+    let (_, org) = ctx.with_permission(MANAGE_MEMBERS)?;
     let user_id = bounded(user_id, 128, "Member")?;
     let role = role_param(role)?;
     state
@@ -202,8 +106,8 @@ pub async fn remove_member(
     req: &RequestInfo,
     user_id: &str,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
-    let (s, org) = with_permission(ctx, MANAGE_MEMBERS)?;
+    organizations_enabled(state)?;
+    let (s, org) = ctx.with_permission(MANAGE_MEMBERS)?;
     let user_id = bounded(user_id, 128, "Member")?;
     state
         .store
@@ -222,8 +126,8 @@ pub async fn leave(
     ctx: &ClientContext,
     req: &RequestInfo,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
-    let (s, org) = in_organization(ctx)?;
+    organizations_enabled(state)?;
+    let (s, org) = ctx.in_organization()?;
     state
         .store
         .remove_member(&org.organization_id, &s.user.id)
@@ -286,8 +190,8 @@ pub async fn invite(
     email: &str,
     role: &str,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
-    let (s, org) = with_permission(ctx, MANAGE_INVITATIONS)?;
+    organizations_enabled(state)?;
+    let (s, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
     send_invitation(state, &org.organization_id, email, role, Some(&s.user.id)).await?;
     Ok(Outcome::stay())
 }
@@ -298,8 +202,8 @@ pub async fn revoke(
     ctx: &ClientContext,
     invitation_id: &str,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
-    let (_, org) = with_permission(ctx, MANAGE_INVITATIONS)?;
+    organizations_enabled(state)?;
+    let (_, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
     let invitation_id = bounded(invitation_id, 128, "Invitation")?;
     state
         .store
@@ -308,62 +212,9 @@ pub async fn revoke(
     Ok(Outcome::stay())
 }
 
-/// Pending invitations addressed to `email`.
-pub async fn invitations_for(state: &AppState, email: &str) -> FlowResult<Vec<InvitationView>> {
-    Ok(state
-        .store
-        .invitations_for_email(email, state.now())
-        .await?
-        .iter()
-        .map(invitation_view)
-        .collect())
-}
-
-/// Page `page` (from 0) of the caller's memberships and invitations (`use_organization_list()`).
-pub async fn list(
-    state: &AppState,
-    ctx: &ClientContext,
-    page: u32,
-) -> FlowResult<OrganizationListPage> {
-    enabled(state)?;
-    let s = ctx
-        .active()
-        .filter(|s| s.session.status == SessionStatus::Active)
-        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
-    let memberships = super::tasks::memberships(state, &s.user.id).await?;
-    let invitations = invitations_for(state, &s.user.email).await?;
-    Ok(OrganizationListPage::of(page, &memberships, &invitations))
-}
-
-/// The invitation a link's token names, and what became of it.
-async fn lookup(
-    state: &AppState,
-    token: &str,
-) -> FlowResult<(Option<Invitation>, InvitationStatus)> {
-    let token = bounded(token.trim(), 128, "Invitation")?;
-    if token.is_empty() {
-        return Ok((None, InvitationStatus::Invalid));
-    }
-    let Some(i) = state.store.invitation_by_token_hash(&hash(token)).await? else {
-        return Ok((None, InvitationStatus::Invalid));
-    };
-    let status = status_of(&i, state.now());
-    Ok((Some(i), status))
-}
-
-/// What became of an invitation by `now`.
-fn status_of(i: &Invitation, now: i64) -> InvitationStatus {
-    match i.status.as_str() {
-        "accepted" => InvitationStatus::Accepted,
-        "revoked" => InvitationStatus::Revoked,
-        _ if i.expires_at <= now => InvitationStatus::Expired,
-        _ => InvitationStatus::Pending,
-    }
-}
-
 /// A usable invitation for `user`: pending, unexpired, addressed to the user's email.
 async fn usable_for(state: &AppState, token: &str, email: &str) -> FlowResult<Invitation> {
-    match lookup(state, token).await? {
+    match find_invitation(state.store.as_ref(), token, state.now()).await? {
         (Some(i), InvitationStatus::Pending) if i.email == email => Ok(i),
         (Some(_), InvitationStatus::Pending) => Err(ErrorCode::InvitationEmailMismatch.into()),
         _ => Err(ErrorCode::InvitationInvalid.into()),
@@ -373,7 +224,7 @@ async fn usable_for(state: &AppState, token: &str, email: &str) -> FlowResult<In
 /// Checks, before an account is created for it, that `token` is a usable invitation for `email`;
 /// answers the invitation's id.
 pub async fn check_invitation(state: &AppState, token: &str, email: &str) -> FlowResult<String> {
-    enabled(state)?;
+    organizations_enabled(state)?;
     usable_for(state, token, email).await.map(|i| i.id)
 }
 
@@ -425,35 +276,6 @@ pub fn token_in_redirect(redirect_url: &str) -> Option<String> {
         .flatten()
 }
 
-/// What the invitation page shows for `token` to this browser.
-pub async fn page(
-    state: &AppState,
-    ctx: &ClientContext,
-    token: &str,
-) -> FlowResult<InvitationPageView> {
-    enabled(state)?;
-    let (invitation, status) = lookup(state, token).await?;
-    let signed_in_as = ctx.active().map(|s| s.user.email.clone());
-    let mut view = InvitationPageView {
-        status,
-        organization_name: invitation.as_ref().map(|i| i.organization.name.clone()),
-        email: None,
-        signed_in_as,
-        account_exists: false,
-        invitee_session_id: None,
-    };
-    if let (Some(i), InvitationStatus::Pending) = (&invitation, status) {
-        view.email = Some(i.email.clone());
-        view.account_exists = state.store.user_by_email(&i.email).await?.is_some();
-        view.invitee_session_id = ctx
-            .sessions
-            .iter()
-            .find(|s| s.user.email == i.email)
-            .map(|s| s.session.id.clone());
-    }
-    Ok(view)
-}
-
 /// Where a full page load of the invitation link goes before anything renders: the signed-in
 /// invitee joins and lands on the after-sign-in URL (or the next task); a signed-out invitee goes
 /// to sign-in (existing account) or sign-up (new address), with the link carried. `None` renders
@@ -467,7 +289,9 @@ pub async fn landing(
     if !state.settings.organizations.enabled {
         return Ok(None);
     }
-    let (Some(invitation), InvitationStatus::Pending) = lookup(state, token).await? else {
+    let (Some(invitation), InvitationStatus::Pending) =
+        find_invitation(state.store.as_ref(), token, state.now()).await?
+    else {
         return Ok(None);
     };
     let here = format!("{INVITATION_PATH}?token={}", token.trim());
@@ -505,7 +329,7 @@ pub async fn join_by_id(
     invitation_id: &str,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
+    organizations_enabled(state)?;
     let s = ctx
         .active()
         .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
@@ -517,7 +341,7 @@ pub async fn join_by_id(
         .filter(|i| i.email == s.user.email)
         .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
     super::tasks::may_choose_organization(s)?;
-    if status_of(&invitation, state.now()) != InvitationStatus::Pending {
+    if invitation.status_at(state.now()) != InvitationStatus::Pending {
         return Err(ErrorCode::InvitationInvalid.into());
     }
     let org_id = accept_checked(state, &invitation, &s.user.id).await?;
@@ -532,7 +356,7 @@ pub async fn accept(
     req: &RequestInfo,
     token: &str,
 ) -> FlowResult<Outcome> {
-    enabled(state)?;
+    organizations_enabled(state)?;
     let s = ctx
         .active()
         .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;

@@ -8,38 +8,21 @@ use super::{
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::SessionStatus;
-use crate::domain::snapshot::{AccountView, DeviceView};
-use crate::server::auth::{internal, ClientContext};
-use crate::server::clock::rfc3339;
+use crate::server::client::{internal, ClientContext};
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::{FactorKind, NewFactor, SessionDetail, User};
+use crate::server::store::{FactorKind, NewFactor, SessionDetail, User, REVERIFY_WINDOW_SECS};
 
 /// Where the portal goes after a factor was added or removed: the page offers to sign out of all
 /// other devices (ASVS 7.4.3).
 pub const FACTOR_CHANGED: &str = "/user?factor_changed=1";
 
-/// The caller's active (not pending) session.
-fn active(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
-    ctx.active()
-        .filter(|s| s.session.status == SessionStatus::Active)
-        .ok_or(FlowError::new(ErrorCode::Unauthenticated))
-}
-
-/// How recent a first-factor verification stands in for the password (SPEC §9.4).
-const REVERIFY_WINDOW_SECS: i64 = 600;
-
-/// The session proved its first factor recently enough to stand in for the password.
-fn recently_verified(state: &AppState, s: &SessionDetail) -> bool {
-    state.now() - s.session.first_factor_at <= REVERIFY_WINDOW_SECS
-}
-
 /// Re-verification for a security change: the first factor proven in the last 10 minutes, or the
 /// current password now (wrong ones count towards the lockout; a right one renews the window).
 async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
     if password.is_empty() {
-        if recently_verified(state, s) {
+        if s.first_factor_within(state.now(), REVERIFY_WINDOW_SECS) {
             return Ok(());
         }
         return Err(ErrorCode::ReverificationRequired.into());
@@ -75,49 +58,6 @@ async fn reverify(state: &AppState, s: &SessionDetail, password: &str) -> FlowRe
     Ok(())
 }
 
-/// What `/user` shows.
-pub async fn account(state: &AppState, ctx: &ClientContext) -> FlowResult<AccountView> {
-    let s = active(ctx)?;
-    let user = &s.user;
-    let devices = state
-        .store
-        .user_sessions(&user.id)
-        .await?
-        .into_iter()
-        .filter(|d| d.status.is_signed_in())
-        .map(|d| DeviceView {
-            this_device: d.client_id == s.session.client_id,
-            session_id: d.id,
-            user_agent: d.user_agent.unwrap_or_else(|| "Unknown device".into()),
-            ip: d.ip.unwrap_or_default(),
-            last_active_at: rfc3339(d.last_active_at),
-        })
-        .collect();
-    let new_backup_codes = match state
-        .store
-        .take_regenerated_codes(&user.id, &s.session.id)
-        .await?
-    {
-        Some(json) => Some(serde_json::from_str(&json).map_err(internal)?),
-        None => None,
-    };
-    Ok(AccountView {
-        email: user.email.clone(),
-        authenticator_app: user.totp_secret.is_some(),
-        sms_phone: user.phone.clone().filter(|_| user.sms_mfa),
-        backup_codes_left: state.store.backup_codes_left(&user.id).await?,
-        new_backup_codes,
-        // An enrolment is shown only to the session that started it.
-        totp_setup: user.totp_pending_for(&s.session.id).map(|secret| {
-            let qr = mfa::qr_png_base64(secret, &state.settings.instance.name, &user.email);
-            (secret.to_string(), qr.unwrap_or_default())
-        }),
-        pending_phone: user.sms_pending_for(&s.session.id).map(str::to_string),
-        devices,
-        reverification_needed: !recently_verified(state, s),
-    })
-}
-
 /// Changes the password (current one required); other devices are signed out when asked.
 pub async fn change_password(
     state: &AppState,
@@ -127,7 +67,7 @@ pub async fn change_password(
     confirm: &str,
     sign_out_others: bool,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     let user = &s.user;
     // Changing the password always takes the current one.
     reverify(state, s, current).await?;
@@ -148,7 +88,7 @@ pub async fn regenerate_backup_codes(
     ctx: &ClientContext,
     current: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     let user = &s.user;
     reverify_session(state, s, current).await?;
     if !user.has_second_factor() {
@@ -185,7 +125,7 @@ pub async fn revoke_device(
     session_id: &str,
     current: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     let target = state
         .store
         .session_by_id(bounded(session_id, 64, "Session")?)
@@ -215,7 +155,7 @@ pub async fn sign_out_other_devices(
     ctx: &ClientContext,
     current: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     reverify_session(state, s, current).await?;
     let now = state.now();
     for other in state.store.user_sessions(&s.user.id).await? {
@@ -265,7 +205,7 @@ pub async fn start_totp(
     ctx: &ClientContext,
     current: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     method_allowed(state, "totp")?;
     reverify_session(state, s, current).await?;
     state
@@ -281,7 +221,7 @@ pub async fn confirm_totp(
     ctx: &ClientContext,
     code: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     let secret = s
         .user
         .totp_pending_for(&s.session.id)
@@ -312,7 +252,7 @@ pub async fn start_sms(
     current: &str,
     phone: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     reverify_session(state, s, current).await?;
     super::start_phone_verification(state, req, s, phone).await?;
     Ok(Outcome::stay())
@@ -320,7 +260,7 @@ pub async fn start_sms(
 
 /// The code sent to the new phone.
 pub async fn confirm_sms(state: &AppState, ctx: &ClientContext, code: &str) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     let phone = super::confirm_phone_verification(state, s, code).await?;
     state
         .store
@@ -343,7 +283,7 @@ pub async fn remove_factor(
     factor: FactorKind,
     current: &str,
 ) -> FlowResult<Outcome> {
-    let s = active(ctx)?;
+    let s = ctx.require_active()?;
     let user = &s.user;
     reverify_session(state, s, current).await?;
     let (has, other) = match factor {

@@ -4,7 +4,7 @@ use super::{FlowResult, Outcome, RequestInfo};
 use crate::domain::errors::ErrorCode;
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
 use crate::domain::session::{compute_tasks, TaskFacts};
-use crate::server::auth::ClientContext;
+use crate::server::client::ClientContext;
 use crate::server::state::AppState;
 use crate::server::store::{NewSession, PasswordChange, Session, User};
 use crate::server::tokens::{hash, new_token};

@@ -7,9 +7,8 @@ use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{parse_name, OrganizationSlug, ROLE_ADMIN};
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
-use crate::domain::snapshot::MfaSetupView;
 use crate::domain::verification::parse_code;
-use crate::server::auth::{internal, load_client, ClientContext};
+use crate::server::client::{load_client, ClientContext};
 use crate::server::mfa;
 use crate::server::state::AppState;
 use crate::server::store::{BackupCodeSet, NewFactor, SessionDetail, StoreError};
@@ -22,15 +21,9 @@ pub struct Destination {
     pub complete_url: Option<String>,
 }
 
-/// The caller's signed-in session (pending allowed: tasks are done while pending).
-pub fn signed_in(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
-    ctx.active()
-        .ok_or(FlowError::new(ErrorCode::Unauthenticated))
-}
-
 /// The caller's session, if `key` is its current task.
 fn on_task(ctx: &ClientContext, key: TaskKey) -> FlowResult<&SessionDetail> {
-    let s = signed_in(ctx)?;
+    let s = ctx.signed_in()?;
     if s.session.tasks.first() == Some(&key) {
         Ok(s)
     } else {
@@ -117,7 +110,7 @@ pub async fn set_active(
     organization: Option<&str>,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let mut s = signed_in(ctx)?;
+    let mut s = ctx.signed_in()?;
     if let Some(id) = session {
         s = ctx
             .sessions
@@ -163,7 +156,7 @@ pub async fn create_organization(
     slug: &str,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = signed_in(ctx)?;
+    let s = ctx.signed_in()?;
     if !state.settings.organizations.enabled || !state.settings.organizations.creation_enabled {
         return Err(ErrorCode::OrganizationCreationDisabled.into());
     }
@@ -202,49 +195,6 @@ pub async fn create_organization(
         .set_session_organization(&s.session.id, Some(&org.id))
         .await?;
     next(state, req, dest).await
-}
-
-fn methods(state: &AppState) -> &[String] {
-    &state.settings.mfa.methods
-}
-
-/// What the setup-mfa screens show for `s` (whose current task it is). While the authenticator
-/// app is offered, a secret is kept pending so the page can show it with its QR code. The backup
-/// codes are shown only to the session that enrolled the factor.
-pub async fn mfa_setup(state: &AppState, s: &SessionDetail) -> FlowResult<MfaSetupView> {
-    let user = &s.user;
-    let sid = &s.session.id;
-    let mut setup = MfaSetupView {
-        methods: methods(state).to_vec(),
-        ..Default::default()
-    };
-    if user.backup_codes_pending_for(sid) {
-        if let Some(unseen) = &user.backup_codes_unseen {
-            setup.backup_codes = Some(serde_json::from_str(unseen).map_err(internal)?);
-            return Ok(setup);
-        }
-    }
-    if user.has_second_factor() {
-        // Set up from another session: this one must prove it by signing in again; it may not
-        // enrol a factor over it.
-        setup.factor_elsewhere = true;
-        return Ok(setup);
-    }
-    if setup.methods.iter().any(|m| m == "totp") {
-        let secret = match user.totp_pending_for(sid) {
-            Some(secret) => secret.to_string(),
-            None => {
-                let secret = mfa::new_secret();
-                state.store.set_totp_pending(&user.id, sid, &secret).await?;
-                secret
-            }
-        };
-        setup.totp_qr_png_base64 =
-            mfa::qr_png_base64(&secret, &state.settings.instance.name, &user.email);
-        setup.totp_secret = Some(secret);
-    }
-    setup.pending_phone = user.sms_pending_for(sid).map(str::to_string);
-    Ok(setup)
 }
 
 /// Enables the verified factor for the session that proved it, with fresh backup codes (kept
@@ -346,23 +296,4 @@ pub async fn mfa_backup_codes_seen(
         return Err(ErrorCode::TaskNotCurrent.into());
     }
     next(state, req, dest).await
-}
-
-/// A user's memberships as the snapshot shows them (the chooser and the switcher list them).
-pub async fn memberships(
-    state: &AppState,
-    user_id: &str,
-) -> FlowResult<Vec<crate::domain::snapshot::OrganizationView>> {
-    Ok(state
-        .store
-        .user_memberships(user_id)
-        .await?
-        .into_iter()
-        .map(|m| crate::domain::snapshot::OrganizationView {
-            id: m.organization.id,
-            name: m.organization.name,
-            slug: m.organization.slug,
-            role: m.role,
-        })
-        .collect())
 }

@@ -6,6 +6,7 @@ pub mod sqlite;
 use crate::domain::session::{SessionStatus, TaskKey};
 use crate::domain::sign_in::SignInState;
 use crate::domain::sign_up::SignUpState;
+use crate::domain::snapshot::InvitationStatus;
 use crate::domain::verification::CodePurpose;
 use async_trait::async_trait;
 
@@ -142,6 +143,16 @@ pub struct SessionDetail {
     pub session: Session,
     pub user: User,
     pub organization: Option<OrganizationMembership>,
+}
+
+/// How recent a first-factor verification stands in for the password (SPEC §9.4).
+pub const REVERIFY_WINDOW_SECS: i64 = 600;
+
+impl SessionDetail {
+    /// The session proved its first factor within `window` seconds before `now`.
+    pub fn first_factor_within(&self, now: i64, window: i64) -> bool {
+        now - self.session.first_factor_at <= window
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -409,6 +420,40 @@ pub struct Invitation {
     pub status: String,
     pub created_at: i64,
     pub expires_at: i64,
+}
+
+impl Invitation {
+    /// What became of the invitation by `now`.
+    pub fn status_at(&self, now: i64) -> InvitationStatus {
+        match self.status.as_str() {
+            "accepted" => InvitationStatus::Accepted,
+            "revoked" => InvitationStatus::Revoked,
+            _ if self.expires_at <= now => InvitationStatus::Expired,
+            _ => InvitationStatus::Pending,
+        }
+    }
+}
+
+/// The invitation a link's token names (trimmed; at most 128 characters), and what became of it.
+pub async fn find_invitation(
+    store: &dyn Store,
+    token: &str,
+    now: i64,
+) -> StoreResult<(Option<Invitation>, InvitationStatus)> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 128 {
+        return Ok((None, InvitationStatus::Invalid));
+    }
+    match store
+        .invitation_by_token_hash(&crate::server::tokens::hash(token))
+        .await?
+    {
+        Some(i) => {
+            let status = i.status_at(now);
+            Ok((Some(i), status))
+        }
+        None => Ok((None, InvitationStatus::Invalid)),
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -16,8 +16,8 @@ use crate::domain::sign_in::{
     PendingPassword, SignInError, SignInState, Step,
 };
 use crate::domain::verification::{parse_code, resend_wait, CodePurpose};
-use crate::server::auth::{internal, ClientContext};
 use crate::server::breached;
+use crate::server::client::{internal, ClientContext};
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
@@ -28,7 +28,7 @@ mod email_code;
 mod second_factor;
 
 pub use email_code::{attempt_code, choose_email_code, identify, resend_code, reset_password};
-pub use second_factor::{attempt_second_factor, second_factors, send_sms_code};
+pub use second_factor::{attempt_second_factor, send_sms_code};
 
 const ATTEMPT_TTL_SECS: i64 = 30 * 60;
 

@@ -4,22 +4,6 @@
 use super::super::codes::{self, Channel, Redeemed};
 use super::*;
 
-/// The second factors a user can prove at sign-in, the default first: the authenticator app, then
-/// SMS, then backup codes (while any are left).
-pub fn second_factors(user: &User, backup_codes_left: u32) -> Vec<String> {
-    let mut factors = Vec::new();
-    if user.totp_secret.is_some() {
-        factors.push(SecondFactorMethod::Totp.as_str().to_string());
-    }
-    if user.sms_phone().is_some() {
-        factors.push(SecondFactorMethod::Sms.as_str().to_string());
-    }
-    if user.has_second_factor() && backup_codes_left > 0 {
-        factors.push(SecondFactorMethod::BackupCode.as_str().to_string());
-    }
-    factors
-}
-
 /// The attempt at `needs_second_factor`, its user, and a check that the user has `method`.
 async fn at_second_factor(
     state: &AppState,
@@ -33,7 +17,7 @@ async fn at_second_factor(
     }
     let user = user_of(state, &a).await?;
     let left = state.store.backup_codes_left(&user.id).await?;
-    if !second_factors(&user, left).contains(&method.as_str().to_string()) {
+    if !mfa::available_methods(&user, left).contains(&method.as_str().to_string()) {
         return Err(ErrorCode::StrategyForUserInvalid.into());
     }
     Ok((a, user))

@@ -1,0 +1,196 @@
+//! The client context: who is calling — the client behind the `__client` cookie and its signed-in
+//! sessions, with expired, idle and locked ones ended and every live session's tasks recomputed
+//! from current facts (so the next request sees a change) — and the access checks every flow and
+//! read model starts from. This is the only layer below the flows that writes.
+
+use super::cookies::client_token;
+use super::mfa;
+use super::state::AppState;
+use super::store::{Client, OrganizationMembership, SessionDetail, StoreError};
+use super::tokens::hash;
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::session::{compute_tasks, live_status, SessionStatus, TaskFacts, TaskKey};
+use crate::domain::snapshot::role_permissions;
+use http::HeaderMap;
+
+/// The calling client and its signed-in sessions.
+#[derive(Clone, Debug, Default)]
+pub struct ClientContext {
+    pub client: Option<Client>,
+    /// Live sessions, most recently active first.
+    pub sessions: Vec<SessionDetail>,
+}
+
+impl ClientContext {
+    /// The client's active session (pending or not).
+    pub fn active(&self) -> Option<&SessionDetail> {
+        let id = self.client.as_ref()?.last_active_session_id.as_deref()?;
+        self.sessions.iter().find(|s| s.session.id == id)
+    }
+
+    /// The active session, pending allowed (tasks are done while pending), or `unauthenticated`.
+    pub fn signed_in(&self) -> Result<&SessionDetail, FlowError> {
+        self.active()
+            .ok_or(FlowError::new(ErrorCode::Unauthenticated))
+    }
+
+    /// The active session when it is not pending (a pending session is signed out), or
+    /// `unauthenticated`.
+    pub fn require_active(&self) -> Result<&SessionDetail, FlowError> {
+        self.active()
+            .filter(|s| s.session.status == SessionStatus::Active)
+            .ok_or(FlowError::new(ErrorCode::Unauthenticated))
+    }
+
+    /// The active (not pending) session and its active organization.
+    pub fn in_organization(&self) -> Result<(&SessionDetail, &OrganizationMembership), FlowError> {
+        let s = self.require_active()?;
+        let org = s
+            .organization
+            .as_ref()
+            .ok_or(FlowError::new(ErrorCode::ResourceNotFound))?;
+        Ok((s, org))
+    }
+
+    /// The same, when the role grants `permission` (`forbidden` otherwise).
+    pub fn with_permission(
+        &self,
+        permission: &str,
+    ) -> Result<(&SessionDetail, &OrganizationMembership), FlowError> {
+        let (s, org) = self.in_organization()?;
+        if role_permissions(&org.role).contains(&permission) {
+            Ok((s, org))
+        } else {
+            Err(ErrorCode::Forbidden.into())
+        }
+    }
+}
+
+/// Organization features answer "not found" while organizations are off.
+pub fn organizations_enabled(state: &AppState) -> Result<(), FlowError> {
+    if state.settings.organizations.enabled {
+        Ok(())
+    } else {
+        Err(ErrorCode::ResourceNotFound.into())
+    }
+}
+
+pub fn internal(e: impl std::fmt::Display) -> FlowError {
+    tracing::error!(error = %e, "internal error");
+    FlowError::new(ErrorCode::Internal)
+}
+
+impl From<StoreError> for FlowError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => FlowError::new(ErrorCode::ResourceNotFound),
+            // The sign-in attempt a session was to complete was completed by another request.
+            StoreError::Conflict("attempt") => FlowError::new(ErrorCode::SignInStepInvalid),
+            other => internal(other),
+        }
+    }
+}
+
+/// Loads the client named by the request's cookie, ends its expired sessions and brings every live
+/// session's tasks up to date.
+pub async fn load_client(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<ClientContext, FlowError> {
+    match client_token(headers, state.https()) {
+        Some(token) => load_client_by_token(state, &token).await,
+        None => Ok(ClientContext::default()),
+    }
+}
+
+/// Like [`load_client`], for a token in hand (the one a response is about to set).
+pub async fn load_client_by_token(
+    state: &AppState,
+    token: &str,
+) -> Result<ClientContext, FlowError> {
+    let Some(client) = state.store.client_by_token_hash(&hash(token)).await? else {
+        return Ok(ClientContext::default());
+    };
+    let now = state.now();
+    let inactivity = state.settings.sessions.inactivity_timeout.secs();
+    let task_settings = state.settings.task_settings();
+    let mut sessions = Vec::new();
+    for mut detail in state.store.client_sessions(&client.id).await? {
+        let idle = inactivity.is_some_and(|t| detail.session.last_active_at + t <= now);
+        if detail.session.expire_at <= now || idle {
+            state
+                .store
+                .end_session(&detail.session.id, SessionStatus::Expired, now)
+                .await?;
+            continue;
+        }
+        // An operator lock signs the user out at the next request (the lock also revoked the
+        // sessions it saw; this catches any that raced it).
+        if detail.user.locked {
+            state
+                .store
+                .end_session(&detail.session.id, SessionStatus::Revoked, now)
+                .await?;
+            continue;
+        }
+        let facts = TaskFacts {
+            password_compromised: detail.user.password_compromised,
+            // A factor counts for the session that proved it (or enrolled it), not for every
+            // session of the user.
+            has_second_factor: detail.user.has_second_factor()
+                && detail.session.second_factor_at.is_some(),
+            backup_codes_pending: detail.user.backup_codes_pending_for(&detail.session.id),
+            has_active_organization: detail.organization.is_some(),
+        };
+        let tasks = compute_tasks(task_settings, facts);
+        if tasks != detail.session.tasks {
+            state
+                .store
+                .set_session_tasks(&detail.session.id, &tasks)
+                .await?;
+            detail.session.status = live_status(&tasks);
+            detail.session.tasks = tasks;
+        }
+        sessions.push(detail);
+    }
+    let ctx = ClientContext {
+        client: Some(client),
+        sessions,
+    };
+    // Activity of the active session, at most once a minute (the idle timeout reads it).
+    if let Some(active) = ctx.active() {
+        if now - active.session.last_active_at >= 60 {
+            state.store.touch_session(&active.session.id, now).await?;
+        }
+    }
+    Ok(ctx)
+}
+
+/// Before a snapshot is shown: a session whose current task is `setup-mfa` gets its own pending
+/// authenticator secret, so the task page can show it with its QR code (the snapshot itself only
+/// reads).
+pub async fn start_totp_enrolment(
+    state: &AppState,
+    ctx: &mut ClientContext,
+) -> Result<(), FlowError> {
+    if !state.settings.mfa.methods.iter().any(|m| m == "totp") {
+        return Ok(());
+    }
+    let Some(id) = ctx.active().map(|s| s.session.id.clone()) else {
+        return Ok(());
+    };
+    let Some(s) = ctx.sessions.iter_mut().find(|s| s.session.id == id) else {
+        return Ok(());
+    };
+    let user = &s.user;
+    let owes = s.session.tasks.first() == Some(&TaskKey::SetupMfa)
+        && !user.has_second_factor()
+        && user.totp_pending_for(&id).is_none();
+    if owes {
+        let secret = mfa::new_secret();
+        state.store.set_totp_pending(&user.id, &id, &secret).await?;
+        s.user.totp_pending_secret = Some(secret);
+        s.user.totp_pending_session = Some(id);
+    }
+    Ok(())
+}
