@@ -24,15 +24,15 @@ build:
 	cargo leptos build --release
 
 test-rust:
-	cargo test --release --no-default-features --features ssr
+	cargo test --release --no-default-features --features ssr,demo
 
 test-e2e:
 	cd end2end && npx playwright test
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets --no-default-features --features ssr -- -D warnings
-	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --all-targets --no-default-features --features ssr,demo -- -D warnings
+	cargo clippy --lib --no-default-features --features hydrate,demo --target wasm32-unknown-unknown -- -D warnings
 
 bench: setup build
 	bench/run.sh

@@ -14,8 +14,18 @@ use std::collections::BTreeMap;
 pub struct AuthContext {
     resource: Resource<Result<ClientSnapshot, crate::domain::errors::FlowError>>,
     latest: RwSignal<Option<ClientSnapshot>>,
-    urls: StoredValue<AuthUrls>,
-    own_task_urls: bool,
+    urls: StoredValue<UrlProps>,
+}
+
+/// The URLs an `AuthProvider` was given; the rest come from the server (the same builder
+/// settings that decide its redirects).
+#[derive(Clone, Debug, Default)]
+struct UrlProps {
+    task_urls: Option<BTreeMap<String, String>>,
+    sign_in_url: Option<String>,
+    sign_up_url: Option<String>,
+    after_sign_in_url: Option<String>,
+    after_sign_out_url: Option<String>,
 }
 
 impl AuthContext {
@@ -31,12 +41,21 @@ impl AuthContext {
         self.latest.set(Some(snapshot));
     }
 
-    /// The provider's URLs; task URLs fall back to the instance's `[app] task_urls`.
+    /// The provider's URLs: each prop it was given, else the server's.
     pub fn urls(&self) -> AuthUrls {
-        let mut urls = self.urls.get_value();
-        if !self.own_task_urls {
-            if let Some(s) = self.snapshot() {
-                urls.task_urls = s.env.task_urls.clone();
+        let props = self.urls.get_value();
+        let mut urls = self.snapshot().map(|s| s.env.urls).unwrap_or_default();
+        if let Some(t) = props.task_urls {
+            urls.task_urls = t;
+        }
+        for (value, slot) in [
+            (props.sign_in_url, &mut urls.sign_in_url),
+            (props.sign_up_url, &mut urls.sign_up_url),
+            (props.after_sign_in_url, &mut urls.after_sign_in_url),
+            (props.after_sign_out_url, &mut urls.after_sign_out_url),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
             }
         }
         urls
@@ -68,30 +87,30 @@ pub fn use_auth_with(treat_pending_as_signed_out: bool) -> Signal<AuthView> {
     })
 }
 
-/// Wraps the `Router`. Props as in SPEC §7.1.
+/// Wraps the `Router`. Props as in SPEC §7.1 (defaults `/sign-in`, `/sign-up`, `/`, `/`, no task
+/// URLs); a prop left out takes the server's value, so the server builder's `urls` need not be
+/// repeated here.
 #[component]
 pub fn AuthProvider(
     #[prop(optional)] task_urls: Option<BTreeMap<String, String>>,
-    #[prop(into, default = "/sign-in".into())] sign_in_url: String,
-    #[prop(into, default = "/sign-up".into())] sign_up_url: String,
-    #[prop(into, default = "/".into())] after_sign_in_url: String,
-    #[prop(into, default = "/".into())] after_sign_out_url: String,
+    #[prop(optional, into)] sign_in_url: Option<String>,
+    #[prop(optional, into)] sign_up_url: Option<String>,
+    #[prop(optional, into)] after_sign_in_url: Option<String>,
+    #[prop(optional, into)] after_sign_out_url: Option<String>,
     children: Children,
 ) -> impl IntoView {
-    let own_task_urls = task_urls.is_some();
-    let urls = AuthUrls {
+    let urls = UrlProps {
+        task_urls,
         sign_in_url,
         sign_up_url,
         after_sign_in_url,
         after_sign_out_url,
-        task_urls: task_urls.unwrap_or_default(),
     };
     let resource = Resource::new_blocking(|| (), |_| get_client_snapshot());
     let ctx = AuthContext {
         resource,
         latest: RwSignal::new(None),
         urls: StoredValue::new(urls),
-        own_task_urls,
     };
     provide_context(ctx);
     children()

@@ -2,6 +2,7 @@
 
 pub mod auth_provider;
 pub mod forms;
+pub mod not_found;
 pub mod organizations;
 pub mod show;
 pub mod sign_in;
@@ -10,7 +11,10 @@ pub mod tasks;
 pub mod user_button;
 pub mod vestibule;
 
-pub use auth_provider::{use_auth, use_auth_context, AuthContext, AuthGuard, AuthProvider};
+pub use auth_provider::{
+    use_auth, use_auth_context, use_auth_with, AuthContext, AuthGuard, AuthLoaded, AuthProvider,
+};
+pub use not_found::NotFound;
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use sign_in::SignIn;

@@ -4,6 +4,7 @@ use super::auth_provider::use_auth_context;
 use super::forms::{error_of, flow_action, FlowForm, FormAlert};
 use super::user_button::close_on_change;
 use crate::api::{Activate, JoinInvitation};
+use crate::domain::guard::{CREATE_ORGANIZATION_PATH, ORGANIZATION_PROFILE_PATH};
 use crate::domain::redirect::query_param;
 use crate::domain::snapshot::{InvitationView, OrganizationListPage, OrganizationView};
 use leptos::prelude::*;
@@ -168,14 +169,14 @@ pub fn OrganizationSwitcher() -> impl IntoView {
             </summary>
             <div class="menu-body">
                 <p class="menu-email">{label}</p>
-                {move || active().map(|_| view! { <a href="/organization">"Manage organization"</a> })}
+                {move || active().map(|_| view! { <a href=ORGANIZATION_PROFILE_PATH>"Manage organization"</a> })}
                 <ul class="accounts">{others}{invitations}</ul>
                 {pages}
                 {personal}
                 <FormAlert error=error_of(switch)/>
                 <FormAlert error=error_of(join)/>
                 {move || env().organization_creation_enabled.then(|| view! {
-                    <a class="button" href="/organization/new">"Create organization"</a>
+                    <a class="button" href=CREATE_ORGANIZATION_PATH>"Create organization"</a>
                 })}
             </div>
         </details>

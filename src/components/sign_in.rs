@@ -3,6 +3,7 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
+use super::not_found::NotFound;
 use super::tasks::HostedTask;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
@@ -13,7 +14,6 @@ use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::query_param;
 use crate::domain::session::TaskKey;
 use crate::domain::sign_in::{FirstFactor, SignInStatus};
-use crate::pages::NotFoundPage;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -27,21 +27,26 @@ pub fn SignIn(
         provide_context(FinalizeNavigate(cb));
     }
     let location = use_location();
-    move || match location.pathname.get().trim_end_matches('/') {
-        // The guard sends visitors of `/sign-in/tasks` to their current task.
-        "/sign-in/tasks" => ().into_any(),
-        p if p.starts_with("/sign-in/tasks/") => {
-            match TaskKey::parse(&p["/sign-in/tasks/".len()..]) {
+    let ctx = use_auth_context();
+    // The step is the path below the provider's `sign_in_url`.
+    move || {
+        let urls = ctx.urls();
+        let path = location.pathname.get();
+        let step = urls.sign_in_step_of(&path).unwrap_or_default().to_string();
+        match step.as_str() {
+            // The guard sends visitors of `/sign-in/tasks` to their current task.
+            "tasks" => ().into_any(),
+            s if s.starts_with("tasks/") => match TaskKey::parse(&s["tasks/".len()..]) {
                 Some(key) => view! { <HostedTask key=key/> }.into_any(),
-                None => view! { <NotFoundPage/> }.into_any(),
-            }
+                None => view! { <NotFound/> }.into_any(),
+            },
+            "factor-one" => view! { <FactorOne/> }.into_any(),
+            "factor-two" => view! { <FactorTwo/> }.into_any(),
+            "choose" => view! { <ChooseAccount/> }.into_any(),
+            "reset-password" => view! { <ForgotPassword/> }.into_any(),
+            "client-trust" => view! { <ClientTrust/> }.into_any(),
+            _ => view! { <StartStep/> }.into_any(),
         }
-        "/sign-in/factor-one" => view! { <FactorOne/> }.into_any(),
-        "/sign-in/factor-two" => view! { <FactorTwo/> }.into_any(),
-        "/sign-in/choose" => view! { <ChooseAccount/> }.into_any(),
-        "/sign-in/reset-password" => view! { <ForgotPassword/> }.into_any(),
-        "/sign-in/client-trust" => view! { <ClientTrust/> }.into_any(),
-        _ => view! { <StartStep/> }.into_any(),
     }
 }
 
@@ -55,7 +60,8 @@ fn StartStep() -> impl IntoView {
             .snapshot()
             .map(|s| s.env.sign_up_enabled)
             .unwrap_or(true);
-        env.then(|| view! { <p class="aside">"No account? " <a href="/sign-up">"Sign up"</a></p> })
+        let href = ctx.urls().sign_up_url;
+        env.then(|| view! { <p class="aside">"No account? " <a href=href>"Sign up"</a></p> })
     };
     view! {
         <h1>"Sign in"</h1>
@@ -80,11 +86,20 @@ fn StartStep() -> impl IntoView {
 
 /// The attempt's state, or a note that it expired.
 fn expired() -> AnyView {
+    let href = use_auth_context().urls().sign_in_url;
     view! {
         <p role="alert">{FlowError::new(ErrorCode::AttemptMissing).sentence()}</p>
-        <a href="/sign-in">"Back"</a>
+        <a href=href>"Back"</a>
     }
     .into_any()
+}
+
+/// A link to `/sign-in/factor-two` (below the provider's `sign_in_url`) with `query`.
+fn factor_two(query: &str) -> String {
+    format!(
+        "{}?{query}",
+        use_auth_context().urls().sign_in_step("factor-two")
+    )
 }
 
 #[component]
@@ -296,7 +311,7 @@ fn SecondFactorForm(method: String, phone_hint: Option<String>) -> impl IntoView
                 <button type="submit" class="link">"Resend code"</button>
             </FlowForm>
         })}
-        <a class="button" href="/sign-in/factor-two?choose=1">"Use another method"</a>
+        <a class="button" href=factor_two("choose=1")>"Use another method"</a>
     }
 }
 
@@ -308,7 +323,7 @@ fn OtherMethods(factors: Vec<String>) -> impl IntoView {
         <p>"Choose another way to verify it's you."</p>
         <div class="choices">
             {has("totp").then(|| view! {
-                <a class="button" href="/sign-in/factor-two?method=totp">"Authenticator app"</a>
+                <a class="button" href=factor_two("method=totp")>"Authenticator app"</a>
             })}
             {has("sms").then(|| view! {
                 <FlowForm action=send_sms>
@@ -317,7 +332,7 @@ fn OtherMethods(factors: Vec<String>) -> impl IntoView {
                 </FlowForm>
             })}
             {has("backup_code").then(|| view! {
-                <a class="button" href="/sign-in/factor-two?method=backup_code">"Backup code"</a>
+                <a class="button" href=factor_two("method=backup_code")>"Backup code"</a>
             })}
         </div>
     }

@@ -18,9 +18,14 @@ pub fn SignUp(
         provide_context(FinalizeNavigate(cb));
     }
     let location = use_location();
-    move || match location.pathname.get().trim_end_matches('/') {
-        "/sign-up/verify-email-address" => view! { <VerifyStep/> }.into_any(),
-        _ => view! { <CreateStep/> }.into_any(),
+    let ctx = use_auth_context();
+    // The step is the path below the provider's `sign_up_url`.
+    move || {
+        let urls = ctx.urls();
+        match urls.sign_up_step_of(&location.pathname.get()) {
+            Some("verify-email-address") => view! { <VerifyStep/> }.into_any(),
+            _ => view! { <CreateStep/> }.into_any(),
+        }
     }
 }
 
@@ -60,7 +65,7 @@ fn CreateStep() -> impl IntoView {
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
         </FlowForm>
-        <p class="aside">"Have an account? " <a href="/sign-in">"Sign in"</a></p>
+        <p class="aside">"Have an account? " <a href=ctx.urls().sign_in_url>"Sign in"</a></p>
     }
 }
 

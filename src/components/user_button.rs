@@ -4,6 +4,7 @@
 use super::auth_provider::use_auth_context;
 use super::forms::{flow_action, FlowForm};
 use crate::api::{Activate, SignOut};
+use crate::domain::guard::USER_PROFILE_PATH;
 use leptos::prelude::*;
 
 #[component]
@@ -32,7 +33,7 @@ pub fn UserButton() -> impl IntoView {
             </summary>
             <div class="menu-body">
                 <p class="menu-email">{email}</p>
-                <a href="/user">"Manage account"</a>
+                <a href=USER_PROFILE_PATH>"Manage account"</a>
                 <FlowForm action=sign_out>
                     <button type="submit">"Sign out"</button>
                 </FlowForm>
@@ -93,7 +94,7 @@ pub fn AccountSwitcher(#[prop(default = false)] include_active: bool) -> impl In
                     .collect_view()
             }}
         </ul>
-        <a class="button" href="/sign-in">"Add account"</a>
+        <a class="button" href=move || ctx.urls().sign_in_url>"Add account"</a>
         <FlowForm action=sign_out_all>
             <input type="hidden" name="all" value="true"/>
             <button type="submit">"Sign out of all accounts"</button>

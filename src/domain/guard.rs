@@ -29,18 +29,62 @@ impl Default for AuthUrls {
     }
 }
 
+/// The hosted pages that are not steps of sign-in or sign-up (fixed paths of the route group).
+pub const USER_PROFILE_PATH: &str = "/user";
+pub const ORGANIZATION_PROFILE_PATH: &str = "/organization";
+pub const CREATE_ORGANIZATION_PATH: &str = "/organization/new";
+pub const INVITATION_PATH: &str = "/invitation";
+
+/// The steps of sign-in and sign-up, below `sign_in_url` and `sign_up_url`.
+const SIGN_IN_STEPS: [&str; 5] = [
+    "factor-one",
+    "factor-two",
+    "client-trust",
+    "reset-password",
+    "choose",
+];
+const SIGN_UP_STEPS: [&str; 1] = ["verify-email-address"];
+
 impl AuthUrls {
+    /// A step of sign-in (`factor-one`, …) below `sign_in_url`; `""` is the first screen.
+    pub fn sign_in_step(&self, step: &str) -> String {
+        step_url(&self.sign_in_url, step)
+    }
+
+    /// A step of sign-up below `sign_up_url`.
+    pub fn sign_up_step(&self, step: &str) -> String {
+        step_url(&self.sign_up_url, step)
+    }
+
+    /// The step of sign-in `path` shows (`""` for the first screen), if it is a sign-in page.
+    pub fn sign_in_step_of<'a>(&self, path: &'a str) -> Option<&'a str> {
+        step_of(&self.sign_in_url, path)
+    }
+
+    /// The step of sign-up `path` shows, if it is a sign-up page.
+    pub fn sign_up_step_of<'a>(&self, path: &'a str) -> Option<&'a str> {
+        step_of(&self.sign_up_url, path)
+    }
+
+    /// The hosted task pages' prefix: `<sign_in_url>/tasks`.
+    pub fn tasks_url(&self) -> String {
+        self.sign_in_step("tasks")
+    }
+
     /// The URL of the page for task `key`.
     pub fn task_url(&self, key: TaskKey) -> String {
         self.task_urls
             .get(key.as_str())
             .cloned()
-            .unwrap_or_else(|| format!("/sign-in/tasks/{}", key.as_str()))
+            .unwrap_or_else(|| format!("{}/{}", self.tasks_url(), key.as_str()))
     }
 
     /// The task whose page `path` is, if any (hosted or configured).
     pub fn task_of_path(&self, path: &str) -> Option<TaskKey> {
-        if let Some(key) = path.strip_prefix("/sign-in/tasks/") {
+        if let Some(key) = path
+            .strip_prefix(self.tasks_url().as_str())
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
             return TaskKey::parse(key.trim_end_matches('/'));
         }
         TaskKey::ALL
@@ -54,6 +98,23 @@ impl AuthUrls {
             .and_then(safe_redirect)
             .unwrap_or_else(|| self.after_sign_in_url.clone())
     }
+}
+
+fn step_url(base: &str, step: &str) -> String {
+    if step.is_empty() {
+        base.to_string()
+    } else {
+        format!("{}/{step}", base.trim_end_matches('/'))
+    }
+}
+
+fn step_of<'a>(base: &str, path: &'a str) -> Option<&'a str> {
+    let path = path.trim_end_matches('/');
+    let rest = path.strip_prefix(base.trim_end_matches('/'))?;
+    if rest.is_empty() {
+        return Some("");
+    }
+    rest.strip_prefix('/')
 }
 
 /// What the guard knows of the active session.
@@ -76,17 +137,15 @@ pub fn is_protected(path: &str, patterns: &[String]) -> bool {
     })
 }
 
-fn is_auth_flow_page(path: &str) -> bool {
-    const PAGES: [&str; 7] = [
-        "/sign-in",
-        "/sign-in/factor-one",
-        "/sign-in/factor-two",
-        "/sign-in/client-trust",
-        "/sign-in/reset-password",
-        "/sign-up",
-        "/sign-up/verify-email-address",
-    ];
-    PAGES.contains(&path.trim_end_matches('/')) || PAGES.contains(&path)
+/// A page of the sign-in or sign-up flow (not the account chooser, not a task).
+fn is_auth_flow_page(urls: &AuthUrls, path: &str) -> bool {
+    let sign_in = urls
+        .sign_in_step_of(path)
+        .is_some_and(|s| s.is_empty() || (s != "choose" && SIGN_IN_STEPS.contains(&s)));
+    let sign_up = urls
+        .sign_up_step_of(path)
+        .is_some_and(|s| s.is_empty() || SIGN_UP_STEPS.contains(&s));
+    sign_in || sign_up
 }
 
 /// The redirect the guard asks for when `visitor` opens `path?query`, or `None` to let it render.
@@ -119,7 +178,7 @@ pub fn decide(
     }
 
     let task_page = urls.task_of_path(path);
-    if task_page.is_some() || path.trim_end_matches('/') == "/sign-in/tasks" {
+    if task_page.is_some() || path.trim_end_matches('/') == urls.tasks_url() {
         return match visitor {
             Visitor::SignedOut => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
             Visitor::Active => Some(urls.completion_target(carried.as_deref())),
@@ -133,7 +192,7 @@ pub fn decide(
         };
     }
 
-    if is_auth_flow_page(path) {
+    if is_auth_flow_page(urls, path) {
         return match visitor {
             Visitor::SignedOut => None,
             Visitor::Pending(tasks) => to_task(tasks, carried.as_deref()),
@@ -292,6 +351,54 @@ mod tests {
             )
             .as_deref(),
             Some("/sign-in")
+        );
+    }
+
+    #[test]
+    fn custom_sign_in_and_sign_up_urls_carry_their_steps_and_tasks() {
+        let urls = AuthUrls {
+            sign_in_url: "/login".into(),
+            sign_up_url: "/join".into(),
+            ..Default::default()
+        };
+        assert_eq!(urls.sign_in_step("factor-one"), "/login/factor-one");
+        assert_eq!(
+            urls.sign_up_step("verify-email-address"),
+            "/join/verify-email-address"
+        );
+        assert_eq!(urls.task_url(TaskKey::SetupMfa), "/login/tasks/setup-mfa");
+        assert_eq!(
+            urls.task_of_path("/login/tasks/setup-mfa"),
+            Some(TaskKey::SetupMfa)
+        );
+        assert_eq!(urls.task_of_path("/sign-in/tasks/setup-mfa"), None);
+        assert_eq!(
+            urls.sign_in_step_of("/login/factor-two"),
+            Some("factor-two")
+        );
+        assert_eq!(urls.sign_in_step_of("/login"), Some(""));
+        assert_eq!(urls.sign_in_step_of("/loginx"), None);
+        let p = protected();
+        let tasks = [TaskKey::SetupMfa];
+        assert_eq!(
+            decide("/login", "", Visitor::Pending(&tasks), false, &urls, &p).as_deref(),
+            Some("/login/tasks/setup-mfa")
+        );
+        assert_eq!(
+            decide(
+                "/join/verify-email-address",
+                "",
+                Visitor::Active,
+                false,
+                &urls,
+                &p
+            )
+            .as_deref(),
+            Some("/")
+        );
+        assert_eq!(
+            decide("/dashboard", "", Visitor::SignedOut, false, &urls, &p).as_deref(),
+            Some("/login?redirect_url=/dashboard")
         );
     }
 

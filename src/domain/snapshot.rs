@@ -87,8 +87,9 @@ pub struct PublicSettings {
     pub allow_personal_accounts: bool,
     pub organization_creation_enabled: bool,
     pub min_password_length: usize,
-    /// The instance's `[app] task_urls`, used when an `AuthProvider` sets none of its own.
-    pub task_urls: std::collections::BTreeMap<String, String>,
+    /// The server's URLs (sign-in, sign-up, after sign-in/out, task URLs): what an
+    /// `AuthProvider` uses for every URL it is not given.
+    pub urls: super::guard::AuthUrls,
     /// The instance's protected path patterns (`[app] protected`).
     pub protected: Vec<String>,
 }
@@ -104,7 +105,7 @@ impl Default for PublicSettings {
             allow_personal_accounts: true,
             organization_creation_enabled: true,
             min_password_length: 8,
-            task_urls: Default::default(),
+            urls: Default::default(),
             protected: Vec::new(),
         }
     }

@@ -38,9 +38,10 @@ pub fn AccountPage() -> impl IntoView {
         )
     };
     let account = Resource::new(changes, |_| get_account());
+    let ctx = crate::components::use_auth_context();
     view! {
         <header class="app-header">
-            <a href="/dashboard">"Dashboard"</a>
+            <a href=move || ctx.urls().after_sign_in_url>"Home"</a>
             <UserButton/>
         </header>
         <h1>"Account"</h1>

@@ -66,11 +66,11 @@ pub fn OrganizationPage() -> impl IntoView {
     let enabled = Memo::new(move |_| ctx.snapshot().is_some_and(|s| s.env.organizations_enabled));
     move || {
         if !enabled.get() {
-            return view! { <crate::pages::NotFoundPage/> }.into_any();
+            return view! { <crate::components::NotFound/> }.into_any();
         }
         view! {
         <header class="app-header">
-            <a href="/dashboard">"Dashboard"</a>
+            <a href=move || ctx.urls().after_sign_in_url>"Home"</a>
             <OrganizationSwitcher/>
             <UserButton/>
         </header>
@@ -251,7 +251,7 @@ pub fn NewOrganizationPage() -> impl IntoView {
         if env.organizations_enabled && env.organization_creation_enabled {
             view! { <CreateOrganizationForm complete=Some("/dashboard".to_string())/> }.into_any()
         } else {
-            view! { <crate::pages::NotFoundPage/> }.into_any()
+            view! { <crate::components::NotFound/> }.into_any()
         }
     }
 }

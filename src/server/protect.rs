@@ -5,17 +5,16 @@
 use super::auth::Auth;
 use super::client::load_client;
 use super::state::AppState;
-use crate::domain::guard::{decide, Visitor};
+use crate::domain::guard::{
+    decide, Visitor, CREATE_ORGANIZATION_PATH, INVITATION_PATH, ORGANIZATION_PROFILE_PATH,
+};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 
-/// Demo pages that need a role in the active organization.
-const ROLE_PAGES: &[(&str, &str)] = &[("/admin", crate::domain::organization::ROLE_ADMIN)];
-
-/// Pages that exist only while organizations are enabled (404 otherwise).
-const ORGANIZATION_PAGES: &[&str] = &["/organization", "/invitation"];
+/// Hosted pages that exist only while organizations are enabled (404 otherwise).
+const ORGANIZATION_PAGES: &[&str] = &[ORGANIZATION_PROFILE_PATH, INVITATION_PATH];
 
 /// Also leaves the loaded [`ClientContext`](super::client::ClientContext) in the request's
 /// extensions, so rendering the page does not load it again.
@@ -30,6 +29,8 @@ pub async fn protect_pages(
         || path.starts_with("/v1/")
         || path.starts_with("/__testing/")
         || path.starts_with("/pkg/")
+        || path == "/healthz"
+        || path == "/readyz"
     {
         return next.run(req).await;
     }
@@ -38,7 +39,7 @@ pub async fn protect_pages(
         Err(e) => return super::http::error_response(&e, true, None),
     };
     // An invitation link: join, or go to sign-in / sign-up, before anything renders.
-    if path == crate::server::flows::organizations::INVITATION_PATH {
+    if path == INVITATION_PATH {
         let token = crate::domain::redirect::query_param(req.uri().query().unwrap_or(""), "token")
             .unwrap_or_default();
         let info = crate::server::flows::RequestInfo::new(req.headers().clone(), None, &[]);
@@ -60,26 +61,27 @@ pub async fn protect_pages(
         (true, false) => Visitor::Active,
     };
     let query = req.uri().query().unwrap_or("").to_string();
-    let settings = &state.settings;
     if let Some(to) = decide(
         &path,
         &query,
         visitor,
-        settings.sessions.multi_session,
-        &settings.demo_urls(),
-        &settings.app.protected,
+        state.settings.sessions.multi_session,
+        state.urls(),
+        &state.site.protected,
     ) {
         return Redirect::to(&to).into_response();
     }
     // A page that needs a role answers "not found" to everyone else (`auth.protect(has)`, §8).
-    let missing_role = ROLE_PAGES
+    let missing_role = state
+        .site
+        .role_pages
         .iter()
         .any(|(page, role)| *page == path && !auth.view().has_role(role))
         || (!state.settings.organizations.enabled
             && ORGANIZATION_PAGES
                 .iter()
                 .any(|p| path == *p || path.starts_with(&format!("{p}/"))))
-        || (path == "/organization/new" && !state.settings.organizations.creation_enabled);
+        || (path == CREATE_ORGANIZATION_PATH && !state.settings.organizations.creation_enabled);
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
     if missing_role {

@@ -255,31 +255,6 @@ impl Settings {
             reject_breached: self.password.reject_breached,
         }
     }
-
-    pub fn public(&self) -> crate::domain::snapshot::PublicSettings {
-        crate::domain::snapshot::PublicSettings {
-            instance_name: self.instance.name.clone(),
-            multi_session: self.sessions.multi_session,
-            sign_up_enabled: self.sign_up.enabled,
-            legal_consent: self.sign_up.legal_consent,
-            organizations_enabled: self.organizations.enabled,
-            allow_personal_accounts: self.organizations.allow_personal_accounts,
-            organization_creation_enabled: self.organizations.creation_enabled,
-            min_password_length: self.password.min_length,
-            task_urls: self.app.task_urls.clone(),
-            protected: self.app.protected.clone(),
-        }
-    }
-
-    /// The URLs of the bundled demo app's `AuthProvider` (SPEC §13).
-    pub fn demo_urls(&self) -> crate::domain::guard::AuthUrls {
-        crate::domain::guard::AuthUrls {
-            after_sign_in_url: "/dashboard".into(),
-            after_sign_out_url: "/".into(),
-            task_urls: self.app.task_urls.clone(),
-            ..Default::default()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,13 +5,27 @@ use super::delivery::Delivery;
 use super::password::Hasher;
 use super::settings::Settings;
 use super::store::Store;
+use crate::domain::guard::AuthUrls;
+use crate::domain::snapshot::PublicSettings;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
+/// How the app that embeds Vestibule is laid out: its URLs (the same as its `AuthProvider`'s),
+/// the path patterns protected before rendering, and the pages that need a role.
+#[derive(Clone, Debug, Default)]
+pub struct Site {
+    pub urls: AuthUrls,
+    pub protected: Vec<String>,
+    /// `(path, role)`: the page answers 404 to anyone without the role in the active
+    /// organization.
+    pub role_pages: Vec<(String, String)>,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
+    pub site: Arc<Site>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub hasher: Hasher,
@@ -28,6 +42,28 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The app's URLs (after sign-in, task pages, …).
+    pub fn urls(&self) -> &AuthUrls {
+        &self.site.urls
+    }
+
+    /// The settings the browser needs to render the flows.
+    pub fn public(&self) -> PublicSettings {
+        let s = &self.settings;
+        PublicSettings {
+            instance_name: s.instance.name.clone(),
+            multi_session: s.sessions.multi_session,
+            sign_up_enabled: s.sign_up.enabled,
+            legal_consent: s.sign_up.legal_consent,
+            organizations_enabled: s.organizations.enabled,
+            allow_personal_accounts: s.organizations.allow_personal_accounts,
+            organization_creation_enabled: s.organizations.creation_enabled,
+            min_password_length: s.password.min_length,
+            urls: self.site.urls.clone(),
+            protected: self.site.protected.clone(),
+        }
     }
 
     /// Cookies get `Secure` and the `__Host-` prefix when the instance is served over https.

@@ -6,10 +6,8 @@ pub use reqwest::{header, redirect::Policy, Client, StatusCode};
 pub use serde_json::{json, Value};
 use std::net::SocketAddr;
 pub use std::sync::Arc;
-use vestibule::server::{
-    clock::SystemClock, delivery::Delivery, password::Hasher, settings::Settings, state::AppState,
-    store::sqlite::SqliteStore,
-};
+use vestibule::demo;
+use vestibule::server::clock::SystemClock;
 
 pub const KEY: &str = "sk_test_integration_0123456789";
 
@@ -40,25 +38,26 @@ pub async fn spawn_app_with(
     let dir = tempfile::tempdir().unwrap();
     let toml =
         format!("[testing]\nenabled = {testing}\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
-    let settings = Settings::from_toml(&toml, Vec::<(String, String)>::new()).unwrap();
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store: Arc<dyn vestibule::server::store::Store> =
-        Arc::new(SqliteStore::connect(&url).await.unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut options = leptos::config::get_configuration(None)
         .unwrap()
         .leptos_options;
     options.site_addr = addr;
-    let state = AppState {
-        delivery: Delivery::new(store.clone(), &settings).unwrap(),
-        settings: Arc::new(settings),
-        store: store.clone(),
-        clock,
-        hasher: Hasher::new(2).unwrap(),
-        leptos_options: options,
-    };
-    let app = vestibule::server::router(state);
+    // The demo server, built through the same entry `main.rs` uses.
+    let vestibule = demo::builder()
+        .config_toml(toml)
+        .env(Vec::new())
+        .database_url(url)
+        .clock(clock)
+        .leptos_options(options)
+        .hash_concurrency(2)
+        .build()
+        .await
+        .unwrap();
+    let store = vestibule.state().store;
+    let app = vestibule.router(demo::App, demo::shell);
     tokio::spawn(async move {
         axum::serve(
             listener,

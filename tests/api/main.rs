@@ -13,4 +13,5 @@ mod security;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod startup;
 mod tasks;

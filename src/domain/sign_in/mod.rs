@@ -32,14 +32,14 @@ impl SignInStatus {
         }
     }
 
-    /// The hosted page that serves this status.
-    pub fn path(self) -> &'static str {
+    /// The sign-in step (below `sign_in_url`) that serves this status.
+    pub fn step(self) -> &'static str {
         match self {
-            Self::NeedsIdentifier | Self::NeedsFirstFactor => "/sign-in/factor-one",
-            Self::NeedsSecondFactor => "/sign-in/factor-two",
-            Self::NeedsClientTrust => "/sign-in/client-trust",
-            Self::NeedsNewPassword => "/sign-in/reset-password",
-            Self::Complete => "/",
+            Self::NeedsIdentifier | Self::NeedsFirstFactor => "factor-one",
+            Self::NeedsSecondFactor => "factor-two",
+            Self::NeedsClientTrust => "client-trust",
+            Self::NeedsNewPassword => "reset-password",
+            Self::Complete => "",
         }
     }
 }

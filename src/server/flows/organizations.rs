@@ -21,8 +21,7 @@ use crate::server::tokens::{hash, new_token};
 
 /// How long an invitation link stays valid.
 pub const INVITATION_TTL_SECS: i64 = 7 * 86_400;
-/// The hosted page an invitation link opens.
-pub const INVITATION_PATH: &str = "/invitation";
+pub use crate::domain::guard::INVITATION_PATH;
 
 fn org_error(e: StoreError) -> FlowError {
     match e {
@@ -306,10 +305,11 @@ pub async fn landing(
         None => {
             let existing = state.store.user_by_email(&invitation.email).await?;
             let to = if existing.is_some() {
-                crate::domain::redirect::with_redirect_url("/sign-in", Some(&here))
+                crate::domain::redirect::with_redirect_url(&state.urls().sign_in_url, Some(&here))
             } else {
                 format!(
-                    "/sign-up?invitation={}&email={}",
+                    "{}?invitation={}&email={}",
+                    state.urls().sign_up_url,
                     crate::domain::redirect::encode_component(token.trim()),
                     crate::domain::redirect::encode_component(&invitation.email)
                 )

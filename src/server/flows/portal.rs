@@ -141,7 +141,7 @@ pub async fn revoke_device(
         .await?;
     if target.id == s.session.id {
         return Ok(Outcome {
-            next: state.settings.demo_urls().after_sign_out_url,
+            next: state.urls().after_sign_out_url.clone(),
             new_token: None,
         });
     }

@@ -88,7 +88,7 @@ pub async fn start_session(
             now,
         )
         .await?;
-    let urls = state.settings.demo_urls();
+    let urls = state.urls();
     let next = match session.tasks.first() {
         Some(task) => with_redirect_url(&urls.task_url(*task), redirect_url),
         None => urls.completion_target(redirect_url),
@@ -112,10 +112,10 @@ pub async fn sign_out(
     redirect_url: Option<&str>,
 ) -> FlowResult<Outcome> {
     let now = state.now();
-    let urls = state.settings.demo_urls();
+    let urls = state.urls();
     let Some(client) = &ctx.client else {
         return Ok(Outcome {
-            next: urls.after_sign_out_url,
+            next: urls.after_sign_out_url.clone(),
             new_token: None,
         });
     };
@@ -123,7 +123,7 @@ pub async fn sign_out(
         state.store.end_client_sessions(&client.id, now).await?;
         let next = redirect_url
             .and_then(safe_redirect)
-            .unwrap_or(urls.after_sign_out_url);
+            .unwrap_or(urls.after_sign_out_url.clone());
         return Ok(Outcome {
             next,
             new_token: None,
@@ -158,10 +158,10 @@ pub async fn sign_out(
             .await?;
     }
     let next = match (was_active, remaining) {
-        (true, Some(_)) => urls.after_sign_in_url,
+        (true, Some(_)) => urls.after_sign_in_url.clone(),
         _ => redirect_url
             .and_then(safe_redirect)
-            .unwrap_or(urls.after_sign_out_url),
+            .unwrap_or(urls.after_sign_out_url.clone()),
     };
     Ok(Outcome {
         next,

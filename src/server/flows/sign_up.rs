@@ -99,7 +99,7 @@ pub async fn create(
     state.store.create_sign_up(&attempt, now).await?;
     send(state, &attempt).await?;
     Ok(Outcome {
-        next: "/sign-up/verify-email-address".into(),
+        next: state.urls().sign_up_step("verify-email-address"),
         new_token: cookie,
     })
 }
@@ -285,7 +285,7 @@ pub async fn resend(
     }
     send(state, &a).await?;
     Ok(Outcome {
-        next: "/sign-up/verify-email-address".into(),
+        next: state.urls().sign_up_step("verify-email-address"),
         new_token: None,
     })
 }

@@ -39,13 +39,13 @@ pub(crate) async fn next(
     dest: &Destination,
 ) -> FlowResult<Outcome> {
     let ctx = load_client(state, &req.headers).await?;
-    let urls = state.settings.demo_urls();
+    let urls = state.urls();
     let redirect = dest.redirect_url.as_deref().and_then(safe_redirect);
     let next = match ctx.active().and_then(|s| s.session.tasks.first().copied()) {
         Some(task) => with_redirect_url(&urls.task_url(task), redirect.as_deref()),
         None => redirect
             .or_else(|| dest.complete_url.as_deref().and_then(safe_redirect))
-            .unwrap_or(urls.after_sign_in_url),
+            .unwrap_or(urls.after_sign_in_url.clone()),
     };
     Ok(Outcome {
         next,

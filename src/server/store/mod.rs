@@ -676,9 +676,17 @@ pub trait RateLimitStore: Send + Sync {
     ) -> StoreResult<Option<i64>>;
 }
 
+/// The database itself.
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Answers when the database does (`/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+}
+
 /// Everything the services need.
 pub trait Store:
-    UserStore
+    HealthStore
+    + UserStore
     + ClientStore
     + SessionStore
     + AttemptStore
@@ -691,7 +699,8 @@ pub trait Store:
 }
 
 impl<T> Store for T where
-    T: UserStore
+    T: HealthStore
+        + UserStore
         + OrganizationStore
         + MfaStore
         + ClientStore

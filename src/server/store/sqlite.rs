@@ -177,6 +177,14 @@ fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
 }
 
 #[async_trait]
+impl HealthStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, new: NewUser, now: i64) -> StoreResult<User> {
         let mut conn = self.pool.acquire().await?;

@@ -39,7 +39,7 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
     let mut snap = ClientSnapshot {
         sessions: ctx.sessions.iter().map(session_view).collect(),
         last_active_session_id: ctx.active().map(|d| d.session.id.clone()),
-        env: state.settings.public(),
+        env: state.public(),
         ..Default::default()
     };
     if state.settings.organizations.enabled {

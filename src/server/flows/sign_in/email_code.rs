@@ -43,7 +43,7 @@ pub async fn identify(
         };
         send_code_for(state, &a, purpose).await?;
     }
-    Ok(go(page(&next), None))
+    Ok(go(&page(state, &next), None))
 }
 
 /// "Email code" on `/sign-in/factor-one`: sends a code to the attempt's address (if it has an
@@ -77,7 +77,7 @@ pub async fn choose_email_code(
     store_state(state, &a, &next, true).await?;
     let a = SignInAttempt { state: next, ..a };
     send_code_for(state, &a, CodePurpose::SignInEmail).await?;
-    Ok(go("/sign-in/factor-one", None))
+    Ok(go(&state.urls().sign_in_step("factor-one"), None))
 }
 
 /// A typed code: for an email-code sign-in, a password reset or device trust — checked for the
@@ -126,7 +126,7 @@ pub async fn attempt_code(
                 ..a
             };
             waiting_at(state, req, &a, &user).await?;
-            Ok(go(page(&a.state), None))
+            Ok(go(&page(state, &a.state), None))
         }
     }
 }
@@ -152,7 +152,7 @@ pub async fn resend_code(
     codes::throttle(state, req, purpose, &identifier, codes::Cause::Requested).await?;
     store_state(state, &a, &a.state, true).await?;
     send_code_for(state, &a, purpose).await?;
-    Ok(go(page(&a.state), None))
+    Ok(go(&page(state, &a.state), None))
 }
 
 /// The new-password step of forgot-password. The password is set when the sign-in completes —
@@ -194,7 +194,7 @@ pub async fn reset_password(
                 ..a
             };
             waiting_at(state, req, &a, &user).await?;
-            Ok(go(page(&a.state), None))
+            Ok(go(&page(state, &a.state), None))
         }
     }
 }

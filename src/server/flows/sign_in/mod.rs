@@ -93,9 +93,9 @@ fn go(next: &str, cookie: Option<String>) -> Outcome {
     }
 }
 
-/// The hosted page of a state.
-fn page(state: &SignInState) -> &'static str {
-    match state {
+/// The sign-in page of a state (below `sign_in_url`).
+fn page(app: &AppState, state: &SignInState) -> String {
+    let step = match state {
         SignInState::NeedsIdentifier {
             intent: Intent::ResetPassword,
         }
@@ -103,9 +103,10 @@ fn page(state: &SignInState) -> &'static str {
             step: FirstFactorStep::ResetCode,
             ..
         }
-        | SignInState::NeedsNewPassword { .. } => "/sign-in/reset-password",
-        other => other.status().path(),
-    }
+        | SignInState::NeedsNewPassword { .. } => "reset-password",
+        other => other.status().step(),
+    };
+    app.urls().sign_in_step(step)
 }
 
 /// Single-session mode: no sign-in while signed in. Multi-session mode: at most
@@ -139,7 +140,7 @@ async fn switch_if_signed_in(
         .store
         .set_last_active_session(&existing.session.client_id, Some(&existing.session.id))
         .await?;
-    let urls = state.settings.demo_urls();
+    let urls = state.urls();
     let next = match existing.session.tasks.first() {
         Some(task) => {
             crate::domain::redirect::with_redirect_url(&urls.task_url(*task), redirect_url)
@@ -296,9 +297,9 @@ pub async fn start(
         };
         let (client, cookie) = ensure_client(state, ctx).await?;
         let sign_in = SignInState::NeedsIdentifier { intent };
-        let next = page(&sign_in);
+        let next = page(state, &sign_in);
         create(state, &client.id, sign_in, redirect_url, false).await?;
-        return Ok(go(next, cookie));
+        return Ok(go(&next, cookie));
     }
 
     let email = parse_email(email)?;
@@ -321,7 +322,7 @@ pub async fn start(
                 },
             };
             create(state, &client.id, sign_in, redirect_url, false).await?;
-            Ok(go("/sign-in/factor-one", cookie))
+            Ok(go(&state.urls().sign_in_step("factor-one"), cookie))
         }
         StartAction::ForgotPassword => {
             codes::throttle(
@@ -339,7 +340,7 @@ pub async fn start(
             };
             let a = create(state, &client.id, sign_in, redirect_url, true).await?;
             send_code_for(state, &a, CodePurpose::ResetPassword).await?;
-            Ok(go("/sign-in/reset-password", cookie))
+            Ok(go(&state.urls().sign_in_step("reset-password"), cookie))
         }
         StartAction::Continue => {
             if password.is_empty() {
@@ -398,7 +399,7 @@ pub async fn start(
                 Step::Continue(next) => {
                     let a = create(state, &client.id, next, redirect_url, false).await?;
                     waiting_at(state, req, &a, &user).await?;
-                    Ok(go(page(&a.state), cookie))
+                    Ok(go(&page(state, &a.state), cookie))
                 }
             }
         }
@@ -553,5 +554,5 @@ pub async fn abandon(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcom
     if let Some(c) = &ctx.client {
         state.store.delete_sign_in(&c.id).await?;
     }
-    Ok(go("/sign-in", None))
+    Ok(go(&state.urls().sign_in_url, None))
 }

@@ -43,7 +43,10 @@ pub async fn send_sms_code(
     .await?;
     store_state(state, &a, &a.state, true).await?;
     codes::send(state, &sms_binding(&a, &user, phone), Channel::Sms).await?;
-    Ok(go("/sign-in/factor-two?method=sms", None))
+    Ok(go(
+        &format!("{}?method=sms", state.urls().sign_in_step("factor-two")),
+        None,
+    ))
 }
 
 /// The second factor: an authenticator code (each time step once), an SMS code, or a backup code

@@ -1,0 +1,33 @@
+//! `<VestibuleRoutes/>`: the hosted pages as a route group an app places inside its own
+//! `<Routes>` — the sign-in and sign-up steps, the task pages, the account portal, the
+//! organization pages and the invitation landing. Each page waits for the client snapshot on the
+//! server (`SsrMode::Async`), so it renders completely without JavaScript.
+
+use super::account::AccountPage;
+use super::organization::{InvitationPage, NewOrganizationPage, OrganizationPage};
+use crate::components::auth_provider::AuthLoaded;
+use crate::components::{SignIn, SignUp};
+use leptos::prelude::*;
+use leptos_router::components::Route;
+use leptos_router::{path, MatchNestedRoutes, SsrMode};
+
+/// The hosted pages at their default paths: `/sign-in` (and its steps and
+/// `/sign-in/tasks/<key>`), `/sign-up` (and `/sign-up/verify-email-address`), `/user`,
+/// `/organization`, `/organization/new` and `/invitation`. An app that signs in at other paths
+/// mounts `SignIn` / `SignUp` there itself (with the same URLs given to its `AuthProvider` and
+/// the server builder).
+#[component(transparent)]
+pub fn VestibuleRoutes() -> impl MatchNestedRoutes + Clone {
+    view! {
+        <Route path=path!("/sign-in") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-in/:step") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-in/tasks/:key") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/user") view=|| view! { <AuthLoaded><AccountPage/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/organization") view=|| view! { <AuthLoaded><OrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/organization/new") view=|| view! { <AuthLoaded><NewOrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/invitation") view=|| view! { <AuthLoaded><InvitationPage/></AuthLoaded> } ssr=SsrMode::Async/>
+    }
+    .into_inner()
+}

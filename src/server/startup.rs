@@ -1,0 +1,376 @@
+//! Building a Vestibule server — the one entry the bundled demo (`main.rs`), the tests and any
+//! app that embeds Vestibule use (zero2prod's `Application::build`): settings, the store
+//! (connected and migrated), the hasher and delivery become an [`AppState`]; the pieces an axum
+//! router needs come out of it — the context for `leptos_routes_with_context`, the routes
+//! Vestibule owns, and the layers around everything.
+//!
+//! ```text
+//! let vestibule = Vestibule::builder()
+//!     .config_file("Leptos.toml")
+//!     .urls(AuthUrls { after_sign_in_url: "/projects".into(), ..Default::default() })
+//!     .protect(["/projects"])
+//!     .build()
+//!     .await?;
+//! let app = vestibule.router(App, shell);
+//! vestibule.serve(app).await?;
+//! ```
+
+use super::clock::{Clock, SystemClock};
+use super::delivery::{Delivery, DeliveryError};
+use super::password::{HashError, Hasher};
+use super::settings::{Settings, SettingsError};
+use super::state::{AppState, Site};
+use super::store::sqlite::SqliteStore;
+use super::store::Store;
+use super::{api_v1, http, protect, testing_api};
+use crate::domain::guard::{AuthUrls, ORGANIZATION_PROFILE_PATH, USER_PROFILE_PATH};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::{provide_context, IntoView};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("{0}")]
+    DatabaseUrl(String),
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Hasher(#[from] HashError),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryError),
+    #[error("leptos configuration: {0}")]
+    Leptos(String),
+}
+
+/// Where the settings come from.
+#[derive(Clone, Debug)]
+enum Source {
+    File { path: PathBuf, optional: bool },
+    Toml(String),
+}
+
+/// Configures a [`Vestibule`]; every part has a default.
+#[derive(Default)]
+pub struct VestibuleBuilder {
+    source: Option<Source>,
+    env: Option<Vec<(String, String)>>,
+    database_url: Option<String>,
+    clock: Option<Arc<dyn Clock>>,
+    leptos_options: Option<LeptosOptions>,
+    urls: Option<AuthUrls>,
+    protected: Option<Vec<String>>,
+    role_pages: Vec<(String, String)>,
+    hash_concurrency: Option<usize>,
+}
+
+impl VestibuleBuilder {
+    /// The instance settings file (`Leptos.toml`); a missing file is an error.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Some(Source::File {
+            path: path.into(),
+            optional: false,
+        });
+        self
+    }
+
+    /// The settings file if it exists (the binary's default `Leptos.toml`).
+    pub fn config_file_if_present(mut self, path: impl Into<PathBuf>) -> Self {
+        self.source = Some(Source::File {
+            path: path.into(),
+            optional: true,
+        });
+        self
+    }
+
+    /// The settings as TOML text.
+    pub fn config_toml(mut self, text: impl Into<String>) -> Self {
+        self.source = Some(Source::Toml(text.into()));
+        self
+    }
+
+    /// `VESTIBULE_<SECTION>__<KEY>` overrides (default: the process environment).
+    pub fn env(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.env = Some(vars.into_iter().collect());
+        self
+    }
+
+    /// The database (default: `DATABASE_URL`, else `sqlite://vestibule.db`).
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
+    }
+
+    /// The clock (default: the system clock; tests pass a manual one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Leptos's site options (default: `get_configuration(None)`, i.e. the `LEPTOS_*`
+    /// environment).
+    pub fn leptos_options(mut self, options: LeptosOptions) -> Self {
+        self.leptos_options = Some(options);
+        self
+    }
+
+    /// The app's URLs — the same its `AuthProvider` is given. Task URLs left empty come from
+    /// `[app] task_urls`.
+    pub fn urls(mut self, urls: AuthUrls) -> Self {
+        self.urls = Some(urls);
+        self
+    }
+
+    /// The app's path patterns that need a signed-in, active session (the hosted portal pages
+    /// are always protected). Default: `[app] protected`.
+    pub fn protect<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protected = Some(patterns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// A page that needs `role` in the active organization; anyone else gets a 404.
+    pub fn require_role(mut self, path: impl Into<String>, role: impl Into<String>) -> Self {
+        self.role_pages.push((path.into(), role.into()));
+        self
+    }
+
+    /// How many passwords are hashed at once (default: the cores).
+    pub fn hash_concurrency(mut self, n: usize) -> Self {
+        self.hash_concurrency = Some(n);
+        self
+    }
+
+    /// Loads the settings, connects and migrates the store, sizes the hasher.
+    pub async fn build(self) -> Result<Vestibule, BuildError> {
+        let env = self
+            .env
+            .unwrap_or_else(|| std::env::vars().collect::<Vec<_>>());
+        let settings = match self.source {
+            Some(Source::File { path, optional }) => Settings::load(&path, optional, env)?,
+            Some(Source::Toml(text)) => Settings::from_toml(&text, env)?,
+            None => Settings::load(&PathBuf::from("Leptos.toml"), true, env)?,
+        };
+        let database_url = self
+            .database_url
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+            .unwrap_or_else(|| "sqlite://vestibule.db".into());
+        let store = connect(&database_url).await?;
+        let leptos_options = match self.leptos_options {
+            Some(o) => o,
+            None => {
+                leptos::config::get_configuration(None)
+                    .map_err(|e| BuildError::Leptos(e.to_string()))?
+                    .leptos_options
+            }
+        };
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let mut urls = self.urls.unwrap_or_default();
+        for (key, url) in &settings.app.task_urls {
+            urls.task_urls
+                .entry(key.clone())
+                .or_insert_with(|| url.clone());
+        }
+        let mut protected = self
+            .protected
+            .unwrap_or_else(|| settings.app.protected.clone());
+        for hosted in [USER_PROFILE_PATH, ORGANIZATION_PROFILE_PATH] {
+            if !protected.iter().any(|p| p == hosted) {
+                protected.push(hosted.to_string());
+            }
+        }
+        let state = AppState {
+            delivery: Delivery::new(store.clone(), &settings)?,
+            settings: Arc::new(settings),
+            site: Arc::new(Site {
+                urls,
+                protected,
+                role_pages: self.role_pages,
+            }),
+            store,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            hasher: Hasher::new(self.hash_concurrency.unwrap_or(cores))?,
+            leptos_options,
+        };
+        Ok(Vestibule { state })
+    }
+}
+
+/// Opens the store the URL's scheme names.
+async fn connect(url: &str) -> Result<Arc<dyn Store>, BuildError> {
+    if url.starts_with("sqlite:") {
+        return Ok(Arc::new(SqliteStore::connect(url).await?));
+    }
+    let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+    Err(BuildError::DatabaseUrl(format!(
+        "DATABASE_URL: unsupported scheme `{scheme}` (expected sqlite:)"
+    )))
+}
+
+/// A built server: its state, and the pieces of an axum router.
+#[derive(Clone)]
+pub struct Vestibule {
+    state: AppState,
+}
+
+impl Vestibule {
+    pub fn builder() -> VestibuleBuilder {
+        VestibuleBuilder::default()
+    }
+
+    /// The state every handler and server function sees (also what the `context` provides).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// The additional context for `leptos_routes_with_context` and the file-and-error handler:
+    /// the state for server functions, and the nonce of the page's CSP.
+    pub fn context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
+        let state = self.state.clone();
+        move || {
+            provide_context(state.clone());
+            leptos::nonce::provide_nonce();
+        }
+    }
+
+    /// The routes Vestibule owns besides the pages and server functions: the Backend API, the
+    /// testing endpoints (when enabled) and the health checks.
+    pub fn routes(&self) -> Router<AppState> {
+        let mut routes = Router::new()
+            .merge(api_v1::routes(self.state.clone()))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(ready));
+        if self.state.settings.testing.enabled {
+            routes = routes.merge(testing_api::routes());
+        }
+        routes
+    }
+
+    /// The layers around the whole app: route protection, CSRF, the error status of malformed
+    /// server-function calls, security headers and the body limit. Rate limits are declared by
+    /// each server function.
+    pub fn layer(&self, router: Router<AppState>) -> Router {
+        let state = self.state.clone();
+        router
+            .layer(from_fn_with_state(state.clone(), protect::protect_pages))
+            .layer(from_fn_with_state(state.clone(), http::csrf_guard))
+            .layer(from_fn(http::malformed_is_bad_request))
+            .layer(from_fn_with_state(state.clone(), http::security_headers))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+            .with_state(state)
+    }
+
+    /// The whole HTTP surface for an app whose root component is `app` and whose document is
+    /// `shell`: its pages (with Vestibule's route group inside its `<Routes>`), every server
+    /// function, Vestibule's routes, static files, and the layers.
+    pub fn router<A, AV, S, SV>(&self, app: A, shell: S) -> Router
+    where
+        A: Fn() -> AV + Clone + Send + Sync + 'static,
+        AV: IntoView + 'static,
+        S: Fn(LeptosOptions) -> SV + Clone + Send + Sync + 'static,
+        SV: IntoView + 'static,
+    {
+        let routes = generate_route_list(app);
+        let options = self.state.leptos_options.clone();
+        let page_shell = {
+            let shell = shell.clone();
+            move || shell(options.clone())
+        };
+        let router = Router::new()
+            .leptos_routes_with_context(&self.state, routes, self.context(), page_shell)
+            .merge(self.routes())
+            .fallback(leptos_axum::file_and_error_handler_with_context::<
+                AppState,
+                _,
+            >(self.context(), shell));
+        self.layer(router)
+    }
+
+    /// What the operator should know at start (logged as warnings).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.state.delivery.is_development() {
+            warnings.push(
+                "no email.smtp_url and no sms.webhook_url: messages are not delivered, only logged \
+                 (with their codes) — for development only"
+                    .to_string(),
+            );
+        }
+        if self.state.settings.testing.enabled && self.state.https() {
+            warnings.push(
+                "testing.enabled is on for an https public_url: the testing endpoints sign anyone \
+                 in and show every code — never run a production instance with it"
+                    .to_string(),
+            );
+        }
+        warnings
+    }
+
+    /// Serves `router` on the configured address until SIGTERM or Ctrl-C; requests in flight
+    /// finish first.
+    pub async fn serve(&self, router: Router) -> std::io::Result<()> {
+        let addr = self.state.leptos_options.site_addr;
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!("Vestibule listening on http://{addr}");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+/// `GET /readyz`: the database answers (its migrations ran before the server started).
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                ::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
