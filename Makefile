@@ -6,7 +6,8 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 .PHONY: run test setup setup-test build test-rust test-e2e lint bench
 
 ## Sets everything up and starts Vestibule on SQLite at http://127.0.0.1:3000
-run: setup build
+run: setup
+	cargo leptos build --release --project vestibule
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} \
 	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
 
@@ -20,6 +21,8 @@ setup:
 setup-test:
 	scripts/setup.sh --test
 
+## Builds the demo and the example app that embeds Vestibule (examples/embedded), sharing one
+## target directory.
 build:
 	cargo leptos build --release
 
@@ -30,9 +33,11 @@ test-e2e:
 	cd end2end && npx playwright test
 
 lint:
-	cargo fmt --check
+	cargo fmt --all --check
 	cargo clippy --all-targets --no-default-features --features ssr,demo -- -D warnings
 	cargo clippy --lib --no-default-features --features hydrate,demo --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p embedded --all-targets --no-default-features --features ssr -- -D warnings
+	cargo clippy -p embedded --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 bench: setup build
 	bench/run.sh

@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-
+import { SERVERS, base, type Server } from './tests/servers';
 
 const launchOptions = {
   executablePath: '/usr/bin/chromium',
@@ -14,28 +14,23 @@ const launchOptions = {
   ],
 };
 
-const ORGS_REQUIRED = {
-  VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
-  VESTIBULE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS: 'false',
-};
-
-/** A Vestibule instance for the specs: the release binary, run from the project root. */
-function server(name: string, port: number, settings: Record<string, string>) {
-  const db = `target/e2e-${name}.db`;
+/** A server of tests/servers.ts: its release binary, run from the project root. */
+function webServer(server: Server) {
+  const db = `target/e2e-${server.name}.db`;
   return {
-    command: `rm -f ${db} ${db}-wal ${db}-shm && target/release/vestibule --config end2end/e2e.toml`,
+    command: `rm -f ${db} ${db}-wal ${db}-shm && ${server.binary} --config ${server.config}`,
     cwd: '..',
-    url: `http://127.0.0.1:${port}/`,
+    url: `${base(server)}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe' as const,
     stderr: 'pipe' as const,
     env: {
       DATABASE_URL: `sqlite://${db}`,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_ADDR: `127.0.0.1:${server.port}`,
+      LEPTOS_SITE_ROOT: server.siteRoot,
       RUST_LOG: 'warn',
-      ...settings,
+      ...server.settings,
     },
   };
 }
@@ -49,7 +44,7 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   use: {
-    baseURL: 'http://127.0.0.1:3100',
+    baseURL: base(SERVERS.main),
     trace: 'on-first-retry',
   },
   projects: [
@@ -62,22 +57,5 @@ export default defineConfig({
       use: { javaScriptEnabled: false, launchOptions },
     },
   ],
-  // One instance per configuration the specs need, each on its own port with a fresh database.
-  // Settings beyond end2end/e2e.toml come as VESTIBULE_<SECTION>__<KEY> overrides.
-  webServer: [
-    server('main', 3100, {}),
-    server('orgs', 3101, ORGS_REQUIRED),
-    server('orgs-closed', 3102, { ...ORGS_REQUIRED, VESTIBULE_ORGANIZATIONS__CREATION_ENABLED: 'false' }),
-    server('mfa', 3103, { VESTIBULE_MFA__REQUIRED: 'true' }),
-    server('trust', 3105, { VESTIBULE_CLIENT_TRUST__ENABLED: 'true' }),
-    server('multi', 3106, { VESTIBULE_SESSIONS__MULTI_SESSION: 'true' }),
-    server('orgs-multi', 3107, {
-      VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
-      VESTIBULE_SESSIONS__MULTI_SESSION: 'true',
-    }),
-    server('task-urls', 3104, {
-      ...ORGS_REQUIRED,
-      VESTIBULE_APP__TASK_URLS: '{ "choose-organization" = "/onboarding/choose-organization" }',
-    }),
-  ],
+  webServer: Object.values(SERVERS).map(webServer),
 });

@@ -17,6 +17,7 @@ import {
   uniqueEmail,
   URLS,
   wrongCode,
+  continueButton,
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
@@ -24,10 +25,6 @@ import type { Page } from '@playwright/test';
 
 const INCORRECT_CODE = 'Incorrect code.';
 const PASSWORD_INCORRECT = 'Email address or password is incorrect.';
-
-function continueButton(page: Page) {
-  return page.getByRole('button', { name: 'Continue', exact: true });
-}
 
 /** Fills the /sign-up first screen (the page must already be open) and submits it. */
 async function submitSignUp(page: Page, email: string, password: string): Promise<void> {

@@ -166,6 +166,26 @@ export async function ddText(page: Page, term: string): Promise<string> {
   return ((await value.textContent()) ?? '').trim();
 }
 
+/** The URL `path` on `base`, with any query. */
+export function at(base: string, path: string): RegExp {
+  return new RegExp(`^${escapeRegExp(base + path)}(\\?.*)?$`);
+}
+
+/** The "Continue" button of a step. */
+export function continueButton(page: Page): Locator {
+  return page.getByRole('button', { name: 'Continue', exact: true });
+}
+
+/** Signs in with a password on `base` from its /sign-in page; the caller asserts where it lands. */
+export async function passwordSignIn(page: Page, base: string, email: string, password: string): Promise<void> {
+  await test.step(`password sign-in as ${email}`, async () => {
+    await open(page, `${base}/sign-in`);
+    await field(page, 'Email address').fill(email);
+    await field(page, 'Password').fill(password);
+    await continueButton(page).click();
+  });
+}
+
 export const URLS = {
   home: /^http:\/\/127\.0\.0\.1:3100\/(\?.*)?$/,
   dashboard: /^http:\/\/127\.0\.0\.1:3100\/dashboard(\?.*)?$/,

@@ -1,10 +1,23 @@
-import { test, expect, clickAction, createUser, dd, field, heading, open, strongPassword, uniqueEmail, userMenu } from './fixtures';
+import {
+  test,
+  expect,
+  at as atBase,
+  clickAction,
+  createUser,
+  dd,
+  field,
+  heading,
+  open,
+  strongPassword,
+  uniqueEmail,
+  userMenu,
+} from './fixtures';
+import { SERVERS, base } from './servers';
 import type { Page } from '@playwright/test';
 
 // Several accounts on one browser (multi-session mode), with JavaScript on and off.
-const MULTI = 'http://127.0.0.1:3106';
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const at = (path: string) => new RegExp(`^${esc(MULTI + path)}(\\?.*)?$`);
+const MULTI = base(SERVERS.multi);
+const at = (path: string) => atBase(MULTI, path);
 
 async function signInHere(page: Page, email: string, password: string) {
   await expect(heading(page, 'Sign in')).toBeVisible();

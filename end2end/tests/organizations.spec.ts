@@ -15,14 +15,15 @@ import {
   uniqueEmail,
   userMenu,
   type User,
+  at as atBase,
 } from './fixtures';
+import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
 
 // Organizations (switcher, portal, invitations) and several accounts, with JavaScript on and off.
 // The instance allows personal accounts and several accounts per browser.
-const ORGS = 'http://127.0.0.1:3107';
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const at = (path: string) => new RegExp(`^${esc(ORGS + path)}(\\?.*)?$`);
+const ORGS = base(SERVERS.orgsMulti);
+const at = (path: string) => atBase(ORGS, path);
 
 function orgMenu(page: Page) {
   const name = 'Open organization menu';

@@ -10,23 +10,17 @@ import {
   strongPassword,
   totp,
   uniqueEmail,
+  at,
+  continueButton,
+  passwordSignIn,
 } from './fixtures';
+import { SERVERS, base } from './servers';
 import type { Page } from '@playwright/test';
 import { dd } from './fixtures';
 
 // The account portal /user (SPEC §14), with JavaScript on and off.
-const MFA = 'http://127.0.0.1:3103';
-const MAIN = 'http://127.0.0.1:3100';
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const at = (base: string, path: string) => new RegExp(`^${esc(base + path)}(\\?.*)?$`);
-const continueButton = (page: Page) => page.getByRole('button', { name: 'Continue', exact: true });
-
-async function passwordSignIn(page: Page, base: string, email: string, password: string) {
-  await open(page, `${base}/sign-in`);
-  await field(page, 'Email address').fill(email);
-  await field(page, 'Password').fill(password);
-  await continueButton(page).click();
-}
+const MFA = base(SERVERS.mfa);
+const MAIN = base(SERVERS.main);
 
 test('change the password; sign out another device', async ({ page, browser, request, js }) => {
   const email = uniqueEmail('portal');

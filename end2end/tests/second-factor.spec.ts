@@ -14,28 +14,22 @@ import {
   totp,
   uniqueEmail,
   userMenu,
+  at,
+  continueButton,
+  passwordSignIn,
 } from './fixtures';
+import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
 
 // Second factors at sign-in and device trust (SPEC §5.3, §5.4), with JavaScript on and off.
-const MAIN = 'http://127.0.0.1:3100';
-const MFA = 'http://127.0.0.1:3103';
-const TRUST = 'http://127.0.0.1:3105';
+const MAIN = base(SERVERS.main);
+const MFA = base(SERVERS.mfa);
+const TRUST = base(SERVERS.trust);
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const at = (base: string, path: string) => new RegExp(`^${esc(base + path)}(\\?.*)?$`);
-const continueButton = (page: Page) => page.getByRole('button', { name: 'Continue', exact: true });
 
 function randomSecret(): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   return Array.from({ length: 32 }, () => alphabet[Math.floor(Math.random() * 32)]).join('');
-}
-
-async function passwordSignIn(page: Page, base: string, email: string, password: string) {
-  await open(page, `${base}/sign-in`);
-  await field(page, 'Email address').fill(email);
-  await field(page, 'Password').fill(password);
-  await continueButton(page).click();
 }
 
 async function signOutFromDashboard(page: Page, base: string) {

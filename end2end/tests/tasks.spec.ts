@@ -14,37 +14,27 @@ import {
   totp,
   uniqueEmail,
   userMenu,
+  at,
+  continueButton,
+  passwordSignIn,
 } from './fixtures';
+import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
 
 // Session tasks (SPEC §4, §14), with JavaScript on and off. Each instance runs one configuration
 // (see playwright.config.ts).
-const MAIN = 'http://127.0.0.1:3100';
-const ORGS = 'http://127.0.0.1:3101';
-const ORGS_CLOSED = 'http://127.0.0.1:3102';
-const MFA = 'http://127.0.0.1:3103';
-const TASK_URLS = 'http://127.0.0.1:3104';
+const MAIN = base(SERVERS.main);
+const ORGS = base(SERVERS.orgs);
+const ORGS_CLOSED = base(SERVERS.orgsClosed);
+const MFA = base(SERVERS.mfa);
+const TASK_URLS = base(SERVERS.taskUrls);
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const at = (base: string, path: string) => new RegExp(`^${esc(base + path)}(\\?.*)?$`);
-
-function continueButton(page: Page) {
-  return page.getByRole('button', { name: 'Continue', exact: true });
-}
 
 async function newUser(request: APIRequestContext, base: string, prefix: string) {
   const email = uniqueEmail(prefix);
   const password = strongPassword();
   const user = await createUser(request, { email, password }, base);
   return { email, password, id: user.id as string };
-}
-
-/** Signs in with a password on `base`; the caller asserts where it lands. */
-async function passwordSignIn(page: Page, base: string, email: string, password: string) {
-  await open(page, `${base}/sign-in`);
-  await field(page, 'Email address').fill(email);
-  await field(page, 'Password').fill(password);
-  await continueButton(page).click();
 }
 
 async function expectDashboard(page: Page, base: string, facts: Record<string, string>) {

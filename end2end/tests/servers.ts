@@ -1,0 +1,63 @@
+// The Vestibule instances the specs run against: one per configuration, each on its own port
+// with a fresh database. playwright.config.ts starts them; specs import their addresses.
+// Settings beyond end2end/e2e.toml come as VESTIBULE_<SECTION>__<KEY> overrides.
+
+const ORGS_REQUIRED = {
+  VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
+  VESTIBULE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS: 'false',
+};
+
+export interface Server {
+  name: string;
+  port: number;
+  /** The binary and its config, relative to the project root. */
+  binary: string;
+  config: string;
+  siteRoot: string;
+  settings: Record<string, string>;
+}
+
+function demo(name: string, port: number, settings: Record<string, string> = {}): Server {
+  return {
+    name,
+    port,
+    binary: 'target/release/vestibule',
+    config: 'end2end/e2e.toml',
+    siteRoot: 'target/site',
+    settings,
+  };
+}
+
+export const SERVERS = {
+  main: demo('main', 3100),
+  orgs: demo('orgs', 3101, ORGS_REQUIRED),
+  orgsClosed: demo('orgs-closed', 3102, {
+    ...ORGS_REQUIRED,
+    VESTIBULE_ORGANIZATIONS__CREATION_ENABLED: 'false',
+  }),
+  mfa: demo('mfa', 3103, { VESTIBULE_MFA__REQUIRED: 'true' }),
+  taskUrls: demo('task-urls', 3104, {
+    ...ORGS_REQUIRED,
+    VESTIBULE_APP__TASK_URLS: '{ "choose-organization" = "/onboarding/choose-organization" }',
+  }),
+  trust: demo('trust', 3105, { VESTIBULE_CLIENT_TRUST__ENABLED: 'true' }),
+  multi: demo('multi', 3106, { VESTIBULE_SESSIONS__MULTI_SESSION: 'true' }),
+  orgsMulti: demo('orgs-multi', 3107, {
+    VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
+    VESTIBULE_SESSIONS__MULTI_SESSION: 'true',
+  }),
+  // An app of its own that embeds Vestibule (examples/embedded).
+  embedded: {
+    name: 'embedded',
+    port: 3200,
+    binary: 'target/release/embedded',
+    config: 'examples/embedded/Embedded.toml',
+    siteRoot: 'target/site-embedded',
+    settings: { VESTIBULE_BACKEND__SECRET_KEY: 'sk_test_e2e_0123456789abcdef' },
+  },
+};
+
+/** The base URL of a server. */
+export function base(server: Server): string {
+  return `http://127.0.0.1:${server.port}`;
+}
