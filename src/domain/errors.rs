@@ -383,6 +383,17 @@ impl fmt::Display for FlowError {
 
 impl std::error::Error for FlowError {}
 
+impl From<super::organization::OrganizationInputError> for FlowError {
+    fn from(e: super::organization::OrganizationInputError) -> Self {
+        let code = if e.is_too_long() {
+            ErrorCode::FormParamTooLong
+        } else {
+            ErrorCode::FormParamFormatInvalid
+        };
+        FlowError::with_detail(code, e.field())
+    }
+}
+
 impl From<ErrorCode> for FlowError {
     fn from(code: ErrorCode) -> Self {
         Self::new(code)

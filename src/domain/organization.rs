@@ -62,6 +62,53 @@ pub fn parse_name(input: &str) -> Option<String> {
     .then(|| name.to_string())
 }
 
+/// Why an organization's name or slug is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OrganizationInputError {
+    #[error("Name is too long")]
+    NameTooLong,
+    #[error("Name is invalid")]
+    NameInvalid,
+    #[error("Slug is too long")]
+    SlugTooLong,
+    #[error("Slug is invalid")]
+    SlugInvalid,
+}
+
+impl OrganizationInputError {
+    /// The field it is about ("Name" or "Slug").
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::NameTooLong | Self::NameInvalid => "Name",
+            Self::SlugTooLong | Self::SlugInvalid => "Slug",
+        }
+    }
+
+    pub fn is_too_long(self) -> bool {
+        matches!(self, Self::NameTooLong | Self::SlugTooLong)
+    }
+}
+
+/// An organization's name and slug as typed — the one parser every form and the Backend API use:
+/// the name trimmed (1 to 100 characters, no control characters); the slug as given (nothing is
+/// cleaned up), or derived from the name when it is `None` or empty.
+pub fn parse_name_and_slug(
+    name: &str,
+    slug: Option<&str>,
+) -> Result<(String, OrganizationSlug), OrganizationInputError> {
+    if name.trim().chars().count() > MAX_NAME_CHARS {
+        return Err(OrganizationInputError::NameTooLong);
+    }
+    let name = parse_name(name).ok_or(OrganizationInputError::NameInvalid)?;
+    let slug = match slug.filter(|s| !s.is_empty()) {
+        Some(s) if s.len() > MAX_SLUG_LEN => return Err(OrganizationInputError::SlugTooLong),
+        Some(s) => OrganizationSlug::parse(s),
+        None => OrganizationSlug::from_name(&name),
+    }
+    .ok_or(OrganizationInputError::SlugInvalid)?;
+    Ok((name, slug))
+}
+
 /// Is `role` one of the built-in roles?
 pub fn is_known_role(role: &str) -> bool {
     role == ROLE_ADMIN || role == ROLE_MEMBER
@@ -100,6 +147,43 @@ mod tests {
             "n-code-co"
         );
         assert!(OrganizationSlug::from_name("!!!").is_none());
+    }
+
+    #[test]
+    fn names_and_slugs_parse_together() {
+        let (name, slug) = parse_name_and_slug("  Acme Corp ", None).unwrap();
+        assert_eq!((name.as_str(), slug.as_str()), ("Acme Corp", "acme-corp"));
+        assert_eq!(
+            parse_name_and_slug("Acme", Some("")).unwrap().1.as_str(),
+            "acme"
+        );
+        assert_eq!(
+            parse_name_and_slug("Acme", Some("team-1"))
+                .unwrap()
+                .1
+                .as_str(),
+            "team-1"
+        );
+        assert_eq!(
+            parse_name_and_slug(&"x".repeat(101), None),
+            Err(OrganizationInputError::NameTooLong)
+        );
+        assert_eq!(
+            parse_name_and_slug("  ", None),
+            Err(OrganizationInputError::NameInvalid)
+        );
+        assert_eq!(
+            parse_name_and_slug("Acme", Some("Bad Slug")),
+            Err(OrganizationInputError::SlugInvalid)
+        );
+        assert_eq!(
+            parse_name_and_slug("Acme", Some(&"a".repeat(65))),
+            Err(OrganizationInputError::SlugTooLong)
+        );
+        assert_eq!(
+            parse_name_and_slug("!!!", None),
+            Err(OrganizationInputError::SlugInvalid)
+        );
     }
 
     #[test]

@@ -1,14 +1,13 @@
-//! The Backend API (SPEC §12), users part: bearer secret key, JSON in and out, stable error codes,
-//! nothing written on bad input.
+//! The Backend API (SPEC §12): bearer secret key, JSON in and out, stable error codes, nothing
+//! written on bad input. Each handler parses its body, calls one service, shapes the answer.
 
 use super::clock::rfc3339;
+use super::flows::operators;
 use super::state::AppState;
-use super::store::{Invitation, Membership, NewUser, Organization, Session, StoreError, User};
+use super::store::{Invitation, Membership, Organization, Session, StoreError, User};
 use super::tokens::eq_ct;
 use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::organization::{is_known_role, parse_name, OrganizationSlug, ROLE_ADMIN};
-use crate::domain::password::MAX_PASSWORD_CHARS;
 use crate::domain::session::SessionStatus;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, Request, State};
@@ -85,20 +84,6 @@ impl From<JsonRejection> for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
-fn invalid(field: &str) -> ApiError {
-    ApiError(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        FlowError::with_detail(ErrorCode::FormParamFormatInvalid, field),
-    )
-}
-
-fn too_long(field: &str) -> ApiError {
-    ApiError(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        FlowError::with_detail(ErrorCode::FormParamTooLong, field),
-    )
-}
-
 async fn require_secret_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(key) = state.settings.backend.secret_key.as_deref() else {
         return ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into()).into_response();
@@ -157,80 +142,20 @@ struct CreateUser {
     totp_secret: Option<String>,
 }
 
-/// The API takes phone numbers exactly in E.164 form (nothing is cleaned up).
-fn valid_phone(p: &str) -> bool {
-    crate::domain::phone::parse_phone(p).as_deref() == Some(p)
-}
-
-fn valid_base32(s: &str) -> bool {
-    (16..=128).contains(&s.len())
-        && s.chars()
-            .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c))
-}
-
 async fn create_user(
     State(state): State<AppState>,
     body: Result<Json<CreateUser>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    if body.email.len() > EmailAddress::MAX_LEN {
-        return Err(too_long("email"));
-    }
-    let email = EmailAddress::parse(&body.email).map_err(|_| invalid("email"))?;
-    if let Some(p) = &body.password {
-        if p.chars().count() > MAX_PASSWORD_CHARS {
-            return Err(too_long("password"));
-        }
-        if p.is_empty() {
-            return Err(invalid("password"));
-        }
-    }
-    if let Some(p) = &body.phone {
-        if p.len() > 32 {
-            return Err(too_long("phone"));
-        }
-        if !valid_phone(p) {
-            return Err(invalid("phone"));
-        }
-    }
-    if let Some(t) = &body.totp_secret {
-        if t.len() > 128 {
-            return Err(too_long("totp_secret"));
-        }
-        if !valid_base32(t) {
-            return Err(invalid("totp_secret"));
-        }
-    }
-    if state.store.user_by_email(email.as_str()).await?.is_some() {
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            FlowError::with_detail(ErrorCode::FormIdentifierExists, "email"),
-        ));
-    }
-    let password_hash = match body.password {
-        Some(p) => Some(
-            state
-                .hasher
-                .hash(p)
-                .await
-                .map_err(|e| ApiError::from(super::client::internal(e)))?,
-        ),
-        None => None,
+    let new = operators::NewAccount {
+        email: body.email,
+        password: body.password,
+        email_verified: body.email_verified.unwrap_or(false),
+        phone: body.phone,
+        totp_secret: body.totp_secret,
     };
-    let user = state
-        .store
-        .create_user(
-            NewUser {
-                email: email.to_string(),
-                email_verified: body.email_verified.unwrap_or(false),
-                phone: body.phone,
-                password_hash,
-                totp_secret: body.totp_secret,
-            },
-            state.now(),
-        )
-        .await?;
-    Ok((StatusCode::OK, Json(user_json(&user, state.now()))).into_response())
+    let user = operators::create_user(&state, new).await?;
+    Ok(Json(user_json(&user, state.now())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -347,67 +272,23 @@ struct CreateOrganization {
     members: Option<Vec<MemberInput>>,
 }
 
-/// Checks that the user exists (422 when not: the id is a value in the body, not the resource).
-async fn existing_user(state: &AppState, id: &str, field: &str) -> Result<(), ApiError> {
-    if id.len() > 64 {
-        return Err(too_long(field));
-    }
-    match state.store.user_by_id(id).await? {
-        Some(_) => Ok(()),
-        None => Err(invalid(field)),
-    }
-}
-
 async fn create_organization(
     State(state): State<AppState>,
     body: Result<Json<CreateOrganization>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    if body.name.chars().count() > crate::domain::organization::MAX_NAME_CHARS {
-        return Err(too_long("name"));
-    }
-    let name = parse_name(&body.name).ok_or_else(|| invalid("name"))?;
-    let slug = match &body.slug {
-        Some(s) if s.len() > crate::domain::organization::MAX_SLUG_LEN => {
-            return Err(too_long("slug"))
-        }
-        Some(s) => OrganizationSlug::parse(s).ok_or_else(|| invalid("slug"))?,
-        None => OrganizationSlug::from_name(&name).ok_or_else(|| invalid("slug"))?,
+    let new = operators::NewOrganization {
+        name: body.name,
+        slug: body.slug,
+        created_by: body.created_by,
+        members: body
+            .members
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| (m.user_id, m.role))
+            .collect(),
     };
-    let mut members: Vec<(String, String)> = Vec::new();
-    for m in body.members.unwrap_or_default() {
-        if !is_known_role(&m.role) {
-            return Err(invalid("members.role"));
-        }
-        existing_user(&state, &m.user_id, "members.user_id").await?;
-        if members.iter().any(|(u, _)| *u == m.user_id) {
-            return Err(invalid("members.user_id"));
-        }
-        members.push((m.user_id, m.role));
-    }
-    if let Some(creator) = &body.created_by {
-        existing_user(&state, creator, "created_by").await?;
-        if !members.iter().any(|(u, _)| u == creator) {
-            members.push((creator.clone(), ROLE_ADMIN.to_string()));
-        }
-    }
-    let org = state
-        .store
-        .create_organization(
-            &name,
-            slug.as_str(),
-            body.created_by.as_deref(),
-            &members,
-            state.now(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError(
-                StatusCode::CONFLICT,
-                FlowError::new(ErrorCode::OrganizationSlugTaken),
-            ),
-            other => other.into(),
-        })?;
+    let org = operators::create_organization(&state, new).await?;
     Ok(Json(organization_json(&org)).into_response())
 }
 
@@ -425,21 +306,7 @@ async fn add_membership(
     body: Result<Json<MemberInput>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    if !is_known_role(&body.role) {
-        return Err(invalid("role"));
-    }
-    existing_user(&state, &body.user_id, "user_id").await?;
-    let membership = state
-        .store
-        .add_membership(&id, &body.user_id, &body.role, state.now())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => ApiError(
-                StatusCode::CONFLICT,
-                FlowError::with_detail(ErrorCode::FormIdentifierExists, "membership"),
-            ),
-            other => other.into(),
-        })?;
+    let membership = operators::add_member(&state, &id, &body.user_id, &body.role).await?;
     Ok(Json(membership_json(&membership)).into_response())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod credentials;
+pub mod operators;
 pub mod organizations;
 pub mod portal;
 pub mod sessions;

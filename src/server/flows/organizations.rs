@@ -8,7 +8,7 @@ use super::{bounded, parse_email, FlowResult, Outcome, RequestInfo};
 
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{
-    is_known_role, parse_name, OrganizationSlug, MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE,
+    is_known_role, parse_name_and_slug, MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE,
 };
 use crate::domain::redirect::query_param;
 use crate::domain::snapshot::InvitationStatus;
@@ -54,25 +54,15 @@ pub async fn rename(
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (_, org) = ctx.with_permission(MANAGE_PROFILE)?;
-    let name = parse_name(bounded(name, 400, "Name")?).ok_or(FlowError::with_detail(
-        ErrorCode::FormParamFormatInvalid,
-        "Name",
-    ))?;
-    let slug = bounded(slug.trim(), 128, "Slug")?;
-    let slug = if slug.is_empty() {
-        org.slug.clone()
-    } else {
-        OrganizationSlug::parse(slug)
-            .ok_or(FlowError::with_detail(
-                ErrorCode::FormParamFormatInvalid,
-                "Slug",
-            ))?
-            .as_str()
-            .to_string()
+    // An empty slug keeps the current one.
+    let slug = match slug.trim() {
+        "" => org.slug.as_str(),
+        given => given,
     };
+    let (name, slug) = parse_name_and_slug(name, Some(slug))?;
     state
         .store
-        .rename_organization(&org.organization_id, &name, &slug)
+        .rename_organization(&org.organization_id, &name, slug.as_str())
         .await
         .map_err(org_error)?;
     Ok(Outcome::stay())

@@ -4,7 +4,7 @@
 
 use super::{bounded, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::organization::{parse_name, OrganizationSlug, ROLE_ADMIN};
+use crate::domain::organization::{parse_name_and_slug, ROLE_ADMIN};
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
 use crate::domain::verification::parse_code;
@@ -161,20 +161,7 @@ pub async fn create_organization(
         return Err(ErrorCode::OrganizationCreationDisabled.into());
     }
     may_choose_organization(s)?;
-    let name = parse_name(bounded(name, 400, "Name")?).ok_or(FlowError::with_detail(
-        ErrorCode::FormParamFormatInvalid,
-        "Name",
-    ))?;
-    let slug = bounded(slug.trim(), 128, "Slug")?;
-    let slug = if slug.is_empty() {
-        OrganizationSlug::from_name(&name)
-    } else {
-        OrganizationSlug::parse(slug)
-    }
-    .ok_or(FlowError::with_detail(
-        ErrorCode::FormParamFormatInvalid,
-        "Slug",
-    ))?;
+    let (name, slug) = parse_name_and_slug(name, Some(slug.trim()))?;
     let org = match state
         .store
         .create_organization(
