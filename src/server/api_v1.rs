@@ -66,7 +66,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(what) => Self(
                 StatusCode::CONFLICT,
-                FlowError::with_detail(ErrorCode::FormIdentifierExists, what),
+                FlowError::with_detail(ErrorCode::FormIdentifierExists, what.as_str()),
             ),
             other => FlowError::from(other).into(),
         }

@@ -6,7 +6,7 @@
 use super::cookies::client_token;
 use super::mfa;
 use super::state::AppState;
-use super::store::{Client, OrganizationMembership, SessionDetail, StoreError};
+use super::store::{Client, Conflict, OrganizationMembership, SessionDetail, StoreError};
 use super::tokens::hash;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::{compute_tasks, live_status, SessionStatus, TaskFacts, TaskKey};
@@ -85,7 +85,7 @@ impl From<StoreError> for FlowError {
         match e {
             StoreError::NotFound => FlowError::new(ErrorCode::ResourceNotFound),
             // The sign-in attempt a session was to complete was completed by another request.
-            StoreError::Conflict("attempt") => FlowError::new(ErrorCode::SignInStepInvalid),
+            StoreError::Conflict(Conflict::Attempt) => FlowError::new(ErrorCode::SignInStepInvalid),
             other => internal(other),
         }
     }

@@ -102,6 +102,14 @@ section!(AppSettings {
 section!(HttpSettings {
     trusted_proxies: Vec<String> = Vec::new(),
 });
+section!(
+    /// The connection pool: `max_connections` unset is the engine's default (SQLite 8,
+    /// PostgreSQL 10); `acquire_timeout` is how long a request waits for a pooled connection
+    /// (and SQLite for its write lock).
+    DatabaseSettings {
+    max_connections: Option<u32> = None,
+    acquire_timeout: DurationSetting = DurationSetting(Some(Duration::from_secs(5))),
+});
 
 /// The whole instance configuration.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -123,6 +131,7 @@ pub struct Settings {
     pub testing: TestingSettings,
     pub app: AppSettings,
     pub http: HttpSettings,
+    pub database: DatabaseSettings,
     /// `http.trusted_proxies`, parsed.
     #[serde(skip)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -228,6 +237,12 @@ impl Settings {
             if crate::domain::redirect::safe_redirect(url).is_none() {
                 return bad(format!("app.task_urls.{key} must be a relative path"));
             }
+        }
+        if self.database.max_connections == Some(0) {
+            return bad("database.max_connections must be at least 1".into());
+        }
+        if self.database.acquire_timeout.0.is_none() {
+            return bad("database.acquire_timeout cannot be \"off\"".into());
         }
         if self.email.outbox_retention.0.is_none() {
             return bad("email.outbox_retention cannot be \"off\"".into());

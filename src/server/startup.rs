@@ -20,8 +20,7 @@ use super::delivery::{Delivery, DeliveryError};
 use super::password::{HashError, Hasher};
 use super::settings::{Settings, SettingsError};
 use super::state::{AppState, Site};
-use super::store::sqlite::SqliteStore;
-use super::store::Store;
+use super::store::{self, ConnectError};
 use super::{api_v1, http, protect, testing_api};
 use crate::domain::guard::{AuthUrls, ORGANIZATION_PROFILE_PATH, USER_PROFILE_PATH};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -34,6 +33,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a server could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +167,20 @@ impl VestibuleBuilder {
             .database_url
             .or_else(|| std::env::var("DATABASE_URL").ok())
             .unwrap_or_else(|| "sqlite://vestibule.db".into());
-        let store = connect(&database_url).await?;
+        let store = store::connect(
+            &database_url,
+            settings.database.max_connections,
+            settings
+                .database
+                .acquire_timeout
+                .0
+                .unwrap_or(Duration::from_secs(5)),
+        )
+        .await
+        .map_err(|e| match e {
+            ConnectError::Url(message) => BuildError::DatabaseUrl(message),
+            ConnectError::Db(e) => BuildError::Database(e),
+        })?;
         let leptos_options = match self.leptos_options {
             Some(o) => o,
             None => {
@@ -208,17 +221,6 @@ impl VestibuleBuilder {
         };
         Ok(Vestibule { state })
     }
-}
-
-/// Opens the store the URL's scheme names.
-async fn connect(url: &str) -> Result<Arc<dyn Store>, BuildError> {
-    if url.starts_with("sqlite:") {
-        return Ok(Arc::new(SqliteStore::connect(url).await?));
-    }
-    let scheme = url.split_once(':').map_or(url, |(s, _)| s);
-    Err(BuildError::DatabaseUrl(format!(
-        "DATABASE_URL: unsupported scheme `{scheme}` (expected sqlite:)"
-    )))
 }
 
 /// A built server: its state, and the pieces of an axum router.

@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: `spawn_app` starts the real server (the same router
-//! the binary serves) on a random port against a fresh SQLite database, and `TestApp` drives it
-//! like a browser and an operator would.
+//! the binary serves) on a random port against a fresh database, and `TestApp` drives it like a
+//! browser and an operator would. The engine is SQLite, or PostgreSQL with
+//! `VESTIBULE_TEST_ENGINE=postgres` (`make test` runs the suite once on each); `spawn_instances`
+//! starts several servers on one PostgreSQL database.
 
 pub use reqwest::{header, redirect::Policy, Client, StatusCode};
 pub use serde_json::{json, Value};
@@ -8,6 +10,7 @@ use std::net::SocketAddr;
 pub use std::sync::Arc;
 use vestibule::demo;
 use vestibule::server::clock::SystemClock;
+pub use vestibule::server::store::scratch::ScratchDatabase;
 
 pub const KEY: &str = "sk_test_integration_0123456789";
 
@@ -15,7 +18,40 @@ pub struct TestApp {
     pub base: String,
     /// The server's store, for the few checks no endpoint shows (what is kept at rest).
     pub store: Arc<dyn vestibule::server::store::Store>,
-    _dir: tempfile::TempDir,
+    _database: Arc<Database>,
+}
+
+/// A test's fresh database, removed when the last server on it is dropped.
+pub enum Database {
+    Sqlite(tempfile::TempDir),
+    Postgres(ScratchDatabase),
+}
+
+impl Database {
+    /// A fresh database on the engine `VESTIBULE_TEST_ENGINE` names (default SQLite).
+    pub async fn fresh() -> Self {
+        match std::env::var("VESTIBULE_TEST_ENGINE").as_deref() {
+            Ok("postgres") => Self::postgres().await,
+            Ok("sqlite") | Err(_) => Self::Sqlite(tempfile::tempdir().unwrap()),
+            Ok(other) => panic!("VESTIBULE_TEST_ENGINE: unknown engine `{other}`"),
+        }
+    }
+
+    /// A fresh PostgreSQL database; the server must be reachable.
+    pub async fn postgres() -> Self {
+        let server = match ScratchDatabase::server().await {
+            Some(url) => url,
+            None => panic!("these tests need PostgreSQL (TEST_DATABASE_URL)"),
+        };
+        Self::Postgres(ScratchDatabase::create(&server).await.unwrap())
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite(dir) => format!("sqlite://{}", dir.path().join("test.db").display()),
+            Self::Postgres(db) => db.url().to_string(),
+        }
+    }
 }
 
 pub async fn spawn_app(extra_toml: &str) -> TestApp {
@@ -35,10 +71,30 @@ pub async fn spawn_app_with(
     clock: Arc<dyn vestibule::server::clock::Clock>,
     testing: bool,
 ) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    let database = Arc::new(Database::fresh().await);
+    serve(database, extra_toml, clock, testing).await
+}
+
+/// `n` servers on one fresh PostgreSQL database, as several instances behind a load balancer.
+pub async fn spawn_instances(n: usize, extra_toml: &str) -> Vec<TestApp> {
+    let database = Arc::new(Database::postgres().await);
+    let mut apps = Vec::new();
+    for _ in 0..n {
+        apps.push(serve(database.clone(), extra_toml, Arc::new(SystemClock), true).await);
+    }
+    apps
+}
+
+/// Starts a server on `database` with `extra_toml`.
+async fn serve(
+    database: Arc<Database>,
+    extra_toml: &str,
+    clock: Arc<dyn vestibule::server::clock::Clock>,
+    testing: bool,
+) -> TestApp {
     let toml =
         format!("[testing]\nenabled = {testing}\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let url = database.url();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut options = leptos::config::get_configuration(None)
@@ -69,7 +125,7 @@ pub async fn spawn_app_with(
     TestApp {
         base: format!("http://{addr}"),
         store,
-        _dir: dir,
+        _database: database,
     }
 }
 

@@ -6,6 +6,7 @@
 mod backend_api;
 mod helpers;
 mod http;
+mod instances;
 mod organizations;
 mod portal;
 mod second_factor;

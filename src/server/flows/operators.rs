@@ -9,7 +9,7 @@ use crate::domain::organization::{is_known_role, parse_name_and_slug, ROLE_ADMIN
 use crate::domain::password::MAX_PASSWORD_CHARS;
 use crate::server::client::internal;
 use crate::server::state::AppState;
-use crate::server::store::{NewUser, Organization, StoreError, User};
+use crate::server::store::{Conflict, NewUser, Organization, StoreError, User};
 
 fn invalid(field: &str) -> FlowError {
     FlowError::with_detail(ErrorCode::FormParamFormatInvalid, field)
@@ -94,7 +94,7 @@ pub async fn create_user(state: &AppState, new: NewAccount) -> FlowResult<User> 
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => taken(),
+            StoreError::Conflict(Conflict::Email) => taken(),
             other => other.into(),
         })
 }
@@ -161,7 +161,7 @@ pub async fn create_organization(
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => ErrorCode::OrganizationSlugTaken.into(),
+            StoreError::Conflict(Conflict::Slug) => ErrorCode::OrganizationSlugTaken.into(),
             other => other.into(),
         })
 }
@@ -182,7 +182,7 @@ pub async fn add_member(
         .add_membership(organization_id, user_id, role, state.now())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => {
+            StoreError::Conflict(Conflict::Membership) => {
                 FlowError::with_detail(ErrorCode::FormIdentifierExists, "membership")
             }
             other => other.into(),

@@ -15,7 +15,7 @@ use crate::domain::snapshot::InvitationStatus;
 use crate::server::client::{internal, organizations_enabled, ClientContext};
 use crate::server::state::AppState;
 use crate::server::store::{
-    find_invitation, Invitation, NewInvitation, SessionDetail, StoreError, User,
+    find_invitation, Conflict, Invitation, NewInvitation, SessionDetail, StoreError, User,
 };
 use crate::server::tokens::{hash, new_token};
 
@@ -25,10 +25,10 @@ pub use crate::domain::guard::INVITATION_PATH;
 
 fn org_error(e: StoreError) -> FlowError {
     match e {
-        StoreError::Conflict("last_admin") => ErrorCode::LastAdminRequired.into(),
-        StoreError::Conflict("slug") => ErrorCode::OrganizationSlugTaken.into(),
-        StoreError::Conflict("membership") => ErrorCode::AlreadyMember.into(),
-        StoreError::Conflict("invitation") => ErrorCode::InvitationAlreadyPending.into(),
+        StoreError::Conflict(Conflict::LastAdmin) => ErrorCode::LastAdminRequired.into(),
+        StoreError::Conflict(Conflict::Slug) => ErrorCode::OrganizationSlugTaken.into(),
+        StoreError::Conflict(Conflict::Membership) => ErrorCode::AlreadyMember.into(),
+        StoreError::Conflict(Conflict::Invitation) => ErrorCode::InvitationAlreadyPending.into(),
         other => other.into(),
     }
 }
@@ -235,7 +235,7 @@ async fn accept_checked(
         .accept_invitation(&invitation.id, user_id, state.now())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => ErrorCode::InvitationInvalid.into(),
+            StoreError::Conflict(Conflict::Invitation) => ErrorCode::InvitationInvalid.into(),
             other => FlowError::from(other),
         })?;
     Ok(membership.organization.id)

@@ -14,7 +14,7 @@ use crate::server::breached;
 use crate::server::client::{internal, ClientContext};
 use crate::server::messages;
 use crate::server::state::AppState;
-use crate::server::store::{CodeBinding, NewUser, SignUpAttempt, StoreError};
+use crate::server::store::{CodeBinding, Conflict, NewUser, SignUpAttempt, StoreError};
 use crate::server::tokens::new_id;
 
 const ATTEMPT_TTL_SECS: i64 = 30 * 60;
@@ -166,8 +166,12 @@ async fn create_invited(
         .await
     {
         Ok(created) => created,
-        Err(StoreError::Conflict("email")) => return Err(ErrorCode::FormIdentifierExists.into()),
-        Err(StoreError::Conflict(_)) => return Err(ErrorCode::InvitationInvalid.into()),
+        Err(StoreError::Conflict(Conflict::Email)) => {
+            return Err(ErrorCode::FormIdentifierExists.into())
+        }
+        Err(StoreError::Conflict(Conflict::Invitation)) => {
+            return Err(ErrorCode::InvitationInvalid.into())
+        }
         Err(e) => return Err(e.into()),
     };
     let (_, mut out) = start_session(
@@ -237,7 +241,9 @@ pub async fn verify(
     {
         Ok(u) => u,
         // The address was taken meanwhile (another sign-up or the Backend API).
-        Err(StoreError::Conflict(_)) => return Err(ErrorCode::FormCodeIncorrect.into()),
+        Err(StoreError::Conflict(Conflict::Email)) => {
+            return Err(ErrorCode::FormCodeIncorrect.into())
+        }
         Err(e) => return Err(e.into()),
     };
     let (_, out) = start_session(

@@ -11,7 +11,7 @@ use crate::domain::verification::parse_code;
 use crate::server::client::{load_client, ClientContext};
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::{BackupCodeSet, NewFactor, SessionDetail, StoreError};
+use crate::server::store::{BackupCodeSet, Conflict, NewFactor, SessionDetail, StoreError};
 
 /// Where a task step was opened from: the destination carried through the tasks and the task
 /// component's `redirect_url_complete`.
@@ -174,7 +174,9 @@ pub async fn create_organization(
         .await
     {
         Ok(org) => org,
-        Err(StoreError::Conflict(_)) => return Err(ErrorCode::OrganizationSlugTaken.into()),
+        Err(StoreError::Conflict(Conflict::Slug)) => {
+            return Err(ErrorCode::OrganizationSlugTaken.into())
+        }
         Err(e) => return Err(e.into()),
     };
     state
@@ -211,7 +213,7 @@ async fn enable(state: &AppState, s: &SessionDetail, factor: NewFactor) -> FlowR
             .await
     }
     .map_err(|e| match e {
-        StoreError::Conflict(_) => ErrorCode::TaskNotCurrent.into(),
+        StoreError::Conflict(Conflict::Factor) => ErrorCode::TaskNotCurrent.into(),
         other => other.into(),
     })
 }

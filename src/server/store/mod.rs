@@ -1,21 +1,62 @@
-//! Storage behind narrow traits. `sqlite.rs` implements them for the embedded default; another
-//! engine is another implementation of the same traits with its own migrations folder.
+//! Storage behind narrow traits, one per aggregate; `Store` is all of them. Two engines implement
+//! them — `sqlite` (the embedded default) and `postgres` (several instances) — with one shared
+//! body per query (`sql/`, written once for both) and each engine's own migrations folder.
 
+pub mod postgres;
+mod records;
+mod rows;
+pub mod scratch;
+mod sql;
 pub mod sqlite;
+#[cfg(test)]
+mod tests;
+
+pub use records::*;
 
 use crate::domain::session::{SessionStatus, TaskKey};
 use crate::domain::sign_in::SignInState;
-use crate::domain::sign_up::SignUpState;
-use crate::domain::snapshot::InvitationStatus;
-use crate::domain::verification::CodePurpose;
 use async_trait::async_trait;
+
+/// What a guarded write refused: the unique or invariant it would have broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// The email address is taken.
+    Email,
+    /// The organization slug is taken.
+    Slug,
+    /// The user is a member already.
+    Membership,
+    /// A pending invitation exists already, or the invitation is no longer usable.
+    Invitation,
+    /// The organization would be left without an admin.
+    LastAdmin,
+    /// The sign-in attempt a session was to complete is gone (another request completed it).
+    Attempt,
+    /// The user has a second factor already (another session enrolled one first).
+    Factor,
+}
+
+impl Conflict {
+    /// The name an error's detail gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Slug => "slug",
+            Self::Membership => "membership",
+            Self::Invitation => "invitation",
+            Self::LastAdmin => "last_admin",
+            Self::Attempt => "attempt",
+            Self::Factor => "factor",
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("corrupt row: {0}")]
@@ -24,254 +65,67 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub id: String,
-    pub email: String,
-    pub email_verified: bool,
-    pub phone: Option<String>,
-    pub password_hash: Option<String>,
-    pub password_compromised: bool,
-    pub totp_secret: Option<String>,
-    /// The phone is verified and reserved for SMS codes.
-    pub sms_mfa: bool,
-    /// The last TOTP time step accepted (replay protection).
-    pub totp_last_step: Option<i64>,
-    /// An authenticator-app enrolment in progress, and the session that started it (only that
-    /// session sees the secret or finishes the enrolment).
-    pub totp_pending_secret: Option<String>,
-    pub totp_pending_session: Option<String>,
-    /// An SMS enrolment in progress: the phone being verified, and the session verifying it.
-    pub sms_pending_phone: Option<String>,
-    pub sms_pending_session: Option<String>,
-    /// Backup codes generated at enrolment, kept only until the enrolling session confirms it saw
-    /// them (JSON array).
-    pub backup_codes_unseen: Option<String>,
-    /// The session that enrolled the factor and is shown the codes (no other session is).
-    pub backup_codes_session: Option<String>,
-    pub locked: bool,
-    pub failed_attempts: u32,
-    pub lockout_until: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl User {
-    /// An enrolled and verified second factor: it applies at sign-in from the moment it is
-    /// verified, whether or not its backup codes have been shown yet.
-    pub fn has_second_factor(&self) -> bool {
-        self.totp_secret.is_some() || self.sms_mfa
-    }
-
-    /// The verified phone that receives SMS codes.
-    pub fn sms_phone(&self) -> Option<&str> {
-        self.phone.as_deref().filter(|_| self.sms_mfa)
-    }
-
-    /// The authenticator secret `session_id` is enrolling, if it started one.
-    pub fn totp_pending_for(&self, session_id: &str) -> Option<&str> {
-        self.totp_pending_secret
-            .as_deref()
-            .filter(|_| self.totp_pending_session.as_deref() == Some(session_id))
-    }
-
-    /// The phone `session_id` is verifying, if it started it.
-    pub fn sms_pending_for(&self, session_id: &str) -> Option<&str> {
-        self.sms_pending_phone
-            .as_deref()
-            .filter(|_| self.sms_pending_session.as_deref() == Some(session_id))
-    }
-
-    /// `session_id` enrolled the factor and has not confirmed the backup codes yet.
-    pub fn backup_codes_pending_for(&self, session_id: &str) -> bool {
-        self.backup_codes_unseen.is_some()
-            && self.backup_codes_session.as_deref() == Some(session_id)
-    }
-
-    /// Seconds of lockout left at `now`, or `None` when the user may try. An admin lock has no end;
-    /// it reports a day.
-    pub fn locked_for(&self, now: i64) -> Option<i64> {
-        if self.locked {
-            return Some(86_400);
-        }
-        self.lockout_expires_in(now)
-    }
-
-    /// Seconds left of a lockout by failures (`None` when there is none).
-    pub fn lockout_expires_in(&self, now: i64) -> Option<i64> {
-        self.lockout_until.filter(|u| *u > now).map(|u| u - now)
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct NewUser {
-    pub email: String,
-    pub email_verified: bool,
-    pub phone: Option<String>,
-    pub password_hash: Option<String>,
-    pub totp_secret: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Client {
-    pub id: String,
-    pub last_active_session_id: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Session {
-    pub id: String,
-    pub user_id: String,
-    pub client_id: String,
-    pub status: SessionStatus,
-    pub tasks: Vec<TaskKey>,
-    pub active_organization_id: Option<String>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub created_at: i64,
-    pub last_active_at: i64,
-    pub expire_at: i64,
-    /// When the session last proved the first factor (a sign-in, or the password re-entered).
-    pub first_factor_at: i64,
-    /// When the session last proved a second factor, if ever.
-    pub second_factor_at: Option<i64>,
-}
-
-/// A session joined with what the snapshot shows of its user and organization.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionDetail {
-    pub session: Session,
-    pub user: User,
-    pub organization: Option<OrganizationMembership>,
-}
-
-/// How recent a first-factor verification stands in for the password (SPEC §9.4).
-pub const REVERIFY_WINDOW_SECS: i64 = 600;
-
-impl SessionDetail {
-    /// The session proved its first factor within `window` seconds before `now`.
-    pub fn first_factor_within(&self, now: i64, window: i64) -> bool {
-        now - self.session.first_factor_at <= window
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrganizationMembership {
-    pub organization_id: String,
-    pub name: String,
-    pub slug: String,
-    pub role: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct NewSession {
-    pub user_id: String,
-    pub client_id: String,
-    pub tasks: Vec<TaskKey>,
-    pub active_organization_id: Option<String>,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub expire_at: i64,
-    /// The client's new token hash (rotated on every sign-in against fixation).
-    pub client_token_hash: String,
-    /// Single-session mode: end the client's other live sessions first.
-    pub replace_client_sessions: bool,
-    /// The sign-in proved a second factor.
-    pub second_factor: bool,
-    /// Forgot-password: the new password, set in the same transaction as the session.
-    pub password_change: Option<PasswordChange>,
-    /// The sign-in attempt this session completes: consumed in the same transaction, so one
-    /// attempt never makes two sessions (`Conflict("attempt")` when it is already gone).
-    pub completes_attempt: Option<String>,
-}
-
-/// A new password hash, and whether the user's other live sessions end with the change.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PasswordChange {
-    pub hash: String,
-    pub end_other_sessions: bool,
-}
-
-/// A sign-in attempt (one per client): the state machine's state plus what the guarded
-/// statements count. `version` makes every transition a compare-and-set.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignInAttempt {
-    pub id: String,
-    pub client_id: String,
-    pub version: i64,
-    pub state: SignInState,
-    pub redirect_url: Option<String>,
-    /// When the attempt last sent a code ("Resend code" waits 30 s after it).
-    pub code_sent_at: Option<i64>,
-    pub expires_at: i64,
-}
-
-/// A sign-up attempt (one per client).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignUpAttempt {
-    pub id: String,
-    pub client_id: String,
-    pub state: SignUpState,
-    pub redirect_url: Option<String>,
-    pub code_sent_at: Option<i64>,
-    pub expires_at: i64,
-}
-
-/// A code send recorded with an attempt's transition (the attempt's resend timer).
+/// How an engine sizes its connection pool (`[database]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeSend {
-    None,
-    /// A send someone asked for at this time: refused within 30 s of the attempt's last one.
-    Claim(i64),
-    /// A send that follows a correct password, recorded whatever the timer says.
-    Record(i64),
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: std::time::Duration,
 }
 
-/// What a one-time code is bound to: its purpose, the attempt it was sent in (empty for a phone
-/// verification), the user it was sent for (empty for a sign-up of a new address) and the address
-/// or phone it went to. A code is redeemed only through the same binding.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CodeBinding {
-    pub purpose: CodePurpose,
-    pub attempt_id: String,
-    pub user_id: String,
-    pub recipient: String,
+/// The engine a `DATABASE_URL` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
 }
 
-/// A code this request may judge (its judgement was counted).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JudgedCode {
-    pub id: String,
-    pub code_hash: String,
+impl Engine {
+    /// `sqlite:` or `postgres://` / `postgresql://`; anything else is refused with the scheme.
+    pub fn of_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            let scheme = url.split_once(':').map_or(url, |(s, _)| s);
+            Err(format!(
+                "DATABASE_URL: unsupported scheme `{scheme}` (expected sqlite: or postgres://)"
+            ))
+        }
+    }
+
+    /// The pool size when `[database] max_connections` is unset.
+    pub fn default_max_connections(self) -> u32 {
+        match self {
+            Self::Sqlite => 8,
+            Self::Postgres => 10,
+        }
+    }
 }
 
-/// One message the instance sent. `body` and `code` are kept only in testing or development
-/// mode (SPEC §10); otherwise they are empty.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct OutboxMessage {
-    pub to: String,
-    pub channel: String,
-    pub template: String,
-    pub subject: String,
-    pub body: String,
-    pub code: Option<String>,
-    pub sent_at: i64,
+/// Connects to (and migrates) the database `url` names.
+pub async fn connect(
+    url: &str,
+    max_connections: Option<u32>,
+    acquire_timeout: std::time::Duration,
+) -> Result<std::sync::Arc<dyn Store>, ConnectError> {
+    let engine = Engine::of_url(url).map_err(ConnectError::Url)?;
+    let settings = PoolSettings {
+        max_connections: max_connections.unwrap_or(engine.default_max_connections()),
+        acquire_timeout,
+    };
+    Ok(match engine {
+        Engine::Sqlite => std::sync::Arc::new(sqlite::SqliteStore::connect(url, &settings).await?),
+        Engine::Postgres => std::sync::Arc::new(postgres::PgStore::connect(url, &settings).await?),
+    })
 }
 
-/// An unused backup code: its id, salted hash (argon2id PHC string) — or, for codes stored before
-/// salted hashing, a SHA-256 hex digest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredBackupCode {
-    pub id: String,
-    pub hash: String,
-}
-
-/// A new backup code as stored: a short unsalted selector (16 bits of its SHA-256, to find the
-/// row without trying every hash) and the salted hash.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewBackupCode {
-    pub selector: String,
-    pub hash: String,
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Url(String),
+    #[error("{0}")]
+    Db(#[from] sqlx::Error),
 }
 
 /// Users and their credentials.
@@ -383,94 +237,11 @@ pub trait CodeStore: Send + Sync {
     async fn consume_code(&self, id: &str, now: i64) -> StoreResult<bool>;
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Organization {
-    pub id: String,
-    pub name: String,
-    pub slug: String,
-    pub created_at: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Membership {
-    pub id: String,
-    pub organization: Organization,
-    pub user_id: String,
-    pub role: String,
-}
-
-/// A member as the organization portal lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Member {
-    pub membership_id: String,
-    pub user_id: String,
-    pub email: String,
-    pub role: String,
-    pub created_at: i64,
-}
-
-/// An invitation to an organization (SPEC §3). `status` is `pending`, `accepted` or `revoked`;
-/// a pending invitation past `expires_at` is expired.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invitation {
-    pub id: String,
-    pub organization: Organization,
-    pub email: String,
-    pub role: String,
-    pub status: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-impl Invitation {
-    /// What became of the invitation by `now`.
-    pub fn status_at(&self, now: i64) -> InvitationStatus {
-        match self.status.as_str() {
-            "accepted" => InvitationStatus::Accepted,
-            "revoked" => InvitationStatus::Revoked,
-            _ if self.expires_at <= now => InvitationStatus::Expired,
-            _ => InvitationStatus::Pending,
-        }
-    }
-}
-
-/// The invitation a link's token names (trimmed; at most 128 characters), and what became of it.
-pub async fn find_invitation(
-    store: &dyn Store,
-    token: &str,
-    now: i64,
-) -> StoreResult<(Option<Invitation>, InvitationStatus)> {
-    let token = token.trim();
-    if token.is_empty() || token.len() > 128 {
-        return Ok((None, InvitationStatus::Invalid));
-    }
-    match store
-        .invitation_by_token_hash(&crate::server::tokens::hash(token))
-        .await?
-    {
-        Some(i) => {
-            let status = i.status_at(now);
-            Ok((Some(i), status))
-        }
-        None => Ok((None, InvitationStatus::Invalid)),
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct NewInvitation {
-    pub organization_id: String,
-    pub email: String,
-    pub role: String,
-    pub token_hash: String,
-    pub invited_by: Option<String>,
-    pub expires_at: i64,
-}
-
 /// Organizations and memberships.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
     /// Creates an organization with its first members. One transaction; a taken slug is
-    /// `Conflict("slug")`.
+    /// `Conflict(Slug)`.
     async fn create_organization(
         &self,
         name: &str,
@@ -481,7 +252,7 @@ pub trait OrganizationStore: Send + Sync {
     ) -> StoreResult<Organization>;
     async fn organization_by_id(&self, id: &str) -> StoreResult<Option<Organization>>;
     async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>>;
-    /// Adds a member; an existing membership is `Conflict("membership")`.
+    /// Adds a member; an existing membership is `Conflict(Membership)`.
     async fn add_membership(
         &self,
         organization_id: &str,
@@ -499,17 +270,17 @@ pub trait OrganizationStore: Send + Sync {
     /// The members of an organization with their email addresses, oldest first.
     async fn organization_members(&self, organization_id: &str) -> StoreResult<Vec<Member>>;
     /// Changes a member's role in one statement; demoting the last admin is
-    /// `Conflict("last_admin")`, an unknown member `NotFound`.
+    /// `Conflict(LastAdmin)`, an unknown member `NotFound`.
     async fn set_member_role(
         &self,
         organization_id: &str,
         user_id: &str,
         role: &str,
     ) -> StoreResult<()>;
-    /// Removes a member (`Conflict("last_admin")` for the last admin) and, in the same
+    /// Removes a member (`Conflict(LastAdmin)` for the last admin) and, in the same
     /// transaction, clears the organization from that user's sessions.
     async fn remove_member(&self, organization_id: &str, user_id: &str) -> StoreResult<()>;
-    /// Renames an organization; a taken slug is `Conflict("slug")`.
+    /// Renames an organization; a taken slug is `Conflict(Slug)`.
     async fn rename_organization(
         &self,
         organization_id: &str,
@@ -517,8 +288,8 @@ pub trait OrganizationStore: Send + Sync {
         slug: &str,
     ) -> StoreResult<Organization>;
     /// Creates a pending invitation. An email that already belongs to a member is
-    /// `Conflict("membership")`; a pending, unexpired one for the same email is
-    /// `Conflict("invitation")` (an expired one is revoked first). One transaction.
+    /// `Conflict(Membership)`; a pending, unexpired one for the same email is
+    /// `Conflict(Invitation)` (an expired one is revoked first). One transaction.
     async fn create_invitation(&self, new: NewInvitation, now: i64) -> StoreResult<Invitation>;
     /// An organization's pending, unexpired invitations, newest first.
     async fn pending_invitations(
@@ -539,7 +310,7 @@ pub trait OrganizationStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Accepts a pending, unexpired invitation for `user_id`: marks it accepted and adds the
     /// membership (an existing membership is kept) in one transaction. A used, revoked or expired
-    /// invitation is `Conflict("invitation")`.
+    /// invitation is `Conflict(Invitation)`.
     async fn accept_invitation(
         &self,
         invitation_id: &str,
@@ -547,8 +318,8 @@ pub trait OrganizationStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Membership>;
     /// Creates a user and accepts the invitation for it in one transaction (sign-up through an
-    /// invitation link): a taken email is `Conflict("email")`, an invitation no longer usable
-    /// `Conflict("invitation")`, and neither leaves anything behind.
+    /// invitation link): a taken email is `Conflict(Email)`, an invitation no longer usable
+    /// `Conflict(Invitation)`, and neither leaves anything behind.
     async fn create_invited_user(
         &self,
         new: NewUser,
@@ -580,7 +351,7 @@ pub trait MfaStore: Send + Sync {
     /// other pending sessions that still owe `setup-mfa` without having proven one (they must sign
     /// in again, with the factor) and, with `backup`, replaces the backup codes and keeps the
     /// plaintext for the enrolling session to confirm. With `only_if_none`, a user who has a
-    /// factor already (another session was quicker) is `Conflict("factor")`. One transaction.
+    /// factor already (another session was quicker) is `Conflict(Factor)`. One transaction.
     async fn enable_factor(
         &self,
         user_id: &str,
@@ -628,29 +399,6 @@ pub trait MfaStore: Send + Sync {
     ) -> StoreResult<Option<String>>;
     /// How many backup codes are left.
     async fn backup_codes_left(&self, user_id: &str) -> StoreResult<u32>;
-}
-
-/// A kind of second factor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FactorKind {
-    Totp,
-    Sms,
-}
-
-/// Fresh backup codes: their stored form, the plaintext (JSON) kept until the enrolling session
-/// confirms it saw them, and that session.
-#[derive(Clone, Copy, Debug)]
-pub struct BackupCodeSet<'a> {
-    pub codes: &'a [NewBackupCode],
-    pub unseen: &'a str,
-    pub session_id: &'a str,
-}
-
-/// A factor being enabled.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NewFactor {
-    Totp { secret: String, step: i64 },
-    Sms { phone: String },
 }
 
 /// Delivered messages and rate-limit counters.

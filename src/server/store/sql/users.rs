@@ -1,0 +1,312 @@
+//! Users, their credentials and lockout; clients (browsers).
+
+macro_rules! impl_users {
+    ($store:ident, $db:ty) => {
+        impl $store {
+            /// Inserts a user (a taken email is `Conflict(Email)`) and answers its id.
+            async fn insert_user(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                new: &$crate::server::store::NewUser,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<String> {
+                let id = $crate::server::tokens::new_id("user");
+                sqlx::query(
+                    "INSERT INTO users (id, email, email_verified, phone, password_hash, \
+                     totp_secret, password_compromised, sms_mfa, locked, failed_attempts, \
+                     created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 0, $8, $8)",
+                )
+                .bind(&id)
+                .bind(&new.email)
+                .bind(new.email_verified)
+                .bind(&new.phone)
+                .bind(&new.password_hash)
+                .bind(&new.totp_secret)
+                .bind(false)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| {
+                    $crate::server::store::rows::conflict_or(
+                        e,
+                        $crate::server::store::Conflict::Email,
+                    )
+                })?;
+                Ok(id)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::server::store::UserStore for $store {
+            async fn create_user(
+                &self,
+                new: $crate::server::store::NewUser,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<$crate::server::store::User> {
+                let mut conn = self.pool.acquire().await?;
+                let id = Self::insert_user(&mut conn, &new, now).await?;
+                drop(conn);
+                self.user_by_id(&id)
+                    .await?
+                    .ok_or($crate::server::store::StoreError::NotFound)
+            }
+
+            async fn user_by_id(
+                &self,
+                id: &str,
+            ) -> $crate::server::store::StoreResult<Option<$crate::server::store::User>> {
+                let row: Option<$crate::server::store::rows::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users WHERE id = $1",
+                    $crate::server::store::rows::USER_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn user_by_email(
+                &self,
+                email: &str,
+            ) -> $crate::server::store::StoreResult<Option<$crate::server::store::User>> {
+                let row: Option<$crate::server::store::rows::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users WHERE email = $1",
+                    $crate::server::store::rows::USER_COLUMNS
+                ))
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_user(&self, id: &str) -> $crate::server::store::StoreResult<()> {
+                let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::server::store::StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn set_compromised(
+                &self,
+                id: &str,
+                compromised: bool,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE users SET password_compromised = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(compromised)
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::server::store::StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn set_locked(
+                &self,
+                id: &str,
+                locked: bool,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE users SET locked = $1, failed_attempts = 0, lockout_until = NULL, \
+                     updated_at = $2 WHERE id = $3",
+                )
+                .bind(locked)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::server::store::StoreError::NotFound);
+                }
+                if locked {
+                    sqlx::query(
+                        "UPDATE sessions SET status = 'revoked', ended_at = $1 \
+                         WHERE user_id = $2 AND status IN ('active', 'pending')",
+                    )
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE users SET backup_codes_unseen = NULL, \
+                         backup_codes_session = NULL WHERE id = $1",
+                    )
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_failure(
+                &self,
+                id: &str,
+                max: u32,
+                lock_until: i64,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<Option<i64>> {
+                let until: Option<Option<i64>> = sqlx::query_scalar(
+                    "UPDATE users SET \
+                       lockout_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 \
+                                       ELSE lockout_until END, \
+                       failed_attempts = CASE WHEN failed_attempts + 1 >= $1 THEN 0 \
+                                         ELSE failed_attempts + 1 END, \
+                       updated_at = $3 \
+                     WHERE id = $4 RETURNING lockout_until",
+                )
+                .bind(max as i64)
+                .bind(lock_until)
+                .bind(now)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(until.flatten().filter(|u| *u == lock_until))
+            }
+
+            async fn clear_failures(&self, id: &str) -> $crate::server::store::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0",
+                )
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn change_password(
+                &self,
+                id: &str,
+                password_hash: &str,
+                end_other_sessions: bool,
+                keep_client: Option<&str>,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $1, password_compromised = $2, \
+                     updated_at = $3 WHERE id = $4",
+                )
+                .bind(password_hash)
+                .bind(false)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err($crate::server::store::StoreError::NotFound);
+                }
+                if end_other_sessions {
+                    sqlx::query(
+                        "UPDATE sessions SET status = 'revoked', ended_at = $1 \
+                         WHERE user_id = $2 AND status IN ('active', 'pending') \
+                         AND ($3 IS NULL OR client_id <> $3)",
+                    )
+                    .bind(now)
+                    .bind(id)
+                    .bind(keep_client)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query($crate::server::store::sql::FORGET_ORPHANED_CODES)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::server::store::ClientStore for $store {
+            async fn create_client(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<$crate::server::store::Client> {
+                let id = $crate::server::tokens::new_id("client");
+                sqlx::query(
+                    "INSERT INTO clients (id, token_hash, activations, created_at, updated_at) \
+                     VALUES ($1, $2, 0, $3, $3)",
+                )
+                .bind(&id)
+                .bind(token_hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok($crate::server::store::Client {
+                    id,
+                    last_active_session_id: None,
+                })
+            }
+
+            async fn client_by_token_hash(
+                &self,
+                token_hash: &str,
+            ) -> $crate::server::store::StoreResult<Option<$crate::server::store::Client>> {
+                let row: Option<(String, Option<String>)> = sqlx::query_as(
+                    "SELECT id, last_active_session_id FROM clients WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id, last)| $crate::server::store::Client {
+                    id,
+                    last_active_session_id: last,
+                }))
+            }
+
+            async fn set_last_active_session(
+                &self,
+                id: &str,
+                session_id: Option<&str>,
+            ) -> $crate::server::store::StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE clients SET last_active_session_id = $1 WHERE id = $2")
+                    .bind(session_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(session_id) = session_id {
+                    sqlx::query($crate::server::store::sql::COUNT_ACTIVATION)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query($crate::server::store::sql::ACTIVATE)
+                        .bind(session_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn client_knows_user(
+                &self,
+                client_id: &str,
+                user_id: &str,
+            ) -> $crate::server::store::StoreResult<bool> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT user_id FROM client_users WHERE client_id = $1 AND user_id = $2",
+                )
+                .bind(client_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+        }
+    };
+}
+pub(crate) use impl_users;
