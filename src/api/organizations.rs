@@ -73,8 +73,8 @@ pub async fn organization_leave() -> Result<AuthResult, FlowError> {
 /// Invites an email address with a role (`org:sys_invitations:manage`).
 #[server(prefix = "/api", endpoint = "organizations/invitations/create")]
 pub async fn organization_invite(email: String, role: String) -> Result<AuthResult, FlowError> {
-    edge::step(Limit::None, |state, ctx, _| async move {
-        crate::server::flows::organizations::invite(&state, &ctx, &email, &role).await
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::organizations::invite(&state, &ctx, &req, &email, &role).await
     })
     .await
 }

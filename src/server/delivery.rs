@@ -96,6 +96,11 @@ impl Delivery {
         self.development
     }
 
+    /// Purges the outbox of what is past the retention (`[email] outbox_retention`).
+    pub async fn purge(&self, now: i64) -> Result<u64, DeliveryError> {
+        Ok(self.store.purge_messages(now - self.retention_secs).await?)
+    }
+
     async fn record(
         &self,
         to: &str,

@@ -328,12 +328,27 @@ impl Vestibule {
         let addr = self.state.leptos_options.site_addr;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!("Vestibule listening on http://{addr}");
+        let purging = tokio::spawn(purge_outbox(self.state.clone()));
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await?;
+        purging.abort();
+        Ok(())
+    }
+}
+
+/// Every ten minutes (and at start), purges outbox messages past their retention, so an idle
+/// instance keeps no message body or code longer than it should (SPEC §10).
+async fn purge_outbox(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = state.delivery.purge(state.now()).await {
+            tracing::warn!(error = %e, "outbox purge failed");
+        }
     }
 }
 

@@ -45,6 +45,18 @@ pub async fn throttle(
     recipient: &str,
     cause: Cause,
 ) -> FlowResult<()> {
+    throttle_message(state, req, purpose.as_str(), recipient, cause).await
+}
+
+/// [`throttle`] for any message a visitor can make the instance send, named by `kind` (a code's
+/// purpose, or `invitation`): the same per-IP budget, and 30 s per recipient and kind.
+pub async fn throttle_message(
+    state: &AppState,
+    req: &RequestInfo,
+    kind: &str,
+    recipient: &str,
+    cause: Cause,
+) -> FlowResult<()> {
     let now = state.now();
     if state.settings.rate_limits.enabled {
         let window = now - now.rem_euclid(SEND_BUDGET_WINDOW_SECS);
@@ -62,7 +74,7 @@ pub async fn throttle(
     if cause == Cause::AfterPassword {
         // Whoever knows the password may not flood the inbox or phone either.
         let hour = now - now.rem_euclid(3_600);
-        let bucket = format!("sent:{}:{}", purpose.as_str(), recipient.to_lowercase());
+        let bucket = format!("sent:{kind}:{}", recipient.to_lowercase());
         if state.store.hit(&bucket, hour).await? > AFTER_PASSWORD_PER_HOUR {
             return Err(FlowError::with_n(
                 ErrorCode::TooManyRequests,
@@ -71,7 +83,7 @@ pub async fn throttle(
         }
         return Ok(());
     }
-    let bucket = format!("send:{}:{}", purpose.as_str(), recipient.to_lowercase());
+    let bucket = format!("send:{kind}:{}", recipient.to_lowercase());
     match state
         .store
         .claim_interval(&bucket, now, CODE_RESEND_AFTER_SECS)

@@ -3,6 +3,7 @@
 //! in the active organization; the role is read from the membership on every request, so a change
 //! is seen at once on every instance.
 
+use super::codes::Cause;
 use super::tasks::{next, Destination};
 use super::{bounded, parse_email, FlowResult, Outcome, RequestInfo};
 
@@ -172,15 +173,19 @@ pub async fn send_invitation(
     Ok((invitation, url))
 }
 
-/// "Send invitation" in the portal.
+/// "Send invitation" in the portal. Each email goes through the send throttle (per-IP budget,
+/// 30 s per address), so a member cannot flood an inbox with invitations.
 pub async fn invite(
     state: &AppState,
     ctx: &ClientContext,
+    req: &RequestInfo,
     email: &str,
     role: &str,
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (s, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
+    super::codes::throttle_message(state, req, "invitation", email.trim(), Cause::Requested)
+        .await?;
     send_invitation(state, &org.organization_id, email, role, Some(&s.user.id)).await?;
     Ok(Outcome::stay())
 }

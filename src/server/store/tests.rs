@@ -384,6 +384,10 @@ async fn outbox_lists_the_newest_first(s: Shared) {
     .await
     .unwrap();
     assert_eq!(s.messages_to("old@b.co").await.unwrap().len(), 1);
+    // And the timer purges without a send.
+    assert_eq!(s.purge_messages(55).await.unwrap(), 3);
+    assert_eq!(s.messages_to("a@b.co").await.unwrap().len(), 0);
+    assert_eq!(s.messages_to("old@b.co").await.unwrap().len(), 1);
 }
 
 async fn slugs_are_taken_once(s: Shared) {

@@ -284,3 +284,60 @@ async fn behind_a_trusted_proxy_limits_key_on_the_forwarded_client() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn portal_invitations_cannot_flood_an_inbox() {
+    // The per-recipient rule holds with rate limits off too (ORGS_OPEN turns them off).
+    let clock = ManualClock::new(unix_now());
+    let app = spawn_app_with_clock(ORGS_OPEN, Arc::new(clock.clone())).await;
+    let boss = app.create_user("boss@example.com", PW).await;
+    let org = app.organization("Acme", &boss, &[]).await;
+    let admin = app.in_org("boss@example.com", &org).await;
+    let invite = |email: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.call(
+                admin,
+                "organizations/invitations/create",
+                &[("email", email), ("role", "org:member")],
+            )
+            .await
+        }
+    };
+    let (status, b) = invite("target@example.com").await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let (_, p) = app.call(&admin, "organizations/profile", &[]).await;
+    let id = p["invitations"][0]["id"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .call(
+            &admin,
+            "organizations/invitations/revoke",
+            &[("invitation_id", id.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Revoke and invite again at once: the address was sent to less than 30 s ago.
+    let (status, b) = invite("target@example.com").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "code_resend_too_soon");
+    assert_eq!(
+        app.outbox("target@example.com")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Another address is not held up, and the same one is welcome again after 30 s.
+    assert_eq!(invite("other@example.com").await.0, StatusCode::OK);
+    clock.advance(31);
+    assert_eq!(invite("target@example.com").await.0, StatusCode::OK);
+    assert_eq!(
+        app.outbox("target@example.com")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

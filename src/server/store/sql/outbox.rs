@@ -36,6 +36,14 @@ macro_rules! impl_outbox {
                     Ok(())
                 }
 
+                async fn purge_messages(&self, before: i64) -> StoreResult<u64> {
+                    let done = sqlx::query("DELETE FROM outbox WHERE sent_at < $1")
+                        .bind(before)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(done.rows_affected())
+                }
+
                 async fn messages_to(&self, to: &str) -> StoreResult<Vec<OutboxMessage>> {
                     let rows: Vec<rows::OutboxRow> = sqlx::query_as(
                         "SELECT channel, to_addr, template, subject, body, code, sent_at \
