@@ -24,6 +24,12 @@ test('sign up, finish the task on the app\'s own page, see the protected project
   const password = strongPassword();
   const stamp = Date.now();
 
+  await test.step('the app\'s own server function refuses a signed-out caller with 401', async () => {
+    const res = await request.post(`${APP}/api/example/projects`, { headers: { Accept: 'application/json' } });
+    expect(res.status()).toBe(401);
+    expect((await res.json()).code).toBe('unauthenticated');
+  });
+
   await test.step('the protected page sends a signed-out visitor to sign-in, inside the app', async () => {
     await open(page, `${APP}/projects`);
     await expect(page).toHaveURL(`${APP}/sign-in?redirect_url=/projects`);

@@ -56,10 +56,18 @@ pub async fn get_client_snapshot() -> Result<ClientSnapshot, FlowError> {
 /// signed out by default), so a task cannot be skipped by calling this directly.
 #[server(prefix = "/api", endpoint = "app/whoami")]
 pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
-    auth()
-        .await?
-        .require(true)
-        .cloned()
+    require_auth(true).await
+}
+
+/// For an app's own server functions: the signed-in caller, or the error with its HTTP status
+/// set (`unauthenticated` → 401), as Vestibule's own server functions answer. A pending session
+/// is signed out unless `treat_pending_as_signed_out` is false (SPEC §4.2).
+#[cfg(feature = "ssr")]
+pub async fn require_auth(
+    treat_pending_as_signed_out: bool,
+) -> Result<crate::domain::snapshot::AuthView, FlowError> {
+    async { auth().await?.require(treat_pending_as_signed_out).cloned() }
+        .await
         .inspect_err(edge::set_status)
 }
 

@@ -249,7 +249,9 @@ pub fn NewOrganizationPage() -> impl IntoView {
     move || {
         let env = env.get();
         if env.organizations_enabled && env.organization_creation_enabled {
-            view! { <CreateOrganizationForm complete=Some("/dashboard".to_string())/> }.into_any()
+            // The app's after-sign-in URL, not a page of the demo's.
+            let complete = ctx.urls().after_sign_in_url;
+            view! { <CreateOrganizationForm complete=Some(complete)/> }.into_any()
         } else {
             view! { <crate::components::NotFound/> }.into_any()
         }

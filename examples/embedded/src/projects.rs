@@ -19,8 +19,8 @@ pub struct ProjectList {
 /// out here (`require(true)`), so a task cannot be skipped by calling this directly.
 #[server(prefix = "/api", endpoint = "example/projects")]
 pub async fn list_projects() -> Result<ProjectList, FlowError> {
-    let auth = vestibule::api::auth().await?;
-    let me = auth.require(true)?;
+    // Signed in and active, or `unauthenticated` with HTTP 401.
+    let me = vestibule::api::require_auth(true).await?;
     let organization = me.org_slug.clone();
     let projects = match &organization {
         Some(slug) => vec![format!("{slug} website"), format!("{slug} mobile app")],
