@@ -216,6 +216,15 @@ export async function signIn(page: Page, email: string, password: string): Promi
   });
 }
 
+/** Submits the /sign-in first screen (already open) of the server at `base` and waits for its
+ * dashboard. */
+export async function signInOn(page: Page, base: string, email: string, password: string): Promise<void> {
+  await test.step(`sign in as ${email}`, async () => {
+    await submitSignIn(page, email, password);
+    await expect(page).toHaveURL(at(base, '/dashboard'));
+  });
+}
+
 /** The UserButton opener: a <summary> (no implicit role) or a button, named "Open user menu". */
 export function userMenu(page: Page): Locator {
   const name = 'Open user menu';
@@ -234,6 +243,25 @@ export async function signOut(page: Page): Promise<void> {
     await expect(page).toHaveURL(URLS.home);
     await expect(page.getByText('You are signed out')).toBeVisible();
   });
+}
+
+/** Signs out through the UserButton on the current page of the server at `base` and waits for
+ * its home page. */
+export async function signOutOn(page: Page, base: string): Promise<void> {
+  await test.step('sign out', async () => {
+    await userMenu(page).click();
+    await clickAction(page, 'Sign out');
+    await expect(page).toHaveURL(at(base, '/'));
+  });
+}
+
+/** The OrganizationSwitcher opener, named "Open organization menu". */
+export function orgMenu(page: Page): Locator {
+  const name = 'Open organization menu';
+  return page
+    .getByRole('button', { name, exact: true })
+    .or(page.getByLabel(name, { exact: true }))
+    .first();
 }
 
 // ---------------------------------------------------------------------------------------------

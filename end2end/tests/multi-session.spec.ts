@@ -5,12 +5,12 @@ import {
   clickAction,
   createUser,
   dd,
-  field,
   heading,
   open,
   strongPassword,
   uniqueEmail,
   userMenu,
+  signInOn,
 } from './fixtures';
 import { SERVERS, base } from './servers';
 import type { Page } from '@playwright/test';
@@ -20,11 +20,7 @@ const MULTI = base(SERVERS.multi);
 const at = (path: string) => atBase(MULTI, path);
 
 async function signInHere(page: Page, email: string, password: string) {
-  await expect(heading(page, 'Sign in')).toBeVisible();
-  await field(page, 'Email address').fill(email);
-  await field(page, 'Password').fill(password);
-  await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await expect(page).toHaveURL(at('/dashboard'));
+  await signInOn(page, MULTI, email, password);
   await expect(dd(page, 'Email')).toHaveText(email);
 }
 
@@ -34,30 +30,42 @@ test('two accounts: add, switch, sign out one, sign out all', async ({ page, req
   await createUser(request, a, MULTI);
   await createUser(request, b, MULTI);
 
-  await open(page, `${MULTI}/sign-in`);
-  await signInHere(page, a.email, a.password);
+  await test.step('sign in the first account', async () => {
+    await open(page, `${MULTI}/sign-in`);
+    await signInHere(page, a.email, a.password);
+  });
 
-  await userMenu(page).click();
-  await clickAction(page, 'Add account');
-  await signInHere(page, b.email, b.password);
+  await test.step('add a second account', async () => {
+    await userMenu(page).click();
+    await clickAction(page, 'Add account');
+    await signInHere(page, b.email, b.password);
+  });
 
-  await open(page, `${MULTI}/sign-in/choose`);
-  await expect(heading(page, 'Choose an account')).toBeVisible();
-  await expect(page.getByRole('button', { name: `Switch to ${a.email}` })).toBeVisible();
-  await expect(page.getByRole('button', { name: `Switch to ${b.email}` })).toBeVisible();
+  await test.step('both are listed in the account chooser', async () => {
+    await open(page, `${MULTI}/sign-in/choose`);
+    await expect(heading(page, 'Choose an account')).toBeVisible();
+    await expect(page.getByRole('button', { name: `Switch to ${a.email}` })).toBeVisible();
+    await expect(page.getByRole('button', { name: `Switch to ${b.email}` })).toBeVisible();
+  });
 
-  await open(page, `${MULTI}/dashboard`);
-  await userMenu(page).click();
-  await page.getByRole('button', { name: `Switch to ${a.email}` }).click();
-  await expect(dd(page, 'Email')).toHaveText(a.email);
+  await test.step('switch back to the first from the user menu', async () => {
+    await open(page, `${MULTI}/dashboard`);
+    await userMenu(page).click();
+    await page.getByRole('button', { name: `Switch to ${a.email}` }).click();
+    await expect(dd(page, 'Email')).toHaveText(a.email);
+  });
 
-  await userMenu(page).click();
-  await clickAction(page, 'Sign out');
-  await expect(page).toHaveURL(at('/dashboard'));
-  await expect(dd(page, 'Email')).toHaveText(b.email);
+  await test.step('signing out one leaves the other signed in', async () => {
+    await userMenu(page).click();
+    await clickAction(page, 'Sign out');
+    await expect(page).toHaveURL(at('/dashboard'));
+    await expect(dd(page, 'Email')).toHaveText(b.email);
+  });
 
-  await userMenu(page).click();
-  await clickAction(page, 'Sign out of all accounts');
-  await expect(page).toHaveURL(at('/'));
-  await expect(page.getByText('You are signed out')).toBeVisible();
+  await test.step('sign out of all accounts', async () => {
+    await userMenu(page).click();
+    await clickAction(page, 'Sign out of all accounts');
+    await expect(page).toHaveURL(at('/'));
+    await expect(page.getByText('You are signed out')).toBeVisible();
+  });
 });

@@ -2,7 +2,6 @@ import {
   test,
   expect,
   alert,
-  backend,
   clickAction,
   createUser,
   dd,
@@ -13,10 +12,10 @@ import {
   strongPassword,
   totp,
   uniqueEmail,
-  userMenu,
   at,
   continueButton,
   passwordSignIn,
+  signOutOn,
 } from './fixtures';
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
@@ -32,11 +31,6 @@ function randomSecret(): string {
   return Array.from({ length: 32 }, () => alphabet[Math.floor(Math.random() * 32)]).join('');
 }
 
-async function signOutFromDashboard(page: Page, base: string) {
-  await userMenu(page).click();
-  await clickAction(page, 'Sign out');
-  await expect(page).toHaveURL(at(base, '/'));
-}
 
 /** Signs up on the MFA-required instance and enrols an authenticator app; returns the backup codes. */
 async function enrolledUser(page: Page, request: APIRequestContext) {
@@ -53,7 +47,7 @@ async function enrolledUser(page: Page, request: APIRequestContext) {
   const codes = (await items.allTextContents()).map((c) => c.trim());
   await continueButton(page).click();
   await expect(page).toHaveURL(at(MFA, '/dashboard'));
-  await signOutFromDashboard(page, MFA);
+  await signOutOn(page, MFA);
   return { email, password, secret, codes };
 }
 
@@ -87,7 +81,7 @@ test('sign-in with a backup code, which then stops working', async ({ page, requ
       await continueButton(page).click();
       if (attempt === 'first') {
         await expect(page).toHaveURL(at(MFA, '/dashboard'));
-        await signOutFromDashboard(page, MFA);
+        await signOutOn(page, MFA);
       } else {
         await expect(alert(page, 'Incorrect code.')).toBeVisible();
       }
@@ -110,7 +104,7 @@ test('sign-in with an SMS code', async ({ page, request }) => {
   await continueButton(page).click();
   await continueButton(page).click(); // under the backup codes
   await expect(page).toHaveURL(at(MFA, '/dashboard'));
-  await signOutFromDashboard(page, MFA);
+  await signOutOn(page, MFA);
 
   const enrolmentCode = await latestCode(request, phone, { base: MFA });
   await passwordSignIn(page, MFA, email, password);
@@ -140,7 +134,7 @@ test('device trust: a new browser proves the inbox, a known one does not', async
   await field(page, 'Verification code').fill(code);
   await continueButton(page).click();
   await expect(page).toHaveURL(at(TRUST, '/dashboard'));
-  await signOutFromDashboard(page, TRUST);
+  await signOutOn(page, TRUST);
 
   await test.step('the same browser signs in without a code', async () => {
     await passwordSignIn(page, TRUST, email, password);
