@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 export LEPTOS_OUTPUT_NAME := vestibule
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
+# The tests cover both engines; PostgreSQL (installed and started by setup-test when absent) is
+# required, so they never pass on SQLite alone.
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export TEST_REQUIRE_POSTGRES := 1
 
 .PHONY: run test setup setup-test build test-rust test-e2e lint bench
 
@@ -12,7 +16,7 @@ run: setup
 	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
 
 ## Sets everything up, checks formatting and clippy (both feature sets), runs every test:
-## Rust unit + integration, Playwright JS on and off.
+## Rust unit + integration and Playwright (JS on and off), each on SQLite and on PostgreSQL.
 test: setup-test lint build test-rust test-e2e
 
 setup:
@@ -26,11 +30,16 @@ setup-test:
 build:
 	cargo leptos build --release
 
+## Unit tests (the store contract on both engines), the integration suite on SQLite (and the
+## several-instances tests on PostgreSQL), then the integration suite again on PostgreSQL.
 test-rust:
 	cargo test --release --no-default-features --features ssr,demo
+	VESTIBULE_TEST_ENGINE=postgres cargo test --release --no-default-features --features ssr,demo \
+	  --test api --test logs -- --skip instances::
 
 test-e2e:
-	cd end2end && npx playwright test
+	cd end2end && E2E_ENGINE=sqlite npx playwright test
+	cd end2end && E2E_ENGINE=postgres npx playwright test
 
 lint:
 	cargo fmt --all --check

@@ -1,5 +1,6 @@
 // The Vestibule instances the specs run against: one per configuration, each on its own port
-// with a fresh database. playwright.config.ts starts them; specs import their addresses.
+// with a fresh database — SQLite, or PostgreSQL when E2E_ENGINE=postgres (`make test` runs the
+// suite once on each). playwright.config.ts starts them; specs import their addresses.
 // Settings beyond end2end/e2e.toml come as VESTIBULE_<SECTION>__<KEY> overrides.
 
 const ORGS_REQUIRED = {
@@ -15,6 +16,9 @@ export interface Server {
   config: string;
   siteRoot: string;
   settings: Record<string, string>;
+  /** Several instances on one PostgreSQL database, whatever the engine of the run: the name of
+   * the database, and whether this instance creates it (the others wait for its port). */
+  shared?: { database: string; creates: boolean };
 }
 
 function demo(name: string, port: number, settings: Record<string, string> = {}): Server {
@@ -55,6 +59,9 @@ export const SERVERS = {
     siteRoot: 'target/site-embedded',
     settings: { VESTIBULE_BACKEND__SECRET_KEY: 'sk_test_e2e_0123456789abcdef' },
   },
+  // Two instances behind an imaginary load balancer: one PostgreSQL database, no shared memory.
+  instanceA: { ...demo('instance-a', 3300), shared: { database: 'e2e_instances', creates: true } },
+  instanceB: { ...demo('instance-b', 3301), shared: { database: 'e2e_instances', creates: false } },
 };
 
 /** The base URL of a server. */

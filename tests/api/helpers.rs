@@ -76,13 +76,15 @@ pub async fn spawn_app_with(
 }
 
 /// `n` servers on one fresh PostgreSQL database, as several instances behind a load balancer.
+/// They start at once, so their migrations race (and take turns under the advisory lock).
 pub async fn spawn_instances(n: usize, extra_toml: &str) -> Vec<TestApp> {
     let database = Arc::new(Database::postgres().await);
-    let mut apps = Vec::new();
+    let mut starting = tokio::task::JoinSet::new();
     for _ in 0..n {
-        apps.push(serve(database.clone(), extra_toml, Arc::new(SystemClock), true).await);
+        let (database, toml) = (database.clone(), extra_toml.to_string());
+        starting.spawn(async move { serve(database, &toml, Arc::new(SystemClock), true).await });
     }
-    apps
+    starting.join_all().await
 }
 
 /// Starts a server on `database` with `extra_toml`.

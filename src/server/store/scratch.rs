@@ -16,7 +16,7 @@ pub struct ScratchDatabase {
 
 impl ScratchDatabase {
     /// The PostgreSQL server for tests, if one answers. When none does and
-    /// `VESTIBULE_REQUIRE_POSTGRES=1` (as `make test` sets), this panics instead: a suite that
+    /// `TEST_REQUIRE_POSTGRES=1` (as `make test` sets), this panics instead: a suite that
     /// must cover both engines never passes on one.
     pub async fn server() -> Option<String> {
         let url = std::env::var("TEST_DATABASE_URL")
@@ -36,8 +36,8 @@ impl ScratchDatabase {
                     Ok(Err(e)) => e.to_string(),
                     _ => "timed out".to_string(),
                 };
-                if std::env::var("VESTIBULE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                    panic!("PostgreSQL at {url} is required (VESTIBULE_REQUIRE_POSTGRES=1): {why}");
+                if std::env::var("TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                    panic!("PostgreSQL at {url} is required (TEST_REQUIRE_POSTGRES=1): {why}");
                 }
                 eprintln!("PostgreSQL at {url} not reachable ({why}): its engine is not tested");
                 None
