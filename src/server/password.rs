@@ -99,6 +99,12 @@ fn hash_with(password: &str, blocks: &mut Vec<Block>) -> Result<String, HashErro
     Ok(phc.to_string())
 }
 
+/// Parameters a stored hash may ask for: a hash planted with a huge memory or time cost must not
+/// grow a worker's buffer for good or hold a worker for minutes (such a hash never matches).
+fn within_bounds(p: &Params) -> bool {
+    p.m_cost() <= 64 * 1024 && p.t_cost() <= 10 && p.p_cost() <= 4
+}
+
 /// Does `password` match the PHC `hash`? Computed in `blocks` with the hash's own parameters;
 /// the outputs are compared in constant time (`Output`'s equality).
 fn verify_with(password: &str, hash: &str, blocks: &mut Vec<Block>) -> bool {
@@ -113,7 +119,7 @@ fn verify_with(password: &str, hash: &str, blocks: &mut Vec<Block>) -> bool {
         Version::try_from(parsed.version.unwrap_or(0x13)),
         Params::try_from(&parsed),
     ) {
-        (Ok(a), Ok(v), Ok(p)) => Argon2::new(a, v, p),
+        (Ok(a), Ok(v), Ok(p)) if within_bounds(&p) => Argon2::new(a, v, p),
         _ => return false,
     };
     let mut raw_salt = [0u8; 64];
@@ -172,7 +178,10 @@ impl Hasher {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move |blocks| {
-                let _ = tx.send(f(blocks));
+                // The request went away while this waited its turn: no work for nobody.
+                if !tx.is_closed() {
+                    let _ = tx.send(f(blocks));
+                }
             }))
             .map_err(|_| HashError::Closed)?;
         rx.await.map_err(|_| HashError::Closed)
@@ -250,5 +259,16 @@ mod tests {
             assert!(!verify_with("wrong", hash, &mut blocks), "{hash}");
         }
         assert_eq!(blocks.len(), 19 * 1024, "the buffer is reused, not shrunk");
+        let huge = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"battery staple", &salt)
+        .unwrap()
+        .to_string()
+        .replace("m=8192", "m=4000000");
+        assert!(!verify_with("battery staple", &huge, &mut blocks));
+        assert_eq!(blocks.len(), 19 * 1024, "nothing was allocated for it");
     }
 }

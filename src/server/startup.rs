@@ -322,13 +322,20 @@ impl Vestibule {
         warnings
     }
 
+    /// Starts the work that runs beside the requests: purging the outbox of what is past its
+    /// retention, every ten minutes. [`serve`](Self::serve) does this itself; an app that serves
+    /// the router with its own `axum::serve` calls it once (abort the handle to stop it).
+    pub fn spawn_background_tasks(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(purge_outbox(self.state.clone()))
+    }
+
     /// Serves `router` on the configured address until SIGTERM or Ctrl-C; requests in flight
     /// finish first.
     pub async fn serve(&self, router: Router) -> std::io::Result<()> {
         let addr = self.state.leptos_options.site_addr;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!("Vestibule listening on http://{addr}");
-        let purging = tokio::spawn(purge_outbox(self.state.clone()));
+        let purging = self.spawn_background_tasks();
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
