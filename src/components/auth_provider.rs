@@ -129,6 +129,15 @@ pub fn AuthGuard() -> impl IntoView {
     let ctx = use_auth_context();
     let location = use_location();
     let navigate = use_navigate();
+    // After an in-app navigation (a new step, a new page), focus moves to the new page's
+    // heading, where a full page load would put the reader; not on the first render.
+    Effect::new(move |previous: Option<String>| {
+        let here = format!("{}{}", location.pathname.get(), location.search.get());
+        if previous.is_some_and(|p| p != here) {
+            focus_heading_soon();
+        }
+        here
+    });
     Effect::new(move |_| {
         let path = location.pathname.get();
         let query = location.search.get();
@@ -159,4 +168,37 @@ pub fn AuthGuard() -> impl IntoView {
             );
         }
     });
+}
+
+/// Focuses the page's `h1` once the new route has rendered (browser only) — unless something
+/// already has the focus (an error alert, or a field the user went on to type into): only a
+/// focus that fell back to the page body when the old page went away is moved.
+fn focus_heading_soon() {
+    #[cfg(feature = "hydrate")]
+    set_timeout(
+        || {
+            use wasm_bindgen::JsCast;
+            let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+                return;
+            };
+            let body = document
+                .body()
+                .map(|b| b.unchecked_into::<web_sys::Element>());
+            if document.active_element().is_some_and(|e| Some(e) != body) {
+                return;
+            }
+            if let Some(h1) = document
+                .query_selector("h1")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                if !h1.has_attribute("tabindex") {
+                    let _ = h1.set_attribute("tabindex", "-1");
+                }
+                let _ = h1.focus();
+            }
+        },
+        std::time::Duration::from_millis(50),
+    );
 }

@@ -67,13 +67,20 @@ where
     })
 }
 
-/// The error next to a form, in `role="alert"`.
+/// The error next to a form, in `role="alert"`. With JavaScript, focus moves to it when it
+/// appears, so a keyboard or screen-reader user lands on what went wrong.
 #[component]
 pub fn FormAlert(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    let node = NodeRef::<leptos::html::P>::new();
+    Effect::new(move |_| {
+        if let (Some(_), Some(p)) = (error.get(), node.get()) {
+            let _ = p.focus();
+        }
+    });
     move || {
-        error
-            .get()
-            .map(|e| view! { <p class="alert" role="alert">{e}</p> })
+        error.get().map(|e| {
+            view! { <p class="alert" role="alert" tabindex="-1" node_ref=node>{e}</p> }
+        })
     }
 }
 

@@ -162,23 +162,29 @@ pub fn OrganizationSwitcher() -> impl IntoView {
             }
         })
     };
+    // The organization's name stands beside the opener, not inside it: the opener's accessible
+    // name is exactly "Open organization menu", and a control whose visible text were the
+    // organization's name would have to carry that text in its name too (WCAG 2.5.3).
     view! {
-        <details class="menu org-switcher" node_ref=details>
-            <summary aria-label="Open organization menu" title="Open organization menu">
-                <span class="org-name">{label}</span>
-            </summary>
-            <div class="menu-body">
-                <p class="menu-email">{label}</p>
-                {move || active().map(|_| view! { <a href=ORGANIZATION_PROFILE_PATH>"Manage organization"</a> })}
-                <ul class="accounts">{others}{invitations}</ul>
-                {pages}
-                {personal}
-                <FormAlert error=error_of(switch)/>
-                <FormAlert error=error_of(join)/>
-                {move || env().organization_creation_enabled.then(|| view! {
-                    <a class="button" href=CREATE_ORGANIZATION_PATH>"Create organization"</a>
-                })}
-            </div>
-        </details>
+        <div class="menu-wrap">
+            <span class="org-name">{label}</span>
+            <details class="menu org-switcher" node_ref=details>
+                <summary aria-label="Open organization menu" title="Open organization menu">
+                    <span class="chevron" aria-hidden="true">"▾"</span>
+                </summary>
+                <div class="menu-body">
+                    <p class="menu-email">{label}</p>
+                    {move || active().map(|_| view! { <a href=ORGANIZATION_PROFILE_PATH>"Manage organization"</a> })}
+                    <ul class="accounts">{others}{invitations}</ul>
+                    {pages}
+                    {personal}
+                    <FormAlert error=error_of(switch)/>
+                    <FormAlert error=error_of(join)/>
+                    {move || env().organization_creation_enabled.then(|| view! {
+                        <a class="button" href=CREATE_ORGANIZATION_PATH>"Create organization"</a>
+                    })}
+                </div>
+            </details>
+        </div>
     }
 }

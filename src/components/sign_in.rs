@@ -321,20 +321,22 @@ fn OtherMethods(factors: Vec<String>) -> impl IntoView {
     let has = |f: &str| factors.iter().any(|x| x == f);
     view! {
         <p>"Choose another way to verify it's you."</p>
-        <div class="choices">
+        <FormAlert error=error_of(send_sms)/>
+        <ul class="choices">
             {has("totp").then(|| view! {
-                <a class="button" href=factor_two("method=totp")>"Authenticator app"</a>
+                <li><a class="button" href=factor_two("method=totp")>"Authenticator app"</a></li>
             })}
             {has("sms").then(|| view! {
-                <FlowForm action=send_sms>
-                    <FormAlert error=error_of(send_sms)/>
-                    <button type="submit">"SMS code"</button>
-                </FlowForm>
+                <li>
+                    <FlowForm action=send_sms>
+                        <button type="submit">"SMS code"</button>
+                    </FlowForm>
+                </li>
             })}
             {has("backup_code").then(|| view! {
-                <a class="button" href=factor_two("method=backup_code")>"Backup code"</a>
+                <li><a class="button" href=factor_two("method=backup_code")>"Backup code"</a></li>
             })}
-        </div>
+        </ul>
     }
 }
 

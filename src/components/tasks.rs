@@ -325,10 +325,10 @@ fn MethodPicker() -> impl IntoView {
     view! {
         <h1>"Set up two-step verification"</h1>
         <p>"Choose how you will prove it's you when you sign in."</p>
-        <div class="choices">
-            <a class="button" href=href("totp")>"Authenticator app"</a>
-            <a class="button" href=href("sms")>"SMS code"</a>
-        </div>
+        <ul class="choices">
+            <li><a class="button" href=href("totp")>"Authenticator app"</a></li>
+            <li><a class="button" href=href("sms")>"SMS code"</a></li>
+        </ul>
     }
 }
 

@@ -26,20 +26,25 @@ pub fn UserButton() -> impl IntoView {
     let multi = move || ctx.snapshot().is_some_and(|s| s.env.multi_session);
     let details = NodeRef::<leptos::html::Details>::new();
     close_on_change(details);
+    // The initials stand beside the opener, not inside it: the opener's accessible name is
+    // exactly "Open user menu", so no visible text of the control may differ from it (WCAG 2.5.3).
     view! {
-        <details class="menu user-button" node_ref=details>
-            <summary aria-label="Open user menu" title="Open user menu">
-                <span class="avatar" aria-hidden="true">{initials}</span>
-            </summary>
-            <div class="menu-body">
-                <p class="menu-email">{email}</p>
-                <a href=USER_PROFILE_PATH>"Manage account"</a>
-                <FlowForm action=sign_out>
-                    <button type="submit">"Sign out"</button>
-                </FlowForm>
-                {move || multi().then(|| view! { <AccountSwitcher/> })}
-            </div>
-        </details>
+        <div class="menu-wrap">
+            <span class="avatar" aria-hidden="true">{initials}</span>
+            <details class="menu user-button" node_ref=details>
+                <summary aria-label="Open user menu" title="Open user menu">
+                    <span class="chevron" aria-hidden="true">"▾"</span>
+                </summary>
+                <div class="menu-body">
+                    <p class="menu-email">{email}</p>
+                    <a href=USER_PROFILE_PATH>"Manage account"</a>
+                    <FlowForm action=sign_out>
+                        <button type="submit">"Sign out"</button>
+                    </FlowForm>
+                    {move || multi().then(|| view! { <AccountSwitcher/> })}
+                </div>
+            </details>
+        </div>
     }
 }
 
