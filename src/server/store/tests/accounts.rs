@@ -1,0 +1,270 @@
+//! The contract for users, lockout, codes, rate limits, sessions and the outbox.
+
+use super::*;
+
+pub(super) async fn users_are_unique_by_email(s: Shared) {
+    let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+    assert_eq!(s.user_by_email("a@b.co").await.unwrap().unwrap().id, u.id);
+    assert!(matches!(
+        s.create_user(new_user("a@b.co"), 1).await,
+        Err(StoreError::Conflict(Conflict::Email))
+    ));
+}
+
+pub(super) async fn user_flags_round_trip(s: Shared) {
+    let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+    assert!(u.email_verified && !u.password_compromised && !u.locked && !u.sms_mfa);
+    s.set_compromised(&u.id, true, 2).await.unwrap();
+    s.set_locked(&u.id, true, 3).await.unwrap();
+    let u = s.user_by_id(&u.id).await.unwrap().unwrap();
+    assert!(u.password_compromised && u.locked);
+    assert_eq!(u.updated_at, 3);
+    s.set_locked(&u.id, false, 4).await.unwrap();
+    assert!(!s.user_by_id(&u.id).await.unwrap().unwrap().locked);
+}
+
+pub(super) async fn failures_lock_at_the_maximum_and_restart_the_count(s: Shared) {
+    let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(s.record_failure(&u.id, 3, 500, 10).await.unwrap(), None);
+    }
+    assert_eq!(
+        s.record_failure(&u.id, 3, 500, 10).await.unwrap(),
+        Some(500)
+    );
+    let u = s.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(u.locked_for(10), Some(490));
+    assert_eq!(u.failed_attempts, 0);
+    assert_eq!(u.locked_for(500), None);
+}
+
+fn binding(attempt: &str, user: &str) -> CodeBinding {
+    CodeBinding {
+        purpose: CodePurpose::SignInEmail,
+        attempt_id: attempt.into(),
+        user_id: user.into(),
+        recipient: "a@b.co".into(),
+    }
+}
+
+pub(super) async fn codes_are_bound_judged_at_most_five_times_and_single_use(s: Shared) {
+    let b = binding("sia_1", "user_1");
+    s.issue_code(&b, "hash", 100).await.unwrap();
+    for other in [
+        binding("sia_2", "user_1"),
+        binding("sia_1", "user_2"),
+        CodeBinding {
+            recipient: "x@b.co".into(),
+            ..b.clone()
+        },
+        CodeBinding {
+            purpose: CodePurpose::ResetPassword,
+            ..b.clone()
+        },
+    ] {
+        assert_eq!(s.judge_code(&other, 101).await.unwrap(), None, "{other:?}");
+    }
+    // 100 concurrent judgements: exactly five are counted.
+    let judged = race(100, |_| {
+        let (s, b) = (s.clone(), b.clone());
+        async move { s.judge_code(&b, 101).await.unwrap() }
+    })
+    .await;
+    assert_eq!(judged.iter().filter(|j| j.is_some()).count(), 5);
+    assert_eq!(s.judge_code(&b, 101).await.unwrap(), None);
+
+    s.issue_code(&b, "hash2", 200).await.unwrap();
+    let code = s.judge_code(&b, 201).await.unwrap().unwrap();
+    assert_eq!(code.code_hash, "hash2", "a new code replaces the old one");
+    let consumed = race(8, |_| {
+        let (s, id) = (s.clone(), code.id.clone());
+        async move { s.consume_code(&id, 201).await.unwrap() }
+    })
+    .await;
+    assert_eq!(
+        consumed.iter().filter(|c| **c).count(),
+        1,
+        "one consumer wins"
+    );
+    assert_eq!(s.judge_code(&b, 202).await.unwrap(), None, "consumed");
+    s.issue_code(&b, "hash3", 300).await.unwrap();
+    assert_eq!(
+        s.judge_code(&b, 300 + CODE_TTL_SECS).await.unwrap(),
+        None,
+        "expired codes are refused"
+    );
+}
+
+pub(super) async fn send_intervals_are_claimed_once(s: Shared) {
+    let claims = race(8, |_| {
+        let s = s.clone();
+        async move { s.claim_interval("send:x", 100, 30).await.unwrap() }
+    })
+    .await;
+    assert_eq!(claims.iter().filter(|c| c.is_none()).count(), 1);
+    assert_eq!(s.claim_interval("send:x", 110, 30).await.unwrap(), Some(20));
+    assert_eq!(s.claim_interval("send:y", 110, 30).await.unwrap(), None);
+    assert_eq!(s.claim_interval("send:x", 130, 30).await.unwrap(), None);
+}
+
+pub(super) async fn rate_limit_windows_count_and_reset(s: Shared) {
+    assert_eq!(s.hit("ip:1", 0).await.unwrap(), 1);
+    assert_eq!(s.hit("ip:1", 0).await.unwrap(), 2);
+    assert_eq!(s.hit("ip:1", 10).await.unwrap(), 1);
+    assert_eq!(s.hit("ip:2", 10).await.unwrap(), 1);
+}
+
+pub(super) async fn concurrent_hits_are_all_counted(s: Shared) {
+    let mut hits = race(40, |_| {
+        let s = s.clone();
+        async move { s.hit("ip:9", 0).await.unwrap() }
+    })
+    .await;
+    hits.sort_unstable();
+    assert_eq!(
+        hits,
+        (1..=40).collect::<Vec<u32>>(),
+        "every hit has its own count"
+    );
+}
+
+pub(super) async fn change_password_revokes_other_clients(s: Shared) {
+    let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+    let c1 = s.create_client("t1", 1).await.unwrap();
+    let c2 = s.create_client("t2", 1).await.unwrap();
+    let s1 = s
+        .create_session(new_session(&u.id, &c1.id), 2)
+        .await
+        .unwrap();
+    let s2 = s
+        .create_session(new_session(&u.id, &c2.id), 2)
+        .await
+        .unwrap();
+    s.change_password(&u.id, "new", true, Some(&c1.id), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.session_by_id(&s1.id).await.unwrap().unwrap().status,
+        SessionStatus::Active
+    );
+    assert_eq!(
+        s.session_by_id(&s2.id).await.unwrap().unwrap().status,
+        SessionStatus::Revoked
+    );
+    assert_eq!(s.client_sessions(&c1.id).await.unwrap().len(), 1);
+    assert!(s.client_knows_user(&c1.id, &u.id).await.unwrap());
+    assert_eq!(
+        s.user_by_id(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("new")
+    );
+}
+
+pub(super) async fn one_attempt_completes_into_one_session(s: Shared) {
+    let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+    let c = s.create_client("t1", 1).await.unwrap();
+    let attempt = SignInAttempt {
+        id: "sia_race".into(),
+        client_id: c.id.clone(),
+        version: 0,
+        state: SignInState::NeedsIdentifier {
+            intent: Intent::AnotherMethod,
+        },
+        redirect_url: None,
+        code_sent_at: None,
+        expires_at: 1000,
+    };
+    s.create_sign_in(&attempt, 1).await.unwrap();
+    let made = race(6, |_| {
+        let (s, mut new) = (s.clone(), new_session(&u.id, &c.id));
+        new.completes_attempt = Some("sia_race".into());
+        async move { s.create_session(new, 2).await }
+    })
+    .await;
+    assert_eq!(made.iter().filter(|m| m.is_ok()).count(), 1);
+    assert!(made
+        .iter()
+        .filter_map(|m| m.as_ref().err())
+        .all(|e| matches!(e, StoreError::Conflict(Conflict::Attempt))));
+    assert_eq!(s.client_sessions(&c.id).await.unwrap().len(), 1);
+    assert_eq!(s.sign_in_for_client(&c.id).await.unwrap(), None);
+}
+
+pub(super) async fn activations_order_the_client_sessions(s: Shared) {
+    let c = s.create_client("t1", 1).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let u = s
+            .create_user(new_user(&format!("u{n}@b.co")), 1)
+            .await
+            .unwrap();
+        ids.push(
+            s.create_session(new_session(&u.id, &c.id), 5)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    // All in the same second: the order still follows the activations.
+    let listed: Vec<String> = s
+        .client_sessions(&c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.session.id)
+        .collect();
+    ids.reverse();
+    assert_eq!(listed, ids, "most recently activated first");
+}
+
+pub(super) async fn outbox_lists_the_newest_first(s: Shared) {
+    for n in 0..3 {
+        let m = OutboxMessage {
+            to: "a@b.co".into(),
+            channel: "email".into(),
+            template: format!("t{n}"),
+            subject: "s".into(),
+            body: String::new(),
+            code: None,
+            sent_at: 50,
+        };
+        s.push_message(&m, 0).await.unwrap();
+    }
+    let old = OutboxMessage {
+        to: "old@b.co".into(),
+        channel: "email".into(),
+        template: "old".into(),
+        subject: "s".into(),
+        body: String::new(),
+        code: None,
+        sent_at: 10,
+    };
+    s.push_message(&old, 0).await.unwrap();
+    let templates: Vec<String> = s
+        .messages_to("a@b.co")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.template)
+        .collect();
+    assert_eq!(templates, ["t2", "t1", "t0"]);
+    // A later send purges what is past the retention.
+    s.push_message(
+        &OutboxMessage {
+            sent_at: 60,
+            ..old.clone()
+        },
+        20,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.messages_to("old@b.co").await.unwrap().len(), 1);
+    // And the timer purges without a send.
+    assert_eq!(s.purge_messages(55).await.unwrap(), 3);
+    assert_eq!(s.messages_to("a@b.co").await.unwrap().len(), 0);
+    assert_eq!(s.messages_to("old@b.co").await.unwrap().len(), 1);
+}
