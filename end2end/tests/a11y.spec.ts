@@ -61,15 +61,11 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
       const serious = results.violations
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-      expect(serious, `${state} at ${url(page)}`).toEqual([]);
+      expect(serious, `${state} at ${page.url()}`).toEqual([]);
     } finally {
       await scratch?.close();
     }
   });
-}
-
-function url(page: Page): string {
-  return page.url();
 }
 
 test('sign-in and sign-up steps, and their error states', async ({ page, request }) => {
