@@ -19,7 +19,7 @@ use super::clock::{Clock, SystemClock};
 use super::delivery::{Delivery, DeliveryError};
 use super::password::{HashError, Hasher};
 use super::settings::{Settings, SettingsError};
-use super::state::{AppState, Site};
+use super::state::{AppState, AppStateParts, Site};
 use super::store::{self, ConnectError};
 use super::{api_v1, http, protect, testing_api};
 use crate::domain::guard::{AuthUrls, ORGANIZATION_PROFILE_PATH, USER_PROFILE_PATH};
@@ -206,7 +206,7 @@ impl VestibuleBuilder {
                 protected.push(hosted.to_string());
             }
         }
-        let state = AppState {
+        let state = AppState::new(AppStateParts {
             delivery: Delivery::new(store.clone(), &settings)?,
             settings: Arc::new(settings),
             site: Arc::new(Site {
@@ -218,7 +218,7 @@ impl VestibuleBuilder {
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             hasher: Hasher::new(self.hash_concurrency.unwrap_or(cores))?,
             leptos_options,
-        };
+        });
         Ok(Vestibule { state })
     }
 }

@@ -22,8 +22,26 @@ pub struct Site {
     pub role_pages: Vec<(String, String)>,
 }
 
+/// The state, shared: a clone is one reference count (every middleware layer and server function
+/// takes one per request).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateParts>);
+
+impl AppState {
+    pub fn new(parts: AppStateParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateParts;
+    fn deref(&self) -> &AppStateParts {
+        &self.0
+    }
+}
+
+/// What the state holds.
+pub struct AppStateParts {
     pub settings: Arc<Settings>,
     pub site: Arc<Site>,
     pub store: Arc<dyn Store>,

@@ -114,7 +114,7 @@ async fn serve(
         .build()
         .await
         .unwrap();
-    let store = vestibule.state().store;
+    let store = vestibule.state().store.clone();
     let app = vestibule.router(demo::App, demo::shell);
     tokio::spawn(async move {
         axum::serve(
