@@ -2,6 +2,12 @@
 //! sessions, with expired, idle and locked ones ended and every live session's tasks recomputed
 //! from current facts (so the next request sees a change) — and the access checks every flow and
 //! read model starts from. This is the only layer below the flows that writes.
+//!
+//! The hot path is one indexed query (the client by its token's hash, joined with its live
+//! sessions, their users and active memberships); the facts the tasks follow from come in the same
+//! row, so recomputing them is a few comparisons in memory, and a request writes only when
+//! something changed: a session ended, tasks that differ from the stored ones, or activity last
+//! recorded a minute ago or more.
 
 use super::cookies::client_token;
 use super::mfa;
@@ -19,6 +25,9 @@ pub struct ClientContext {
     pub client: Option<Client>,
     /// Live sessions, most recently active first.
     pub sessions: Vec<SessionDetail>,
+    /// Whether a sign-in or a sign-up attempt is in progress on the client (read only then).
+    pub has_sign_in: bool,
+    pub has_sign_up: bool,
 }
 
 impl ClientContext {
@@ -108,14 +117,14 @@ pub async fn load_client_by_token(
     state: &AppState,
     token: &str,
 ) -> Result<ClientContext, FlowError> {
-    let Some(client) = state.store.client_by_token_hash(&hash(token)).await? else {
+    let Some(record) = state.store.client_by_token_hash(&hash(token)).await? else {
         return Ok(ClientContext::default());
     };
     let now = state.now();
     let inactivity = state.settings.sessions.inactivity_timeout.secs();
     let task_settings = state.settings.task_settings();
     let mut sessions = Vec::new();
-    for mut detail in state.store.client_sessions(&client.id).await? {
+    for mut detail in record.sessions {
         let idle = inactivity.is_some_and(|t| detail.session.last_active_at + t <= now);
         if detail.session.expire_at <= now || idle {
             state
@@ -154,8 +163,10 @@ pub async fn load_client_by_token(
         sessions.push(detail);
     }
     let ctx = ClientContext {
-        client: Some(client),
+        client: Some(record.client),
         sessions,
+        has_sign_in: record.has_sign_in,
+        has_sign_up: record.has_sign_up,
     };
     // Activity of the active session, at most once a minute (the idle timeout reads it).
     if let Some(active) = ctx.active() {

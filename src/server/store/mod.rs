@@ -165,7 +165,10 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     async fn create_client(&self, token_hash: &str, now: i64) -> StoreResult<Client>;
-    async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Client>>;
+    /// The client whose token hashes to `token_hash`, with its live sessions (their users and
+    /// organizations) and whether attempts are in progress: what every request reads, in one
+    /// query.
+    async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<ClientRecord>>;
     async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()>;
     async fn client_knows_user(&self, client_id: &str, user_id: &str) -> StoreResult<bool>;
 }

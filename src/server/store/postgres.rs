@@ -19,6 +19,9 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)?.application_name("vestibule");
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
+            // No ping before each use (a round trip per query); a connection the server dropped
+            // fails its next query and is closed, and idle ones are recycled after 10 minutes.
+            .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;

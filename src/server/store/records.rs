@@ -127,6 +127,20 @@ pub struct SessionDetail {
     pub session: Session,
     pub user: User,
     pub organization: Option<OrganizationMembership>,
+    /// Whether the user belongs to any organization, and has pending invitations: a page lists
+    /// them only when there is something to list (one query saved per request otherwise).
+    pub has_memberships: bool,
+    pub has_invitations: bool,
+}
+
+/// A client as a request finds it (one query): the client, its live sessions (most recently
+/// active first), and whether a sign-in or sign-up attempt is in progress on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client: Client,
+    pub sessions: Vec<SessionDetail>,
+    pub has_sign_in: bool,
+    pub has_sign_up: bool,
 }
 
 /// How recent a first-factor verification stands in for the password (SPEC §9.4).

@@ -116,7 +116,10 @@ pub const SESSION_DETAIL_COLUMNS: &str = "s.id AS s_id, s.user_id AS s_user_id, 
     s.ip AS s_ip, s.created_at AS s_created_at, s.last_active_at AS s_last_active_at, \
     s.expire_at AS s_expire_at, s.first_factor_at AS s_first_factor_at, \
     s.second_factor_at AS s_second_factor_at, o.name AS org_name, o.slug AS org_slug, \
-    m.role AS org_role";
+    m.role AS org_role, \
+    EXISTS (SELECT 1 FROM memberships um WHERE um.user_id = s.user_id) AS has_memberships, \
+    EXISTS (SELECT 1 FROM invitations ui WHERE ui.email = users.email \
+      AND ui.status = 'pending') AS has_invitations";
 
 #[derive(sqlx::FromRow)]
 pub struct SessionDetailRow {
@@ -138,6 +141,8 @@ pub struct SessionDetailRow {
     org_name: Option<String>,
     org_slug: Option<String>,
     org_role: Option<String>,
+    has_memberships: bool,
+    has_invitations: bool,
 }
 
 impl TryFrom<SessionDetailRow> for SessionDetail {
@@ -172,6 +177,8 @@ impl TryFrom<SessionDetailRow> for SessionDetail {
             session,
             user: r.user.into(),
             organization,
+            has_memberships: r.has_memberships,
+            has_invitations: r.has_invitations,
         })
     }
 }

@@ -26,6 +26,9 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
+            // The database is in the process: a ping before each use would only add a round trip
+            // to the connection's thread (a failed connection is still dropped when used).
+            .test_before_acquire(false)
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;

@@ -43,9 +43,12 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
         ..Default::default()
     };
     if state.settings.organizations.enabled {
-        for view in &mut snap.sessions {
-            view.memberships = memberships(state, &view.user.id).await?;
-            if Some(&view.id) == snap.last_active_session_id.as_ref() {
+        // Only what exists is read: the client query says who has memberships or invitations.
+        for (view, detail) in snap.sessions.iter_mut().zip(&ctx.sessions) {
+            if detail.has_memberships {
+                view.memberships = memberships(state, &view.user.id).await?;
+            }
+            if detail.has_invitations && Some(&view.id) == snap.last_active_session_id.as_ref() {
                 view.invitations = organizations::invitations_for(state, &view.user.email).await?;
             }
         }
@@ -55,12 +58,14 @@ pub async fn snapshot(state: &AppState, ctx: &ClientContext) -> Result<ClientSna
             snap.mfa_setup = Some(mfa_setup(state, active)?);
         }
     }
-    if let Some(client) = &ctx.client {
+    if let Some(client) = ctx.client.as_ref().filter(|_| ctx.has_sign_in) {
         if let Some(a) = state.store.sign_in_for_client(&client.id).await? {
             if a.expires_at > now {
                 snap.sign_in = Some(sign_in_view(state, a).await?);
             }
         }
+    }
+    if let Some(client) = ctx.client.as_ref().filter(|_| ctx.has_sign_up) {
         if let Some(a) = state.store.sign_up_for_client(&client.id).await? {
             if a.expires_at > now {
                 let p = a.state.progress(state.settings.sign_up.legal_consent);

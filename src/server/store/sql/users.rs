@@ -253,17 +253,52 @@ macro_rules! impl_users {
             async fn client_by_token_hash(
                 &self,
                 token_hash: &str,
-            ) -> $crate::server::store::StoreResult<Option<$crate::server::store::Client>> {
-                let row: Option<(String, Option<String>)> = sqlx::query_as(
-                    "SELECT id, last_active_session_id FROM clients WHERE token_hash = $1",
-                )
+            ) -> $crate::server::store::StoreResult<Option<$crate::server::store::ClientRecord>>
+            {
+                use sqlx::Row;
+                use $crate::server::store::rows::SessionDetailRow;
+                // One row per live session, or one row of NULL session columns for a client
+                // without any.
+                let rows = sqlx::query(&format!(
+                    "SELECT c.id AS c_id, c.last_active_session_id AS c_last, \
+                     EXISTS (SELECT 1 FROM sign_in_attempts a WHERE a.client_id = c.id) \
+                       AS c_sign_in, \
+                     EXISTS (SELECT 1 FROM sign_up_attempts a WHERE a.client_id = c.id) \
+                       AS c_sign_up, {}, {} \
+                     FROM clients c \
+                     LEFT JOIN sessions s ON s.client_id = c.id \
+                       AND s.status IN ('active', 'pending') \
+                     LEFT JOIN users ON users.id = s.user_id \
+                     LEFT JOIN organizations o ON o.id = s.active_organization_id \
+                     LEFT JOIN memberships m ON m.organization_id = o.id \
+                       AND m.user_id = s.user_id \
+                     WHERE c.token_hash = $1 \
+                     ORDER BY s.activation DESC, s.last_active_at DESC, s.created_at DESC",
+                    $crate::server::store::rows::USER_COLUMNS,
+                    $crate::server::store::rows::SESSION_DETAIL_COLUMNS
+                ))
                 .bind(token_hash)
-                .fetch_optional(&self.pool)
+                .fetch_all(&self.pool)
                 .await?;
-                Ok(row.map(|(id, last)| $crate::server::store::Client {
-                    id,
-                    last_active_session_id: last,
-                }))
+                let Some(first) = rows.first() else {
+                    return Ok(None);
+                };
+                let mut record = $crate::server::store::ClientRecord {
+                    client: $crate::server::store::Client {
+                        id: first.try_get("c_id")?,
+                        last_active_session_id: first.try_get("c_last")?,
+                    },
+                    sessions: Vec::with_capacity(rows.len()),
+                    has_sign_in: first.try_get("c_sign_in")?,
+                    has_sign_up: first.try_get("c_sign_up")?,
+                };
+                for row in &rows {
+                    if row.try_get::<Option<String>, _>("s_id")?.is_some() {
+                        let detail: SessionDetailRow = sqlx::FromRow::from_row(row)?;
+                        record.sessions.push(detail.try_into()?);
+                    }
+                }
+                Ok(Some(record))
             }
 
             async fn set_last_active_session(

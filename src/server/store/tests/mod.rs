@@ -84,6 +84,7 @@ contract!(
     a_backup_code_is_used_once,
     regenerated_codes_are_taken_once,
     a_totp_step_is_accepted_once,
+    the_client_is_read_with_what_it_holds,
     health_pings,
 );
 

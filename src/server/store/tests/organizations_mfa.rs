@@ -224,3 +224,67 @@ pub(super) async fn a_totp_step_is_accepted_once(s: Shared) {
 pub(super) async fn health_pings(s: Shared) {
     s.ping().await.unwrap();
 }
+
+/// What every request reads in its one query: the client by its token's hash, its live sessions
+/// in activation order, and whether there is anything else to read (attempts, memberships,
+/// invitations).
+pub(super) async fn the_client_is_read_with_what_it_holds(s: Shared) {
+    assert_eq!(s.client_by_token_hash("nobody").await.unwrap(), None);
+    let c = s.create_client("t1", 1).await.unwrap();
+    let empty = s.client_by_token_hash("t1").await.unwrap().unwrap();
+    assert_eq!(empty.client, c);
+    assert!(empty.sessions.is_empty() && !empty.has_sign_in && !empty.has_sign_up);
+
+    let (org, admins) = admins(&s, 1, "acme").await;
+    let member = s.user_by_id(&admins[0]).await.unwrap().unwrap();
+    let loner = s.create_user(new_user("loner@b.co"), 1).await.unwrap();
+    let mut token = String::new();
+    for u in [&member.id, &loner.id] {
+        let new = new_session(u, &c.id);
+        token = new.client_token_hash.clone();
+        s.create_session(new, 2).await.unwrap();
+    }
+    s.create_invitation(
+        NewInvitation {
+            organization_id: org.id.clone(),
+            email: "loner@b.co".into(),
+            role: "org:member".into(),
+            token_hash: "inv".into(),
+            invited_by: None,
+            expires_at: 1000,
+        },
+        2,
+    )
+    .await
+    .unwrap();
+    let attempt = SignInAttempt {
+        id: "sia_read".into(),
+        client_id: c.id.clone(),
+        version: 0,
+        state: SignInState::NeedsIdentifier {
+            intent: Intent::AnotherMethod,
+        },
+        redirect_url: None,
+        code_sent_at: None,
+        expires_at: 1000,
+    };
+    s.create_sign_in(&attempt, 3).await.unwrap();
+
+    let read = s.client_by_token_hash(&token).await.unwrap().unwrap();
+    assert_eq!(read.client.id, c.id);
+    assert!(read.has_sign_in && !read.has_sign_up);
+    assert_eq!(read.sessions, s.client_sessions(&c.id).await.unwrap());
+    let flags: Vec<(&str, bool, bool)> = read
+        .sessions
+        .iter()
+        .map(|d| (d.user.email.as_str(), d.has_memberships, d.has_invitations))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("loner@b.co", false, true),
+            (member.email.as_str(), true, false)
+        ]
+    );
+    assert_eq!(s.client_by_token_hash("t1").await.unwrap(), None, "rotated");
+}
