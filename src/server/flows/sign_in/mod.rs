@@ -369,7 +369,7 @@ pub async fn start(
                 None => return Err(ErrorCode::FormPasswordIncorrect.into()),
             };
             // The lock may have been set while this request waited for the hasher.
-            let user = state
+            let mut user = state
                 .store
                 .user_by_id(&user.id)
                 .await?
@@ -379,12 +379,17 @@ pub async fn start(
                 state.settings.password.reject_breached && breached::is_breached(password);
             if breached && !user.password_compromised {
                 state.store.set_compromised(&user.id, true, now).await?;
+                // The session's tasks follow from this user as stored now.
+                user.password_compromised = true;
             }
             let (client, cookie) = ensure_client(state, ctx).await?;
+            // A client created by this request (it comes with a new cookie) knows nobody yet.
+            let client_known =
+                cookie.is_none() && state.store.client_knows_user(&client.id, &user.id).await?;
             let facts = FirstFactorFacts {
                 has_second_factor: user.has_second_factor(),
                 client_trust_enabled: state.settings.client_trust.enabled,
-                client_known: state.store.client_knows_user(&client.id, &user.id).await?,
+                client_known,
             };
             let step = after_password(account, user.password_compromised || breached, facts);
             match step {
@@ -393,6 +398,7 @@ pub async fn start(
                         client_id: &client.id,
                         attempt_id: None,
                         redirect_url: redirect_url.as_deref(),
+                        checked: Some((user, client_known)),
                     };
                     finish(state, req, at, done).await
                 }
@@ -451,6 +457,9 @@ struct Finish<'a> {
     client_id: &'a str,
     attempt_id: Option<&'a str>,
     redirect_url: Option<&'a str>,
+    /// The user as the caller re-read and checked it after the last factor (not locked), and
+    /// whether the client knew them; `None` reads both here.
+    checked: Option<(User, bool)>,
 }
 
 /// Completes the sign-in of attempt `a`.
@@ -464,6 +473,7 @@ async fn complete(
         client_id: &a.client_id,
         attempt_id: Some(&a.id),
         redirect_url: a.redirect_url.as_deref(),
+        checked: None,
     };
     finish(state, req, at, done).await
 }
@@ -482,14 +492,21 @@ async fn finish(
         client_id,
         attempt_id,
         redirect_url,
+        checked,
     } = at;
-    let user = state
-        .store
-        .user_by_id(&done.user_id)
-        .await?
-        .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
-    check_not_locked(&user, state.now())?;
-    let known = state.store.client_knows_user(client_id, &user.id).await?;
+    let (user, known) = match checked {
+        Some(checked) => checked,
+        None => {
+            let user = state
+                .store
+                .user_by_id(&done.user_id)
+                .await?
+                .ok_or(FlowError::new(ErrorCode::AttemptMissing))?;
+            check_not_locked(&user, state.now())?;
+            let known = state.store.client_knows_user(client_id, &user.id).await?;
+            (user, known)
+        }
+    };
     let password_change = done.new_password.as_ref().map(|p| PasswordChange {
         hash: p.hash.clone(),
         // Other devices are signed out when asked, and always when the password was compromised.
@@ -511,7 +528,11 @@ async fn finish(
         },
     )
     .await?;
-    state.store.clear_failures(&user.id).await?;
+    // Nothing to clear unless a failure was counted (a failure counted meanwhile is kept: the
+    // stricter outcome).
+    if user.failed_attempts > 0 {
+        state.store.clear_failures(&user.id).await?;
+    }
     if changed_password {
         notify(state, &user, messages::password_changed(&instance(state))).await;
     }
