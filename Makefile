@@ -35,7 +35,7 @@ build:
 test-rust:
 	cargo test --release --no-default-features --features ssr,demo
 	VESTIBULE_TEST_ENGINE=postgres cargo test --release --no-default-features --features ssr,demo \
-	  --test api --test logs -- --skip instances::
+	  --test api --test logs --test memory -- --skip instances::
 
 test-e2e:
 	cd end2end && E2E_ENGINE=sqlite npx playwright test

@@ -1,20 +1,23 @@
 //! argon2id hashing (m = 19 MiB, t = 2, p = 1) on a dedicated pool of exactly N threads (N = the
-//! cores), each owning one block buffer reused for every hash: so a flood of sign-ins cannot
-//! starve the async threads that render pages, memory for hashing stays N × 19 MiB however many
-//! requests wait, and no hash pays the page faults of a fresh 19 MiB allocation.
+//! cores), each owning one block buffer reused for every hash while work keeps coming: so a flood
+//! of sign-ins cannot starve the async threads that render pages, memory for hashing stays
+//! N × 19 MiB however many requests wait, no hash of a busy spell pays the page faults of a fresh
+//! 19 MiB allocation, and an idle server gives the buffers back.
 
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordVerifier, Version};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::oneshot;
+
+/// How long a hashing thread keeps its buffer without work.
+const IDLE_FREE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Work for a hashing thread: it gets that thread's block buffer.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
 #[derive(Clone)]
 pub struct Hasher {
-    jobs: mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     dummy_hash: Arc<String>,
 }
 
@@ -141,24 +144,27 @@ impl Hasher {
     /// hashes run at once, the rest wait their turn.
     pub fn new(concurrency: usize) -> Result<Self, HashError> {
         let dummy_hash = hash_blocking("vestibule-dummy-password-for-timing")?;
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = flume::unbounded::<Job>();
         for n in 0..concurrency.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("vestibule-hash-{n}"))
                 .spawn(move || {
-                    // The buffer is allocated by the first hash and kept while the pool lives.
+                    // The buffer is allocated by the first hash of a busy spell and reused for
+                    // every hash while work keeps coming; a second without work frees it, so an
+                    // idle server does not hold N × 19 MiB.
                     let mut blocks = Vec::new();
                     loop {
-                        // A poisoned lock only means another worker panicked: keep serving.
-                        let next = match queue.lock() {
-                            Ok(q) => q.recv(),
-                            Err(poisoned) => poisoned.into_inner().recv(),
+                        let next = match queue.recv_timeout(IDLE_FREE) {
+                            Err(flume::RecvTimeoutError::Timeout) => {
+                                blocks = Vec::new();
+                                queue.recv().map_err(|_| ())
+                            }
+                            other => other.map_err(|_| ()),
                         };
                         match next {
                             Ok(job) => job(&mut blocks),
-                            Err(_) => break, // every Hasher is gone
+                            Err(()) => break, // every Hasher is gone
                         }
                     }
                 })
@@ -221,10 +227,16 @@ mod tests {
             .await
             .unwrap());
         assert!(!hasher
-            .verify("wrong horse".into(), Some(hash))
+            .verify("wrong horse".into(), Some(hash.clone()))
             .await
             .unwrap());
         assert!(!hasher.verify("anything".into(), None).await.unwrap());
+        // After an idle spell (the threads freed their buffers) the pool still serves.
+        tokio::time::sleep(IDLE_FREE + std::time::Duration::from_millis(300)).await;
+        assert!(hasher
+            .verify("correct horse".into(), Some(hash.clone()))
+            .await
+            .unwrap());
         assert!(!verify_blocking("x", "not a hash"));
         assert!(!hasher
             .verify("x".into(), Some("not a hash".into()))
