@@ -9,6 +9,9 @@ use argon2::{Algorithm, Argon2, Block, Params, PasswordVerifier, Version};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+/// The capacity of a hashing buffer, in 1 KiB blocks (33 MiB of address space).
+const RESERVED_BLOCKS: usize = 33 * 1024;
+
 /// How long a hashing thread keeps its buffer without work.
 const IDLE_FREE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -68,6 +71,10 @@ fn compute(
 ) -> Result<Output, argon2::password_hash::Error> {
     let needed = argon.params().block_count();
     if blocks.len() < needed {
+        // Reserved past glibc's largest dynamic mmap threshold (32 MiB), the buffer is always a
+        // mapping of its own, unmapped when freed, so an idle pool gives its memory back; the
+        // pages past `needed` are never touched and cost nothing.
+        blocks.reserve_exact(needed.max(RESERVED_BLOCKS) - blocks.len());
         blocks.resize(needed, Block::default());
     }
     Output::init_with(len, |out| {
@@ -139,6 +146,22 @@ fn verify_with(password: &str, hash: &str, blocks: &mut Vec<Block>) -> bool {
     .is_ok_and(|out| out == expected)
 }
 
+/// Hashing yields the CPU to the threads that answer requests (nice 9 on Linux): under a flood
+/// of sign-ins, session checks and pages keep their speed and the sign-ins wait their turn. Where
+/// the OS refuses, hashing runs at the normal priority.
+fn lower_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
+    let Ok(value) = ThreadPriorityValue::try_from(HASHING_PRIORITY) else {
+        return;
+    };
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Crossplatform(value)) {
+        tracing::warn!(error = ?e, "hashing threads run at the normal priority");
+    }
+}
+
+/// thread-priority's cross-platform scale (0–99, 50 being normal); 25 is nice 9 on Linux.
+const HASHING_PRIORITY: u8 = 25;
+
 impl Hasher {
     /// `concurrency` is the number of hashing threads (the number of cores): at most that many
     /// hashes run at once, the rest wait their turn.
@@ -150,6 +173,7 @@ impl Hasher {
             std::thread::Builder::new()
                 .name(format!("vestibule-hash-{n}"))
                 .spawn(move || {
+                    lower_priority();
                     // The buffer is allocated by the first hash of a busy spell and reused for
                     // every hash while work keeps coming; a second without work frees it, so an
                     // idle server does not hold N × 19 MiB.
