@@ -149,6 +149,7 @@ fn verify_with(password: &str, hash: &str, blocks: &mut Vec<Block>) -> bool {
 /// Hashing yields the CPU to the threads that answer requests (nice 9 on Linux): under a flood
 /// of sign-ins, session checks and pages keep their speed and the sign-ins wait their turn. Where
 /// the OS refuses, hashing runs at the normal priority.
+#[cfg(target_os = "linux")]
 fn lower_priority() {
     use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
     let Ok(value) = ThreadPriorityValue::try_from(HASHING_PRIORITY) else {
@@ -159,7 +160,12 @@ fn lower_priority() {
     }
 }
 
+/// Elsewhere the call may renice the whole process: hashing keeps the normal priority.
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
 /// thread-priority's cross-platform scale (0–99, 50 being normal); 25 is nice 9 on Linux.
+#[cfg(target_os = "linux")]
 const HASHING_PRIORITY: u8 = 25;
 
 impl Hasher {

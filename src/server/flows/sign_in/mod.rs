@@ -495,7 +495,8 @@ async fn finish(
         checked,
     } = at;
     let (user, known) = match checked {
-        Some(checked) => checked,
+        Some(checked) if checked.0.id == done.user_id => checked,
+        Some(_) => return Err(FlowError::new(ErrorCode::AttemptMissing)),
         None => {
             let user = state
                 .store

@@ -238,12 +238,28 @@ pub(super) async fn the_client_is_read_with_what_it_holds(s: Shared) {
     let (org, admins) = admins(&s, 1, "acme").await;
     let member = s.user_by_id(&admins[0]).await.unwrap().unwrap();
     let loner = s.create_user(new_user("loner@b.co"), 1).await.unwrap();
-    let mut token = String::new();
     for u in [&member.id, &loner.id] {
-        let new = new_session(u, &c.id);
-        token = new.client_token_hash.clone();
-        s.create_session(new, 2).await.unwrap();
+        s.create_session(new_session(u, &c.id), 2).await.unwrap();
     }
+    // A second organization of the member: still one row per session.
+    s.create_organization(
+        "Other",
+        "other",
+        None,
+        &[(member.id.clone(), "org:member".to_string())],
+        2,
+    )
+    .await
+    .unwrap();
+    // An ended session is not listed (the client still is).
+    let gone = s.create_user(new_user("gone@b.co"), 1).await.unwrap();
+    let new = new_session(&gone.id, &c.id);
+    // Each session rotates the client's token: the last one is the client's.
+    let token = new.client_token_hash.clone();
+    let ended = s.create_session(new, 2).await.unwrap();
+    s.end_session(&ended.id, SessionStatus::Ended, 3)
+        .await
+        .unwrap();
     s.create_invitation(
         NewInvitation {
             organization_id: org.id.clone(),
