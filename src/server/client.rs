@@ -11,6 +11,7 @@
 
 use super::cookies::client_token;
 use super::mfa;
+use super::password::HashError;
 use super::state::AppState;
 use super::store::{Client, Conflict, OrganizationMembership, SessionDetail, StoreError};
 use super::tokens::hash;
@@ -87,6 +88,16 @@ pub fn organizations_enabled(state: &AppState) -> Result<(), FlowError> {
 pub fn internal(e: impl std::fmt::Display) -> FlowError {
     tracing::error!(error = %e, "internal error");
     FlowError::new(ErrorCode::Internal)
+}
+
+impl From<HashError> for FlowError {
+    fn from(e: HashError) -> Self {
+        match e {
+            // Too many passwords are waiting for the hashing threads: try again in a second.
+            HashError::Busy => FlowError::with_n(ErrorCode::TooManyRequests, 1),
+            other => internal(other),
+        }
+    }
 }
 
 impl From<StoreError> for FlowError {

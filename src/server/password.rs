@@ -12,6 +12,10 @@ use tokio::sync::oneshot;
 /// The capacity of a hashing buffer, in 1 KiB blocks (33 MiB of address space).
 const RESERVED_BLOCKS: usize = 33 * 1024;
 
+/// Jobs that may wait per hashing thread (each about 15–20 ms of work): a flood beyond that is
+/// answered `too_many_requests` at once instead of queueing passwords for seconds.
+const QUEUE_PER_THREAD: usize = 128;
+
 /// How long a hashing thread keeps its buffer without work.
 const IDLE_FREE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -32,6 +36,9 @@ pub enum HashError {
     Thread(String),
     #[error("hashing pool closed")]
     Closed,
+    /// The queue is full: the request is answered `too_many_requests` rather than kept waiting.
+    #[error("too many passwords waiting to be hashed")]
+    Busy,
 }
 
 fn params() -> Params {
@@ -172,8 +179,13 @@ impl Hasher {
     /// `concurrency` is the number of hashing threads (the number of cores): at most that many
     /// hashes run at once, the rest wait their turn.
     pub fn new(concurrency: usize) -> Result<Self, HashError> {
+        Self::with_queue(concurrency, concurrency.max(1) * QUEUE_PER_THREAD)
+    }
+
+    /// A pool of `concurrency` threads with room for `queue` waiting jobs.
+    fn with_queue(concurrency: usize, queue: usize) -> Result<Self, HashError> {
         let dummy_hash = hash_blocking("vestibule-dummy-password-for-timing")?;
-        let (jobs, queue) = flume::unbounded::<Job>();
+        let (jobs, queue) = flume::bounded::<Job>(queue);
         for n in 0..concurrency.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -213,13 +225,16 @@ impl Hasher {
     ) -> Result<T, HashError> {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |blocks| {
+            .try_send(Box::new(move |blocks| {
                 // The request went away while this waited its turn: no work for nobody.
                 if !tx.is_closed() {
                     let _ = tx.send(f(blocks));
                 }
             }))
-            .map_err(|_| HashError::Closed)?;
+            .map_err(|e| match e {
+                flume::TrySendError::Full(_) => HashError::Busy,
+                flume::TrySendError::Disconnected(_) => HashError::Closed,
+            })?;
         rx.await.map_err(|_| HashError::Closed)
     }
 
@@ -272,6 +287,28 @@ mod tests {
             .verify("x".into(), Some("not a hash".into()))
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once() {
+        // One thread, room for one waiting job: of three sent together, at most two are taken
+        // (one by the thread, if it is already waiting, and one into the queue); the others are
+        // refused without waiting.
+        let hasher = Hasher::with_queue(1, 1).unwrap();
+        let (a, b, c) = tokio::join!(
+            hasher.hash("one".into()),
+            hasher.hash("two".into()),
+            hasher.hash("three".into())
+        );
+        let results = [a, b, c];
+        let busy = results
+            .iter()
+            .filter(|r| matches!(r, Err(HashError::Busy)))
+            .count();
+        let done = results.iter().filter(|r| r.is_ok()).count();
+        assert!(busy >= 1 && done >= 1 && busy + done == 3, "{results:?}");
+        // The pool serves again once the queue drains.
+        assert!(hasher.hash("four".into()).await.is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! (ASVS 6.5.2), verified and used once.
 
 use super::FlowResult;
-use crate::domain::errors::ErrorCode;
+use crate::domain::errors::{ErrorCode, FlowError};
 use crate::server::breached;
 use crate::server::client::internal;
 use crate::server::messages;
@@ -31,7 +31,7 @@ pub async fn new_password_hash(
             .hasher
             .verify(password.to_string(), Some(old.clone()))
             .await
-            .map_err(internal)?
+            .map_err(FlowError::from)?
         {
             return Err(ErrorCode::FormNewPasswordMatchesCurrent.into());
         }
@@ -40,7 +40,7 @@ pub async fn new_password_hash(
         .hasher
         .hash(password.to_string())
         .await
-        .map_err(internal)
+        .map_err(FlowError::from)
 }
 
 /// Sets a checked new password: clears the compromised flag, ends the user's sessions on other
@@ -80,7 +80,7 @@ pub async fn fresh_backup_codes(state: &AppState) -> FlowResult<(Vec<String>, Ve
         let normal = mfa::normalize_backup_code(code);
         stored.push(NewBackupCode {
             selector: mfa::backup_code_selector(&normal),
-            hash: state.hasher.hash(normal).await.map_err(internal)?,
+            hash: state.hasher.hash(normal).await.map_err(FlowError::from)?,
         });
     }
     Ok((codes, stored))
@@ -109,7 +109,7 @@ pub async fn use_backup_code(state: &AppState, user: &User, typed: &str) -> Flow
                 .hasher
                 .verify(normal.clone(), Some(c.hash.clone()))
                 .await
-                .map_err(internal)?
+                .map_err(FlowError::from)?
         } else {
             eq_ct(&hash(&normal), &c.hash)
         };

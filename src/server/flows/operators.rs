@@ -7,7 +7,6 @@ use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{is_known_role, parse_name_and_slug, ROLE_ADMIN};
 use crate::domain::password::MAX_PASSWORD_CHARS;
-use crate::server::client::internal;
 use crate::server::state::AppState;
 use crate::server::store::{Conflict, NewUser, Organization, StoreError, User};
 
@@ -77,7 +76,7 @@ pub async fn create_user(state: &AppState, new: NewAccount) -> FlowResult<User> 
         return Err(taken());
     }
     let password_hash = match new.password {
-        Some(p) => Some(state.hasher.hash(p).await.map_err(internal)?),
+        Some(p) => Some(state.hasher.hash(p).await.map_err(FlowError::from)?),
         None => None,
     };
     state

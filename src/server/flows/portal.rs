@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::SessionStatus;
-use crate::server::client::{internal, ClientContext};
+use crate::server::client::ClientContext;
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
@@ -41,7 +41,7 @@ async fn reverify(state: &AppState, s: &SessionDetail, password: &str) -> FlowRe
         .hasher
         .verify(password.to_string(), user.password_hash.clone())
         .await
-        .map_err(internal)?;
+        .map_err(FlowError::from)?;
     if !ok {
         return Err(count_failure(state, user, ErrorCode::FormPasswordIncorrect).await);
     }

@@ -80,7 +80,7 @@ pub async fn create(
         .hasher
         .hash(password.to_string())
         .await
-        .map_err(internal)?;
+        .map_err(FlowError::from)?;
     let now = state.now();
     let (client, cookie) = ensure_client(state, ctx).await?;
     let attempt = SignUpAttempt {
@@ -147,7 +147,7 @@ async fn create_invited(
         .hasher
         .hash(password.to_string())
         .await
-        .map_err(internal)?;
+        .map_err(FlowError::from)?;
     let (client, cookie) = ensure_client(state, ctx).await?;
     // The account and the membership are created together, or neither is.
     let (user, membership) = match state

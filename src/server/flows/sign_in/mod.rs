@@ -17,7 +17,7 @@ use crate::domain::sign_in::{
 };
 use crate::domain::verification::{parse_code, resend_wait, CodePurpose};
 use crate::server::breached;
-use crate::server::client::{internal, ClientContext};
+use crate::server::client::ClientContext;
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
@@ -360,7 +360,7 @@ pub async fn start(
                     user.as_ref().and_then(|u| u.password_hash.clone()),
                 )
                 .await
-                .map_err(internal)?;
+                .map_err(FlowError::from)?;
             let user = match user {
                 Some(u) if ok => u,
                 Some(u) => {
