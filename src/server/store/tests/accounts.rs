@@ -167,17 +167,7 @@ pub(super) async fn change_password_revokes_other_clients(s: Shared) {
 pub(super) async fn one_attempt_completes_into_one_session(s: Shared) {
     let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
     let c = s.create_client("t1", 1).await.unwrap();
-    let attempt = SignInAttempt {
-        id: "sia_race".into(),
-        client_id: c.id.clone(),
-        version: 0,
-        state: SignInState::NeedsIdentifier {
-            intent: Intent::AnotherMethod,
-        },
-        redirect_url: None,
-        code_sent_at: None,
-        expires_at: 1000,
-    };
+    let attempt = new_attempt("sia_race", &c.id);
     s.create_sign_in(&attempt, 1).await.unwrap();
     let made = race(6, |_| {
         let (s, mut new) = (s.clone(), new_session(&u.id, &c.id));

@@ -115,6 +115,21 @@ fn new_session(user_id: &str, client_id: &str) -> NewSession {
     }
 }
 
+/// A sign-in attempt `id` of `client_id` at its first screen.
+fn new_attempt(id: &str, client_id: &str) -> SignInAttempt {
+    SignInAttempt {
+        id: id.into(),
+        client_id: client_id.into(),
+        version: 0,
+        state: SignInState::NeedsIdentifier {
+            intent: Intent::AnotherMethod,
+        },
+        redirect_url: None,
+        code_sent_at: None,
+        expires_at: 1000,
+    }
+}
+
 /// Runs `n` copies of `f` at once and collects their results.
 async fn race<T, F, Fut>(n: usize, f: F) -> Vec<T>
 where

@@ -273,17 +273,7 @@ pub(super) async fn the_client_is_read_with_what_it_holds(s: Shared) {
     )
     .await
     .unwrap();
-    let attempt = SignInAttempt {
-        id: "sia_read".into(),
-        client_id: c.id.clone(),
-        version: 0,
-        state: SignInState::NeedsIdentifier {
-            intent: Intent::AnotherMethod,
-        },
-        redirect_url: None,
-        code_sent_at: None,
-        expires_at: 1000,
-    };
+    let attempt = new_attempt("sia_read", &c.id);
     s.create_sign_in(&attempt, 3).await.unwrap();
 
     let read = s.client_by_token_hash(&token).await.unwrap().unwrap();
