@@ -8,6 +8,8 @@ const ORGS_REQUIRED = {
   VESTIBULE_ORGANIZATIONS__ALLOW_PERSONAL_ACCOUNTS: 'false',
 };
 
+const TERMS = { VESTIBULE_SIGN_UP__LEGAL_CONSENT: 'true' };
+
 export interface Server {
   name: string;
   port: number;
@@ -50,6 +52,14 @@ export const SERVERS = {
     VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
     VESTIBULE_SESSIONS__MULTI_SESSION: 'true',
   }),
+  // App-defined tasks (SPEC §4.4): an acknowledgement on the hosted page that every user owes, and
+  // one on request whose page is the demo app's own.
+  custom: demo('custom', 3108, {
+    VESTIBULE_TASKS__CUSTOM:
+      '[{ key = "accept-dpa", title = "Accept the data processing agreement", ' +
+      'description = "We process your data on your behalf under this agreement.", applies = "all_users" }, ' +
+      '{ key = "profile-survey", title = "Tell us about your team", url = "/onboarding/profile-survey" }]',
+  }),
   // An app of its own that embeds Vestibule (examples/embedded).
   embedded: {
     name: 'embedded',
@@ -62,6 +72,15 @@ export const SERVERS = {
   // Two instances behind an imaginary load balancer: one PostgreSQL database, no shared memory.
   instanceA: { ...demo('instance-a', 3300), shared: { database: 'e2e_instances', creates: true } },
   instanceB: { ...demo('instance-b', 3301), shared: { database: 'e2e_instances', creates: false } },
+  // The terms change: the same database served with the old version, then with the new one.
+  termsOld: {
+    ...demo('terms-old', 3302, { ...TERMS, VESTIBULE_SIGN_UP__TERMS_VERSION: '2026-01-01' }),
+    shared: { database: 'e2e_terms', creates: true },
+  },
+  termsNew: {
+    ...demo('terms-new', 3303, { ...TERMS, VESTIBULE_SIGN_UP__TERMS_VERSION: '2026-12-01' }),
+    shared: { database: 'e2e_terms', creates: false },
+  },
 };
 
 /** The base URL of a server. */

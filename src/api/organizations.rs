@@ -6,7 +6,7 @@ use crate::domain::errors::FlowError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::edge::{self};
+use super::edge::{self, flag};
 #[cfg(feature = "ssr")]
 use crate::server::http::Limit;
 
@@ -27,6 +27,9 @@ pub async fn get_organization_profile(
 pub async fn organization_rename(
     name: String,
     slug: Option<String>,
+    /// The form shows the "Require two-step verification" box (its absence then means off).
+    mfa_setting: Option<String>,
+    require_mfa: Option<String>,
 ) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::organizations::rename(
@@ -34,6 +37,7 @@ pub async fn organization_rename(
             &ctx,
             &name,
             slug.as_deref().unwrap_or(""),
+            flag(&mfa_setting).then(|| flag(&require_mfa)),
         )
         .await
     })

@@ -122,3 +122,83 @@ pub async fn mfa_done(
     })
     .await
 }
+
+/// "Continue" on the hosted page of an app-defined task (SPEC §4.4). Only for a session whose
+/// current task it is.
+#[server(prefix = "/api", endpoint = "tasks/complete")]
+pub async fn task_complete(
+    key: String,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::required::complete_custom(
+            &state,
+            &ctx,
+            &req,
+            &key,
+            crate::server::flows::required::CompletedBy::HostedPage,
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// The `accept-terms` task: the consent box, then "Continue".
+#[server(prefix = "/api", endpoint = "tasks/accept_terms")]
+pub async fn task_accept_terms(
+    legal_accepted: Option<String>,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::required::accept_terms(
+            &state,
+            &ctx,
+            &req,
+            flag(&legal_accepted),
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}
+
+/// For an app's own task page: completes the app-defined task `key` from the app's own server
+/// function. Accepted only while `key` is the current task of the caller's active session
+/// (`task_not_current` otherwise). The answer's `next` is the next task, else the `redirect_url`
+/// the page was opened with (read from the form post's `Referer`), else the after-sign-in URL; a
+/// plain form post (no JavaScript) is redirected there.
+#[cfg(feature = "ssr")]
+pub async fn complete_task(key: &str) -> Result<AuthResult, FlowError> {
+    let carried = use_context::<http::request::Parts>().and_then(|p| {
+        let referer = p.headers.get(http::header::REFERER)?.to_str().ok()?;
+        let query = referer.split_once('?')?.1;
+        crate::domain::redirect::query_param(query, "redirect_url")
+    });
+    complete_task_with(key, carried, None).await
+}
+
+/// [`complete_task`] with the destination given: the carried `redirect_url` (honoured only when
+/// same-origin and relative) and where to go when the last task is done.
+#[cfg(feature = "ssr")]
+pub async fn complete_task_with(
+    key: &str,
+    redirect_url: Option<String>,
+    complete_url: Option<String>,
+) -> Result<AuthResult, FlowError> {
+    let key = key.to_string();
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::required::complete_custom(
+            &state,
+            &ctx,
+            &req,
+            &key,
+            crate::server::flows::required::CompletedBy::App,
+            &destination(redirect_url, complete_url),
+        )
+        .await
+    })
+    .await
+}

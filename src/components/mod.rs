@@ -4,6 +4,7 @@ pub mod auth_provider;
 pub mod forms;
 pub mod not_found;
 pub mod organizations;
+pub mod required_tasks;
 pub mod show;
 pub mod sign_in;
 pub mod sign_up;
@@ -17,9 +18,10 @@ pub use auth_provider::{
 pub use not_found::NotFound;
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
+pub use required_tasks::{TaskAcceptTerms, TaskCustom};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;
-pub use tasks::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
+pub use tasks::{TaskChooseOrganization, TaskGate, TaskResetPassword, TaskSetupMfa};
 pub use user_button::UserButton;
 pub use vestibule::{
     decorate_url, use_vestibule, NavigateArgs, SetActive, SignOutParams, Vestibule,

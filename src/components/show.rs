@@ -66,7 +66,7 @@ pub fn RedirectToTasks() -> impl IntoView {
     move || {
         auth.get().current_task.filter(|_| auth.get().is_pending()).map(|task| {
             let here = format!("{}{}", location.pathname.get(), location.search.get());
-            view! { <Redirect path=with_redirect_url(&ctx.urls().task_url(task), Some(&here))/> }
+            view! { <Redirect path=with_redirect_url(&ctx.urls().task_url(&task), Some(&here))/> }
         })
     }
 }

@@ -11,13 +11,14 @@ use crate::api::{
     SignOut, TaskResetPassword as ResetPasswordFn,
 };
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
+use super::required_tasks::{SwitchAwayFromStrictOrganization, TaskAcceptTerms, TaskCustom};
 use crate::domain::session::TaskKey;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 /// Where a task page sends a visitor for whom `key` is not the current task.
-fn elsewhere(key: TaskKey, complete: Option<String>) -> Option<String> {
+fn elsewhere(key: &TaskKey, complete: Option<String>) -> Option<String> {
     let ctx = use_auth_context();
     let snap = ctx.snapshot()?;
     let urls = ctx.urls();
@@ -26,9 +27,9 @@ fn elsewhere(key: TaskKey, complete: Option<String>) -> Option<String> {
     match snap.active_session() {
         None => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
         Some(s) => match s.current_task() {
-            Some(current) if current == key => None,
+            Some(current) if current == *key => None,
             Some(current) => Some(with_redirect_url(
-                &urls.task_url(current),
+                &urls.task_url(&current),
                 carried.as_deref(),
             )),
             None => Some(
@@ -40,17 +41,22 @@ fn elsewhere(key: TaskKey, complete: Option<String>) -> Option<String> {
     }
 }
 
-/// Renders `children` only while `key` is the current task. Decided once the snapshot has loaded,
-/// and not again: a task finished on this page navigates on by itself.
+/// Renders `children` only while `key` is the current task, else redirects per SPEC §4.3 — the
+/// frame of every task page, and of an app's own page for an app-defined task. Decided once the
+/// snapshot has loaded, and not again: a task finished on this page navigates on by itself.
 #[component]
-fn TaskGate(key: TaskKey, complete: Option<String>, children: ChildrenFn) -> impl IntoView {
+pub fn TaskGate(
+    key: TaskKey,
+    complete: Option<String>,
+    children: ChildrenFn,
+) -> impl IntoView {
     let ctx = use_auth_context();
     let loaded = Memo::new(move |_| ctx.is_loaded());
     move || {
         loaded.get().then(|| {
             let complete = complete.clone();
             let children = children.clone();
-            match untrack(move || elsewhere(key, complete)) {
+            match untrack(|| elsewhere(&key, complete)) {
                 Some(to) => view! { <Redirect path=to/> }.into_any(),
                 None => view! { <TaskFrame>{children()}</TaskFrame> }.into_any(),
             }
@@ -80,7 +86,7 @@ fn TaskFrame(children: Children) -> impl IntoView {
 
 /// Hidden fields that carry the destination through a task form.
 #[component]
-fn Destination(complete: Option<String>) -> impl IntoView {
+pub(crate) fn Destination(complete: Option<String>) -> impl IntoView {
     let redirect = carried_redirect();
     view! {
         <input type="hidden" name="redirect_url" value=redirect/>
@@ -273,6 +279,7 @@ pub fn TaskSetupMfa(
     view! {
         <TaskGate key=TaskKey::SetupMfa complete=redirect_url_complete>
             <SetupMfa complete=complete.clone()/>
+            <SwitchAwayFromStrictOrganization complete=complete.clone()/>
         </TaskGate>
     }
 }
@@ -412,6 +419,8 @@ pub fn HostedTask(key: TaskKey) -> impl IntoView {
     match key {
         TaskKey::ResetPassword => view! { <TaskResetPassword/> }.into_any(),
         TaskKey::SetupMfa => view! { <TaskSetupMfa/> }.into_any(),
+        TaskKey::AcceptTerms => view! { <TaskAcceptTerms/> }.into_any(),
         TaskKey::ChooseOrganization => view! { <TaskChooseOrganization/> }.into_any(),
+        TaskKey::Custom(key) => view! { <TaskCustom key=key/> }.into_any(),
     }
 }

@@ -68,7 +68,7 @@ pub fn apply(
                 .next
                 .split_once('?')
                 .and_then(|(_, q)| query_param(q, "redirect_url"));
-            with_redirect_url(&ctx.urls().task_url(s.tasks[0]), back.as_deref())
+            with_redirect_url(&ctx.urls().task_url(&s.tasks[0]), back.as_deref())
         }
         (Some(_), Some(cb)) => {
             cb.run(NavigateArgs {

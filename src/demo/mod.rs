@@ -1,6 +1,7 @@
 //! The bundled demo app (feature `demo`): its document, its route table around Vestibule's route
 //! group, its own pages, and how it builds the server — the same public API any app uses.
 
+pub mod app_task;
 pub mod pages;
 
 use crate::components::auth_provider::AuthLoaded;

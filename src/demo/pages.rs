@@ -4,7 +4,9 @@
 use crate::components::auth_provider::{use_auth_context, use_auth_with};
 use crate::components::show::{Show, When};
 use crate::components::{NotFound, OrganizationSwitcher, UserButton};
-use crate::components::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
+use crate::components::{
+    TaskAcceptTerms, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa,
+};
 use crate::domain::organization::ROLE_ADMIN;
 use crate::domain::redirect::with_redirect_url;
 use crate::domain::session::TaskKey;
@@ -22,8 +24,9 @@ pub fn HomePage() -> impl IntoView {
     let full = use_auth_with(false);
     let finish = move || {
         let a = full.get();
-        a.current_task.filter(|_| a.is_pending()).map(|task| {
-            let href = with_redirect_url(&ctx.urls().task_url(task), Some("/dashboard"));
+        let pending = a.is_pending();
+        a.current_task.filter(|_| pending).map(|task| {
+            let href = with_redirect_url(&ctx.urls().task_url(&task), Some("/dashboard"));
             view! { <p><a href=href>"Finish setting up your account"</a></p> }
         })
     };
@@ -87,8 +90,14 @@ pub fn OnboardingPage() -> impl IntoView {
             Some(TaskKey::SetupMfa) => {
                 view! { <TaskSetupMfa redirect_url_complete="/dashboard"/> }.into_any()
             }
+            Some(TaskKey::AcceptTerms) => {
+                view! { <TaskAcceptTerms redirect_url_complete="/dashboard"/> }.into_any()
+            }
             Some(TaskKey::ChooseOrganization) => {
                 view! { <TaskChooseOrganization redirect_url_complete="/dashboard"/> }.into_any()
+            }
+            Some(TaskKey::Custom(key)) => {
+                view! { <super::app_task::AppTaskPage key=key/> }.into_any()
             }
             None => view! { <NotFound/> }.into_any(),
         }

@@ -72,7 +72,7 @@ impl AuthUrls {
     }
 
     /// The URL of the page for task `key`.
-    pub fn task_url(&self, key: TaskKey) -> String {
+    pub fn task_url(&self, key: &TaskKey) -> String {
         self.task_urls
             .get(key.as_str())
             .cloned()
@@ -87,9 +87,10 @@ impl AuthUrls {
         {
             return TaskKey::parse(key.trim_end_matches('/'));
         }
-        TaskKey::ALL
-            .into_iter()
-            .find(|k| self.task_urls.get(k.as_str()).is_some_and(|u| u == path))
+        self.task_urls
+            .iter()
+            .find(|(_, u)| *u == path)
+            .and_then(|(k, _)| TaskKey::parse(k))
     }
 
     /// Where to go once signed in: the carried `redirect_url` if safe, else the after-sign-in URL.
@@ -166,7 +167,7 @@ pub fn decide(
     let to_task = |tasks: &[TaskKey], back: Option<&str>| {
         tasks
             .first()
-            .map(|k| with_redirect_url(&urls.task_url(*k), back))
+            .map(|k| with_redirect_url(&urls.task_url(k), back))
     };
 
     if is_protected(path, protected) {
@@ -183,7 +184,7 @@ pub fn decide(
             Visitor::SignedOut => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
             Visitor::Active => Some(urls.completion_target(carried.as_deref())),
             Visitor::Pending(tasks) => {
-                if task_page.is_some() && tasks.first().copied() == task_page {
+                if task_page.is_some() && tasks.first() == task_page.as_ref() {
                     None
                 } else {
                     to_task(tasks, carried.as_deref())
@@ -366,7 +367,7 @@ mod tests {
             urls.sign_up_step("verify-email-address"),
             "/join/verify-email-address"
         );
-        assert_eq!(urls.task_url(TaskKey::SetupMfa), "/login/tasks/setup-mfa");
+        assert_eq!(urls.task_url(&TaskKey::SetupMfa), "/login/tasks/setup-mfa");
         assert_eq!(
             urls.task_of_path("/login/tasks/setup-mfa"),
             Some(TaskKey::SetupMfa)

@@ -34,7 +34,7 @@ pub struct SessionView {
 
 impl SessionView {
     pub fn current_task(&self) -> Option<TaskKey> {
-        self.tasks.first().copied()
+        self.tasks.first().cloned()
     }
 }
 
@@ -50,6 +50,9 @@ pub struct OrganizationView {
     pub name: String,
     pub slug: String,
     pub role: String,
+    /// The organization requires a second factor of its members (shown for the active one).
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,17 @@ pub struct PublicSettings {
     pub urls: super::guard::AuthUrls,
     /// The instance's protected path patterns (`[app] protected`).
     pub protected: Vec<String>,
+    /// The app-defined tasks (SPEC §4.4) the hosted task page shows.
+    #[serde(default)]
+    pub custom_tasks: Vec<CustomTaskView>,
+}
+
+/// What the hosted page of an app-defined task shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomTaskView {
+    pub key: String,
+    pub title: String,
+    pub description: Option<String>,
 }
 
 impl Default for PublicSettings {
@@ -107,6 +121,7 @@ impl Default for PublicSettings {
             min_password_length: 8,
             urls: Default::default(),
             protected: Vec::new(),
+            custom_tasks: Vec::new(),
         }
     }
 }
@@ -386,6 +401,7 @@ mod tests {
                 name: "Acme".into(),
                 slug: "acme".into(),
                 role: "org:admin".into(),
+                require_mfa: false,
             }),
             memberships: vec![],
             invitations: vec![],

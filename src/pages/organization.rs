@@ -107,6 +107,11 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
                 <FlowForm action=actions.rename>
                     <Field label="Name" name="name" id="org-name" value=org.name.clone() required=true/>
                     <Field label="Slug" name="slug" id="org-slug" value=org.slug.clone()/>
+                    <input type="hidden" name="mfa_setting" value="true"/>
+                    <div class="check">
+                        <input id="org-require-mfa" type="checkbox" name="require_mfa" value="true" checked=org.require_mfa/>
+                        <label for="org-require-mfa">"Require two-step verification"</label>
+                    </div>
                     <FormAlert error=error_of(actions.rename)/>
                     <button type="submit">"Save"</button>
                 </FlowForm>

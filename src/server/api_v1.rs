@@ -2,7 +2,7 @@
 //! written on bad input. Each handler parses its body, calls one service, shapes the answer.
 
 use super::clock::rfc3339;
-use super::flows::operators;
+use super::flows::{operators, required};
 use super::state::AppState;
 use super::store::{Invitation, Membership, Organization, Session, StoreError, User};
 use super::tokens::eq_ct;
@@ -13,7 +13,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use http::{header, StatusCode};
 use serde::Deserialize;
@@ -30,9 +30,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/users/{id}/lock", post(lock_user))
         .route("/v1/users/{id}/unlock", post(unlock_user))
         .route("/v1/users/{id}/sessions", get(user_sessions))
+        .route("/v1/users/{id}/tasks", get(user_tasks).post(request_task))
+        .route("/v1/users/{id}/tasks/{key}", delete(withdraw_task))
+        .route("/v1/users/{id}/tasks/{key}/complete", post(complete_task))
         .route("/v1/sessions/{id}/revoke", post(revoke_session))
         .route("/v1/organizations", post(create_organization))
-        .route("/v1/organizations/{id}", get(get_organization))
+        .route(
+            "/v1/organizations/{id}",
+            get(get_organization).patch(update_organization),
+        )
         .route("/v1/organizations/{id}/memberships", post(add_membership))
         .route(
             "/v1/organizations/{id}/invitations",
@@ -116,6 +122,8 @@ pub fn user_json(u: &User, now: i64) -> Value {
         "locked": u.locked_for(now).is_some(),
         "lockout_expires_in_seconds": if u.locked { None } else { u.lockout_expires_in(now) },
         "created_at": rfc3339(u.created_at),
+        "legal_accepted_at": u.legal_accepted_at.map(rfc3339),
+        "terms_version": u.terms_version,
     })
 }
 
@@ -236,12 +244,13 @@ async fn revoke_session(State(state): State<AppState>, Path(id): Path<String>) -
     Ok(Json(session_json(&session)).into_response())
 }
 
-pub fn organization_json(o: &Organization) -> Value {
+pub fn organization_json(o: &Organization, require_mfa: bool) -> Value {
     json!({
         "object": "organization",
         "id": o.id,
         "name": o.name,
         "slug": o.slug,
+        "require_mfa": require_mfa,
         "created_at": rfc3339(o.created_at),
     })
 }
@@ -289,7 +298,7 @@ async fn create_organization(
             .collect(),
     };
     let org = operators::create_organization(&state, new).await?;
-    Ok(Json(organization_json(&org)).into_response())
+    Ok(Json(organization_json(&org, false)).into_response())
 }
 
 async fn get_organization(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -297,7 +306,74 @@ async fn get_organization(State(state): State<AppState>, Path(id): Path<String>)
         StatusCode::NOT_FOUND,
         ErrorCode::ResourceNotFound.into(),
     ))?;
-    Ok(Json(organization_json(&org)).into_response())
+    let require_mfa = state.store.organization_requires_mfa(&org.id).await?;
+    Ok(Json(organization_json(&org, require_mfa)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateOrganization {
+    require_mfa: Option<bool>,
+}
+
+/// `PATCH /v1/organizations/{id} { require_mfa }` (SPEC §4.4): members without a second factor
+/// owe `setup-mfa` while the organization is active in their session.
+async fn update_organization(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<UpdateOrganization>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    if let Some(on) = body.require_mfa {
+        required::set_organization_require_mfa(&state, &id, on).await?;
+    }
+    get_organization(State(state), Path(id)).await
+}
+
+fn tasks_json(tasks: &[required::OwedTask]) -> Value {
+    let data: Vec<Value> = tasks
+        .iter()
+        .map(|t| json!({ "object": "user_task", "key": t.key, "requested": t.requested }))
+        .collect();
+    json!({ "data": data, "total_count": data.len() })
+}
+
+/// `GET /v1/users/{id}/tasks`: what the user owes (SPEC §4.4).
+async fn user_tasks(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    Ok(Json(tasks_json(&required::list(&state, &id).await?)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskInput {
+    key: String,
+}
+
+/// `POST /v1/users/{id}/tasks { key }`: the user owes the task from the next request of each of
+/// their live sessions.
+async fn request_task(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<TaskInput>, JsonRejection>,
+) -> ApiResult {
+    let Json(body) = body?;
+    Ok(Json(tasks_json(&required::request(&state, &id, &body.key).await?)).into_response())
+}
+
+/// `POST /v1/users/{id}/tasks/{key}/complete` (app-defined tasks).
+async fn complete_task(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+) -> ApiResult {
+    Ok(Json(tasks_json(&required::complete_for(&state, &id, &key).await?)).into_response())
+}
+
+/// `DELETE /v1/users/{id}/tasks/{key}`.
+async fn withdraw_task(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+) -> ApiResult {
+    Ok(Json(tasks_json(&required::withdraw(&state, &id, &key).await?)).into_response())
 }
 
 async fn add_membership(

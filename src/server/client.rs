@@ -13,7 +13,7 @@ use super::cookies::client_token;
 use super::mfa;
 use super::password::HashError;
 use super::state::AppState;
-use super::store::{Client, Conflict, OrganizationMembership, SessionDetail, StoreError};
+use super::store::{Client, Conflict, OrganizationMembership, SessionDetail, StoreError, User};
 use super::tokens::hash;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::{compute_tasks, live_status, SessionStatus, TaskFacts, TaskKey};
@@ -133,7 +133,7 @@ pub async fn load_client_by_token(
     };
     let now = state.now();
     let inactivity = state.settings.sessions.inactivity_timeout.secs();
-    let task_settings = state.settings.task_settings();
+    let task_settings = &state.tasks;
     let mut sessions = Vec::new();
     for mut detail in record.sessions {
         let idle = inactivity.is_some_and(|t| detail.session.last_active_at + t <= now);
@@ -153,16 +153,15 @@ pub async fn load_client_by_token(
                 .await?;
             continue;
         }
-        let facts = TaskFacts {
-            password_compromised: detail.user.password_compromised,
+        let facts = task_facts(
+            &detail.user,
             // A factor counts for the session that proved it (or enrolled it), not for every
             // session of the user.
-            has_second_factor: detail.user.has_second_factor()
-                && detail.session.second_factor_at.is_some(),
-            backup_codes_pending: detail.user.backup_codes_pending_for(&detail.session.id),
-            has_active_organization: detail.organization.is_some(),
-        };
-        let tasks = compute_tasks(task_settings, facts);
+            detail.session.second_factor_at.is_some(),
+            detail.user.backup_codes_pending_for(&detail.session.id),
+            detail.organization.as_ref().map(|o| o.require_mfa),
+        );
+        let tasks = compute_tasks(task_settings, &facts);
         if tasks != detail.session.tasks {
             state
                 .store
@@ -186,6 +185,28 @@ pub async fn load_client_by_token(
         }
     }
     Ok(ctx)
+}
+
+/// The facts a session's tasks are computed from: its user, whether the session proved (or
+/// enrolled) the second factor, whether it still owes a look at its backup codes, and its active
+/// organization (`Some(require_mfa)`, or `None` for the personal account).
+pub(crate) fn task_facts(
+    user: &User,
+    second_factor_proved: bool,
+    backup_codes_pending: bool,
+    organization: Option<bool>,
+) -> TaskFacts {
+    TaskFacts {
+        password_compromised: user.password_compromised,
+        has_second_factor: user.has_second_factor() && second_factor_proved,
+        backup_codes_pending,
+        has_active_organization: organization.is_some(),
+        organization_requires_mfa: organization == Some(true),
+        accepted_terms_version: user.terms_version.clone(),
+        user_created_at: user.created_at,
+        requested: user.requested_tasks.clone(),
+        completed: user.completed_tasks.clone(),
+    }
 }
 
 /// Before a snapshot is shown: a session whose current task is `setup-mfa` gets its own pending

@@ -49,7 +49,8 @@ section!(SessionSettings {
 });
 section!(SignUpSettings {
     enabled: bool = true,
-    legal_consent: bool = false
+    legal_consent: bool = false,
+    terms_version: Option<String> = None,
 });
 section!(SignInSettings {
     enumeration_protection: bool = true
@@ -99,6 +100,25 @@ section!(AppSettings {
     ],
 });
 
+/// One app-defined task (`[[tasks.custom]]`, SPEC §4.4).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomTaskSettings {
+    pub key: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The app's page for the task (default: the hosted `/sign-in/tasks/<key>`).
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub applies: crate::domain::session::Applies,
+}
+
+section!(TaskListSettings {
+    custom: Vec<CustomTaskSettings> = Vec::new(),
+});
+
 section!(HttpSettings {
     trusted_proxies: Vec<String> = Vec::new(),
 });
@@ -130,6 +150,7 @@ pub struct Settings {
     pub backend: BackendSettings,
     pub testing: TestingSettings,
     pub app: AppSettings,
+    pub tasks: TaskListSettings,
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     /// `http.trusted_proxies`, parsed.
@@ -185,9 +206,12 @@ impl Settings {
                     "environment variable {name} must look like VESTIBULE_<SECTION>__<KEY>"
                 )));
             };
+            // A value that reads as TOML is taken as such, except a date: `2026-12-01` stays the
+            // string it was written as (a terms version, say).
             let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
                 .ok()
                 .and_then(|mut t| t.remove("v"))
+                .filter(|v| !matches!(v, toml::Value::Datetime(_)))
                 .unwrap_or(toml::Value::String(raw));
             let entry = table
                 .entry(section.to_lowercase())
@@ -230,8 +254,18 @@ impl Settings {
                 ));
             }
         }
+        self.validate_custom_tasks()?;
+        if let Some(v) = &self.sign_up.terms_version {
+            if v.trim().is_empty() || v.len() > 64 {
+                return bad("sign_up.terms_version must be 1 to 64 characters".into());
+            }
+        }
         for (key, url) in &self.app.task_urls {
-            if crate::domain::session::TaskKey::parse(key).is_none() {
+            let custom = self.tasks.custom.iter().any(|t| t.key == *key);
+            let built_in = crate::domain::session::TaskKey::BUILT_IN
+                .iter()
+                .any(|k| k.as_str() == key);
+            if !custom && !built_in {
                 return bad(format!("app.task_urls: unknown task `{key}`"));
             }
             if crate::domain::redirect::safe_redirect(url).is_none() {
@@ -255,12 +289,65 @@ impl Settings {
         Ok(())
     }
 
-    pub fn task_settings(&self) -> crate::domain::session::TaskSettings {
+    fn validate_custom_tasks(&self) -> Result<(), SettingsError> {
+        let bad = |m: String| Err(SettingsError::Invalid(m));
+        for (i, task) in self.tasks.custom.iter().enumerate() {
+            let key = &task.key;
+            if crate::domain::session::TaskKey::BUILT_IN
+                .iter()
+                .any(|k| k.as_str() == key)
+            {
+                return bad(format!(
+                    "tasks.custom: `{key}` is a built-in task key; choose another"
+                ));
+            }
+            if !crate::domain::session::valid_custom_key(key) {
+                return bad(format!(
+                    "tasks.custom: key `{key}` must be 1 to 64 lowercase letters, digits and `-`, starting with a letter"
+                ));
+            }
+            if self.tasks.custom[..i].iter().any(|t| t.key == *key) {
+                return bad(format!("tasks.custom: `{key}` is listed twice"));
+            }
+            if task.title.trim().is_empty() {
+                return bad(format!("tasks.custom: `{key}` needs a title"));
+            }
+            if let Some(url) = &task.url {
+                if crate::domain::redirect::safe_redirect(url).is_none() {
+                    return bad(format!("tasks.custom: the url of `{key}` must be a relative path"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The task settings, given when the instance first saw each custom task (`added_at`, by
+    /// key; a key missing there counts as added now).
+    pub fn task_settings(
+        &self,
+        added_at: &std::collections::HashMap<String, i64>,
+        now: i64,
+    ) -> crate::domain::session::TaskSettings {
         crate::domain::session::TaskSettings {
             force_reset_on_compromise: self.password.force_reset_on_compromise,
             mfa_required: self.mfa.required,
             organizations_enabled: self.organizations.enabled,
             allow_personal_accounts: self.organizations.allow_personal_accounts,
+            terms_version: self
+                .sign_up
+                .terms_version
+                .clone()
+                .filter(|_| self.sign_up.legal_consent),
+            custom: self
+                .tasks
+                .custom
+                .iter()
+                .map(|t| crate::domain::session::CustomTaskRule {
+                    key: t.key.clone(),
+                    applies: t.applies,
+                    added_at: added_at.get(&t.key).copied().unwrap_or(now),
+                })
+                .collect(),
         }
     }
 
@@ -302,6 +389,58 @@ mod tests {
         assert!(err.to_string().contains("multi_sesion"), "{err}");
         let err = Settings::from_toml("[nonsense]\nx = 1\n", none()).unwrap_err();
         assert!(err.to_string().contains("nonsense"), "{err}");
+    }
+
+    #[test]
+    fn custom_tasks_are_read_and_checked_by_key() {
+        let ok = "[[tasks.custom]]\nkey = \"accept-dpa\"\ntitle = \"Accept the DPA\"\napplies = \"all_users\"\n\n[[tasks.custom]]\nkey = \"profile\"\ntitle = \"Profile\"\nurl = \"/onboarding/profile\"\n\n[app]\ntask_urls = { profile = \"/welcome\" }\n";
+        let s = Settings::from_toml(ok, none()).unwrap();
+        let t = s.task_settings(&[("accept-dpa".to_string(), 5)].into(), 9);
+        assert_eq!(t.custom.len(), 2);
+        assert_eq!(t.custom[0].key, "accept-dpa");
+        assert_eq!(t.custom[0].applies, crate::domain::session::Applies::AllUsers);
+        assert_eq!(t.custom[0].added_at, 5);
+        assert_eq!(t.custom[1].applies, crate::domain::session::Applies::OnRequest);
+        assert_eq!(t.custom[1].added_at, 9, "a task first seen now");
+        let task = |body: &str| format!("[[tasks.custom]]\n{body}\n");
+        for (body, named) in [
+            ("key = \"setup-mfa\"\ntitle = \"x\"", "setup-mfa"),
+            ("key = \"Accept\"\ntitle = \"x\"", "Accept"),
+            ("key = \"a_b\"\ntitle = \"x\"", "a_b"),
+            ("key = \"dpa\"\ntitle = \" \"", "dpa"),
+            ("key = \"dpa\"\ntitle = \"x\"\nurl = \"https://evil.example\"", "dpa"),
+            ("key = \"dpa\"\ntitle = \"x\"\napplies = \"sometimes\"", "sometimes"),
+            ("key = \"dpa\"\ntitle = \"x\"\ncolour = \"red\"", "colour"),
+        ] {
+            let err = Settings::from_toml(&task(body), none()).unwrap_err();
+            assert!(err.to_string().contains(named), "{body}: {err}");
+        }
+        let twice = format!("{}{}", task("key = \"dpa\"\ntitle = \"x\""), task("key = \"dpa\"\ntitle = \"y\""));
+        assert!(Settings::from_toml(&twice, none()).unwrap_err().to_string().contains("twice"));
+        let unknown_url = "[app]\ntask_urls = { dpa = \"/x\" }\n";
+        assert!(Settings::from_toml(unknown_url, none()).is_err());
+    }
+
+    #[test]
+    fn the_terms_version_counts_only_with_legal_consent() {
+        let env = vec![(
+            "VESTIBULE_SIGN_UP__TERMS_VERSION".to_string(),
+            "2026-12-01".to_string(),
+        )];
+        let s = Settings::from_toml("", env.clone()).unwrap();
+        assert_eq!(s.sign_up.terms_version.as_deref(), Some("2026-12-01"));
+        assert_eq!(s.task_settings(&Default::default(), 0).terms_version, None);
+        let s = Settings::from_toml("[sign_up]\nlegal_consent = true\n", env).unwrap();
+        assert_eq!(
+            s.task_settings(&Default::default(), 0).terms_version.as_deref(),
+            Some("2026-12-01")
+        );
+        let custom = vec![(
+            "VESTIBULE_TASKS__CUSTOM".to_string(),
+            "[{ key = \"dpa\", title = \"DPA\" }]".to_string(),
+        )];
+        let s = Settings::from_toml("", custom).unwrap();
+        assert_eq!(s.tasks.custom[0].key, "dpa");
     }
 
     #[test]

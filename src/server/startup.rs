@@ -50,6 +50,8 @@ pub enum BuildError {
     Delivery(#[from] DeliveryError),
     #[error("leptos configuration: {0}")]
     Leptos(String),
+    #[error("cannot record the custom tasks: {0}")]
+    Tasks(String),
 }
 
 /// Where the settings come from.
@@ -198,6 +200,21 @@ impl VestibuleBuilder {
                 .entry(key.clone())
                 .or_insert_with(|| url.clone());
         }
+        // A custom task's own `url`, unless the app's provider or `[app] task_urls` names one.
+        for task in &settings.tasks.custom {
+            if let Some(url) = &task.url {
+                urls.task_urls
+                    .entry(task.key.clone())
+                    .or_insert_with(|| url.clone());
+            }
+        }
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let keys: Vec<String> = settings.tasks.custom.iter().map(|t| t.key.clone()).collect();
+        let added = store
+            .register_tasks(&keys, clock.now())
+            .await
+            .map_err(|e| BuildError::Tasks(e.to_string()))?;
+        let tasks = settings.task_settings(&added, clock.now());
         let mut protected = self
             .protected
             .unwrap_or_else(|| settings.app.protected.clone());
@@ -215,7 +232,8 @@ impl VestibuleBuilder {
                 role_pages: self.role_pages,
             }),
             store,
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            tasks,
+            clock,
             hasher: Hasher::new(self.hash_concurrency.unwrap_or(cores))?,
             leptos_options,
         });

@@ -6,7 +6,8 @@ use super::password::Hasher;
 use super::settings::Settings;
 use super::store::Store;
 use crate::domain::guard::AuthUrls;
-use crate::domain::snapshot::PublicSettings;
+use crate::domain::session::TaskSettings;
+use crate::domain::snapshot::{CustomTaskView, PublicSettings};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub struct AppStateParts {
     pub settings: Arc<Settings>,
     pub site: Arc<Site>,
     pub store: Arc<dyn Store>,
+    /// What the task list depends on (settings, and when each custom task was added).
+    pub tasks: TaskSettings,
     pub clock: Arc<dyn Clock>,
     pub hasher: Hasher,
     pub delivery: Delivery,
@@ -81,6 +84,16 @@ impl AppState {
             min_password_length: s.password.min_length,
             urls: self.site.urls.clone(),
             protected: self.site.protected.clone(),
+            custom_tasks: s
+                .tasks
+                .custom
+                .iter()
+                .map(|t| CustomTaskView {
+                    key: t.key.clone(),
+                    title: t.title.clone(),
+                    description: t.description.clone(),
+                })
+                .collect(),
         }
     }
 

@@ -9,6 +9,7 @@ mod http;
 mod instances;
 mod organizations;
 mod portal;
+mod required_tasks;
 mod second_factor;
 mod security;
 mod sessions;

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod operators;
 pub mod organizations;
 pub mod portal;
+pub mod required;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;

@@ -88,6 +88,8 @@ pub async fn create_user(state: &AppState, new: NewAccount) -> FlowResult<User> 
                 phone: new.phone,
                 password_hash,
                 totp_secret: new.totp_secret,
+                legal_accepted: false,
+                terms_version: None,
             },
             state.now(),
         )

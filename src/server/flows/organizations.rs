@@ -52,6 +52,7 @@ pub async fn rename(
     ctx: &ClientContext,
     name: &str,
     slug: &str,
+    require_mfa: Option<bool>,
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (_, org) = ctx.with_permission(MANAGE_PROFILE)?;
@@ -66,6 +67,13 @@ pub async fn rename(
         .rename_organization(&org.organization_id, &name, slug.as_str())
         .await
         .map_err(org_error)?;
+    // Members without a second factor owe `setup-mfa` at their next request in it (SPEC §4.4).
+    if let Some(on) = require_mfa.filter(|on| *on != org.require_mfa) {
+        state
+            .store
+            .set_organization_require_mfa(&org.organization_id, on)
+            .await?;
+    }
     Ok(Outcome::stay())
 }
 

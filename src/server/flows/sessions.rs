@@ -3,8 +3,8 @@
 use super::{FlowResult, Outcome, RequestInfo};
 use crate::domain::errors::ErrorCode;
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
-use crate::domain::session::{compute_tasks, TaskFacts};
-use crate::server::client::ClientContext;
+use crate::domain::session::{compute_tasks, TaskKey};
+use crate::server::client::{task_facts, ClientContext};
 use crate::server::state::AppState;
 use crate::server::store::{NewSession, PasswordChange, Session, User};
 use crate::server::tokens::{hash, new_token};
@@ -49,17 +49,24 @@ pub async fn start_session(
             }
         }
     }
-    let tasks = compute_tasks(
-        state.settings.task_settings(),
-        TaskFacts {
-            // A password set with this session is no longer the compromised one.
-            password_compromised: user.password_compromised && start.password_change.is_none(),
-            has_second_factor: user.has_second_factor() && start.second_factor,
-            // Only the session that enrolled a factor confirms its backup codes.
-            backup_codes_pending: false,
-            has_active_organization: organization.is_some(),
-        },
+    let require_mfa = match &organization {
+        Some(id) => state.store.organization_requires_mfa(id).await?,
+        None => false,
+    };
+    // Only the session that enrolled a factor confirms its backup codes.
+    let mut facts = task_facts(
+        user,
+        start.second_factor,
+        false,
+        organization.as_ref().map(|_| require_mfa),
     );
+    if start.password_change.is_some() {
+        // A password set with this session is no longer the compromised one, and is what a
+        // requested reset asked for.
+        facts.password_compromised = false;
+        facts.requested.retain(|k| *k != TaskKey::ResetPassword);
+    }
+    let tasks = compute_tasks(&state.tasks, &facts);
     let token = new_token();
     let lifetime = state
         .settings
@@ -90,7 +97,7 @@ pub async fn start_session(
         .await?;
     let urls = state.urls();
     let next = match session.tasks.first() {
-        Some(task) => with_redirect_url(&urls.task_url(*task), redirect_url),
+        Some(task) => with_redirect_url(&urls.task_url(task), redirect_url),
         None => urls.completion_target(redirect_url),
     };
     Ok((

@@ -159,6 +159,9 @@ async fn create_invited(
                 phone: None,
                 password_hash: Some(password_hash),
                 totp_secret: None,
+                // Consent was checked on the form when the instance asks for it.
+                legal_accepted: state.settings.sign_up.legal_consent,
+                terms_version: state.settings.sign_up.terms_version.clone(),
             },
             &invitation_id,
             state.now(),
@@ -234,6 +237,8 @@ pub async fn verify(
                 phone: None,
                 password_hash: Some(done.password_hash),
                 totp_secret: None,
+                legal_accepted: a.state.legal_accepted,
+                terms_version: state.settings.sign_up.terms_version.clone(),
             },
             state.now(),
         )

@@ -22,9 +22,9 @@ pub struct Destination {
 }
 
 /// The caller's session, if `key` is its current task.
-fn on_task(ctx: &ClientContext, key: TaskKey) -> FlowResult<&SessionDetail> {
+pub(crate) fn on_task<'a>(ctx: &'a ClientContext, key: &TaskKey) -> FlowResult<&'a SessionDetail> {
     let s = ctx.signed_in()?;
-    if s.session.tasks.first() == Some(&key) {
+    if s.session.tasks.first() == Some(key) {
         Ok(s)
     } else {
         Err(ErrorCode::TaskNotCurrent.into())
@@ -41,7 +41,7 @@ pub(crate) async fn next(
     let ctx = load_client(state, &req.headers).await?;
     let urls = state.urls();
     let redirect = dest.redirect_url.as_deref().and_then(safe_redirect);
-    let next = match ctx.active().and_then(|s| s.session.tasks.first().copied()) {
+    let next = match ctx.active().and_then(|s| s.session.tasks.first()) {
         Some(task) => with_redirect_url(&urls.task_url(task), redirect.as_deref()),
         None => redirect
             .or_else(|| dest.complete_url.as_deref().and_then(safe_redirect))
@@ -63,7 +63,7 @@ pub async fn reset_password(
     sign_out_others: bool,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, TaskKey::ResetPassword)?;
+    let s = on_task(ctx, &TaskKey::ResetPassword)?;
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
     let user = &s.user;
@@ -91,10 +91,14 @@ pub async fn reset_password(
 }
 
 /// A pending session may change its organization only while `choose-organization` is its current
-/// task (an active session always may).
+/// task, or while it owes `setup-mfa` in an organization that requires it (a member is never
+/// locked out of their other organizations; the tasks are computed again for the new one). An
+/// active session always may.
 pub(crate) fn may_choose_organization(s: &SessionDetail) -> FlowResult<()> {
+    let strict_org = s.organization.as_ref().is_some_and(|o| o.require_mfa);
     match s.session.tasks.first() {
         None | Some(TaskKey::ChooseOrganization) => Ok(()),
+        Some(TaskKey::SetupMfa) if strict_org => Ok(()),
         Some(_) => Err(ErrorCode::TaskNotCurrent.into()),
     }
 }
@@ -226,7 +230,7 @@ pub async fn mfa_totp_verify(
     code: &str,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let s = on_task(ctx, &TaskKey::SetupMfa)?;
     let code = bounded(code, 64, "Verification code")?;
     let secret = s
         .user
@@ -247,7 +251,7 @@ pub async fn mfa_phone(
     req: &RequestInfo,
     phone: &str,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let s = on_task(ctx, &TaskKey::SetupMfa)?;
     if s.user.has_second_factor() {
         return Err(ErrorCode::TaskNotCurrent.into());
     }
@@ -263,7 +267,7 @@ pub async fn mfa_phone_verify(
     code: &str,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let s = on_task(ctx, &TaskKey::SetupMfa)?;
     let phone = super::confirm_phone_verification(state, s, code).await?;
     enable(state, s, NewFactor::Sms { phone }).await?;
     next(state, req, dest).await
@@ -276,7 +280,7 @@ pub async fn mfa_backup_codes_seen(
     req: &RequestInfo,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, TaskKey::SetupMfa)?;
+    let s = on_task(ctx, &TaskKey::SetupMfa)?;
     if !state
         .store
         .mark_backup_codes_seen(&s.user.id, &s.session.id)

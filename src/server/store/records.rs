@@ -38,6 +38,13 @@ pub struct User {
     pub lockout_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The terms version the user accepted, and when (SPEC §4.4).
+    pub terms_version: Option<String>,
+    pub legal_accepted_at: Option<i64>,
+    /// Tasks an operator requested of the user that are still owed.
+    pub requested_tasks: Vec<TaskKey>,
+    /// App-defined tasks the user completed.
+    pub completed_tasks: Vec<String>,
 }
 
 impl User {
@@ -94,6 +101,9 @@ pub struct NewUser {
     pub phone: Option<String>,
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
+    /// The user accepted the terms at sign-up, and which version (SPEC §4.4).
+    pub legal_accepted: bool,
+    pub terms_version: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +169,8 @@ pub struct OrganizationMembership {
     pub name: String,
     pub slug: String,
     pub role: String,
+    /// The organization requires a second factor of its members (SPEC §4.4).
+    pub require_mfa: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -11,7 +11,11 @@ pub const USER_COLUMNS: &str = "users.id, users.email, users.email_verified, use
     users.totp_last_step, users.totp_pending_secret, users.totp_pending_session, \
     users.sms_pending_phone, users.sms_pending_session, users.backup_codes_unseen, \
     users.backup_codes_session, users.locked, users.failed_attempts, users.lockout_until, \
-    users.created_at, users.updated_at";
+    users.created_at, users.updated_at, users.terms_version, users.legal_accepted_at, \
+    (SELECT string_agg(ut.task_key, ',') FROM user_tasks ut WHERE ut.user_id = users.id \
+      AND ut.requested_at IS NOT NULL) AS requested_tasks, \
+    (SELECT string_agg(ut.task_key, ',') FROM user_tasks ut WHERE ut.user_id = users.id \
+      AND ut.completed_at IS NOT NULL) AS completed_tasks";
 
 #[derive(sqlx::FromRow)]
 pub struct UserRow {
@@ -35,6 +39,10 @@ pub struct UserRow {
     lockout_until: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    terms_version: Option<String>,
+    legal_accepted_at: Option<i64>,
+    requested_tasks: Option<String>,
+    completed_tasks: Option<String>,
 }
 
 impl From<UserRow> for User {
@@ -60,6 +68,16 @@ impl From<UserRow> for User {
             lockout_until: r.lockout_until,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            terms_version: r.terms_version,
+            legal_accepted_at: r.legal_accepted_at,
+            requested_tasks: tasks_from_text(r.requested_tasks.as_deref().unwrap_or("")),
+            completed_tasks: r
+                .completed_tasks
+                .unwrap_or_default()
+                .split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_string)
+                .collect(),
         }
     }
 }
@@ -116,7 +134,7 @@ pub const SESSION_DETAIL_COLUMNS: &str = "s.id AS s_id, s.user_id AS s_user_id, 
     s.ip AS s_ip, s.created_at AS s_created_at, s.last_active_at AS s_last_active_at, \
     s.expire_at AS s_expire_at, s.first_factor_at AS s_first_factor_at, \
     s.second_factor_at AS s_second_factor_at, o.name AS org_name, o.slug AS org_slug, \
-    m.role AS org_role, \
+    m.role AS org_role, o.require_mfa AS org_require_mfa, \
     EXISTS (SELECT 1 FROM memberships um WHERE um.user_id = s.user_id) AS has_memberships, \
     EXISTS (SELECT 1 FROM invitations ui WHERE ui.email = users.email \
       AND ui.status = 'pending') AS has_invitations";
@@ -141,6 +159,7 @@ pub struct SessionDetailRow {
     org_name: Option<String>,
     org_slug: Option<String>,
     org_role: Option<String>,
+    org_require_mfa: Option<bool>,
     has_memberships: bool,
     has_invitations: bool,
 }
@@ -170,6 +189,7 @@ impl TryFrom<SessionDetailRow> for SessionDetail {
                 name,
                 slug: r.org_slug.unwrap_or_default(),
                 role,
+                require_mfa: r.org_require_mfa.unwrap_or(false),
             }),
             _ => None,
         };

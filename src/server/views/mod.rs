@@ -27,6 +27,7 @@ pub(crate) fn session_view(d: &SessionDetail) -> SessionView {
             name: o.name.clone(),
             slug: o.slug.clone(),
             role: o.role.clone(),
+            require_mfa: o.require_mfa,
         }),
         memberships: Vec::new(),
         invitations: Vec::new(),
@@ -159,6 +160,7 @@ pub async fn memberships(
             name: m.organization.name,
             slug: m.organization.slug,
             role: m.role,
+            require_mfa: false,
         })
         .collect())
 }

@@ -63,6 +63,7 @@ pub async fn profile(
             name: org.name.clone(),
             slug: org.slug.clone(),
             role: org.role.clone(),
+            require_mfa: org.require_mfa,
         },
         permissions,
         members,

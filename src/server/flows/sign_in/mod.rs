@@ -143,7 +143,7 @@ async fn switch_if_signed_in(
     let urls = state.urls();
     let next = match existing.session.tasks.first() {
         Some(task) => {
-            crate::domain::redirect::with_redirect_url(&urls.task_url(*task), redirect_url)
+            crate::domain::redirect::with_redirect_url(&urls.task_url(task), redirect_url)
         }
         None => urls.completion_target(redirect_url),
     };

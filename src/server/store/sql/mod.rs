@@ -10,6 +10,7 @@ pub mod mfa;
 pub mod organizations;
 pub mod outbox;
 pub mod sessions;
+pub mod tasks;
 pub mod users;
 
 /// Every aggregate's implementation for `$store` over `$db`.
@@ -21,6 +22,7 @@ macro_rules! impl_store {
         $crate::server::store::sql::organizations::impl_organizations!($store, $db);
         $crate::server::store::sql::mfa::impl_mfa!($store, $db);
         $crate::server::store::sql::outbox::impl_outbox!($store, $db);
+        $crate::server::store::sql::tasks::impl_tasks!($store, $db);
     };
 }
 pub(crate) use impl_store;
@@ -36,3 +38,7 @@ pub const FORGET_ORPHANED_CODES: &str = "UPDATE users SET backup_codes_unseen = 
 pub const ACTIVATE: &str = "UPDATE sessions SET activation = \
     (SELECT activations FROM clients WHERE id = $2) WHERE id = $1";
 pub const COUNT_ACTIVATION: &str = "UPDATE clients SET activations = activations + 1 WHERE id = $1";
+
+/// A new password for user `$1` does what a requested `reset-password` asked.
+pub const RESET_DONE: &str = "UPDATE user_tasks SET requested_at = NULL \
+    WHERE user_id = $1 AND task_key = 'reset-password'";

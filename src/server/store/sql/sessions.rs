@@ -45,6 +45,10 @@ macro_rules! impl_sessions {
                     if done.rows_affected() == 0 {
                         return Err(StoreError::NotFound);
                     }
+                    sqlx::query($crate::server::store::sql::RESET_DONE)
+                        .bind(&new.user_id)
+                        .execute(&mut *tx)
+                        .await?;
                     if change.end_other_sessions {
                         sqlx::query(
                             "UPDATE sessions SET status = 'revoked', ended_at = $1 \

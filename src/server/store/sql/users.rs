@@ -13,8 +13,8 @@ macro_rules! impl_users {
                 sqlx::query(
                     "INSERT INTO users (id, email, email_verified, phone, password_hash, \
                      totp_secret, password_compromised, sms_mfa, locked, failed_attempts, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 0, $8, $8)",
+                     created_at, updated_at, terms_version, legal_accepted_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, 0, $8, $8, $9, $10)",
                 )
                 .bind(&id)
                 .bind(&new.email)
@@ -24,6 +24,8 @@ macro_rules! impl_users {
                 .bind(&new.totp_secret)
                 .bind(false)
                 .bind(now)
+                .bind(new.terms_version.as_deref().filter(|_| new.legal_accepted))
+                .bind(new.legal_accepted.then_some(now))
                 .execute(&mut *conn)
                 .await
                 .map_err(|e| {
@@ -207,6 +209,11 @@ macro_rules! impl_users {
                 if done.rows_affected() == 0 {
                     return Err($crate::server::store::StoreError::NotFound);
                 }
+                // A new password is what a requested reset-password asked for.
+                sqlx::query($crate::server::store::sql::RESET_DONE)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 if end_other_sessions {
                     sqlx::query(
                         "UPDATE sessions SET status = 'revoked', ended_at = $1 \

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 mod accounts;
 mod organizations_mfa;
+mod tasks;
 use accounts::*;
 use organizations_mfa::*;
+use tasks::*;
 
 type Shared = Arc<dyn Store>;
 
@@ -86,6 +88,8 @@ contract!(
     a_totp_step_is_accepted_once,
     the_client_is_read_with_what_it_holds,
     health_pings,
+    requested_and_completed_tasks_are_read_with_the_user,
+    an_organization_requirement_is_read_with_the_client,
 );
 
 fn new_user(email: &str) -> NewUser {
@@ -95,6 +99,8 @@ fn new_user(email: &str) -> NewUser {
         phone: None,
         password_hash: Some("h".into()),
         totp_secret: None,
+        legal_accepted: false,
+        terms_version: None,
     }
 }
 
