@@ -17,8 +17,8 @@ pub use auth_provider::{
 };
 pub use not_found::NotFound;
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
-pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use required_tasks::{TaskAcceptTerms, TaskCustom};
+pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use tasks::{TaskChooseOrganization, TaskGate, TaskResetPassword, TaskSetupMfa};

@@ -5,13 +5,13 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
+use super::required_tasks::{SwitchAwayFromStrictOrganization, TaskAcceptTerms, TaskCustom};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
     Activate, CreateOrganization, JoinInvitation, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
     SignOut, TaskResetPassword as ResetPasswordFn,
 };
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
-use super::required_tasks::{SwitchAwayFromStrictOrganization, TaskAcceptTerms, TaskCustom};
 use crate::domain::session::TaskKey;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -45,11 +45,7 @@ fn elsewhere(key: &TaskKey, complete: Option<String>) -> Option<String> {
 /// frame of every task page, and of an app's own page for an app-defined task. Decided once the
 /// snapshot has loaded, and not again: a task finished on this page navigates on by itself.
 #[component]
-pub fn TaskGate(
-    key: TaskKey,
-    complete: Option<String>,
-    children: ChildrenFn,
-) -> impl IntoView {
+pub fn TaskGate(key: TaskKey, complete: Option<String>, children: ChildrenFn) -> impl IntoView {
     let ctx = use_auth_context();
     let loaded = Memo::new(move |_| ctx.is_loaded());
     move || {

@@ -4,9 +4,7 @@
 use crate::components::auth_provider::{use_auth_context, use_auth_with};
 use crate::components::show::{Show, When};
 use crate::components::{NotFound, OrganizationSwitcher, UserButton};
-use crate::components::{
-    TaskAcceptTerms, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa,
-};
+use crate::components::{TaskAcceptTerms, TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
 use crate::domain::organization::ROLE_ADMIN;
 use crate::domain::redirect::with_redirect_url;
 use crate::domain::session::TaskKey;

@@ -190,9 +190,8 @@ pub fn compute_tasks(settings: &TaskSettings, facts: &TaskFacts) -> Vec<TaskKey>
     {
         tasks.push(TaskKey::ResetPassword);
     }
-    let mfa_applies = settings.mfa_required
-        || facts.organization_requires_mfa
-        || requested(&TaskKey::SetupMfa);
+    let mfa_applies =
+        settings.mfa_required || facts.organization_requires_mfa || requested(&TaskKey::SetupMfa);
     if mfa_applies && (!facts.has_second_factor || facts.backup_codes_pending) {
         tasks.push(TaskKey::SetupMfa);
     }
@@ -211,7 +210,7 @@ pub fn compute_tasks(settings: &TaskSettings, facts: &TaskFacts) -> Vec<TaskKey>
     }
     for rule in &settings.custom {
         let key = TaskKey::Custom(rule.key.clone());
-        let done = facts.completed.iter().any(|c| *c == rule.key);
+        let done = facts.completed.contains(&rule.key);
         let owed = requested(&key)
             || match rule.applies {
                 Applies::OnRequest => false,
@@ -405,7 +404,10 @@ mod tests {
             organization_requires_mfa: true,
             ..Default::default()
         };
-        assert_eq!(compute_tasks(&settings, &in_strict_org), vec![TaskKey::SetupMfa]);
+        assert_eq!(
+            compute_tasks(&settings, &in_strict_org),
+            vec![TaskKey::SetupMfa]
+        );
         let elsewhere = TaskFacts {
             organization_requires_mfa: false,
             ..in_strict_org.clone()
@@ -502,7 +504,10 @@ mod tests {
             assert_eq!(TaskKey::parse(bad), None, "{bad:?}");
             assert!(serde_json::from_str::<TaskKey>(&format!("{bad:?}")).is_err());
         }
-        assert!(!valid_custom_key("setup-mfa"), "a built-in key is not a custom one");
+        assert!(
+            !valid_custom_key("setup-mfa"),
+            "a built-in key is not a custom one"
+        );
         assert_eq!(
             SessionStatus::parse("pending"),
             Some(SessionStatus::Pending)

@@ -357,7 +357,10 @@ async fn request_task(
     body: Result<Json<TaskInput>, JsonRejection>,
 ) -> ApiResult {
     let Json(body) = body?;
-    Ok(Json(tasks_json(&required::request(&state, &id, &body.key).await?)).into_response())
+    Ok(Json(tasks_json(
+        &required::request(&state, &id, &body.key).await?,
+    ))
+    .into_response())
 }
 
 /// `POST /v1/users/{id}/tasks/{key}/complete` (app-defined tasks).
@@ -365,7 +368,10 @@ async fn complete_task(
     State(state): State<AppState>,
     Path((id, key)): Path<(String, String)>,
 ) -> ApiResult {
-    Ok(Json(tasks_json(&required::complete_for(&state, &id, &key).await?)).into_response())
+    Ok(Json(tasks_json(
+        &required::complete_for(&state, &id, &key).await?,
+    ))
+    .into_response())
 }
 
 /// `DELETE /v1/users/{id}/tasks/{key}`.

@@ -314,7 +314,9 @@ impl Settings {
             }
             if let Some(url) = &task.url {
                 if crate::domain::redirect::safe_redirect(url).is_none() {
-                    return bad(format!("tasks.custom: the url of `{key}` must be a relative path"));
+                    return bad(format!(
+                        "tasks.custom: the url of `{key}` must be a relative path"
+                    ));
                 }
             }
         }
@@ -398,9 +400,15 @@ mod tests {
         let t = s.task_settings(&[("accept-dpa".to_string(), 5)].into(), 9);
         assert_eq!(t.custom.len(), 2);
         assert_eq!(t.custom[0].key, "accept-dpa");
-        assert_eq!(t.custom[0].applies, crate::domain::session::Applies::AllUsers);
+        assert_eq!(
+            t.custom[0].applies,
+            crate::domain::session::Applies::AllUsers
+        );
         assert_eq!(t.custom[0].added_at, 5);
-        assert_eq!(t.custom[1].applies, crate::domain::session::Applies::OnRequest);
+        assert_eq!(
+            t.custom[1].applies,
+            crate::domain::session::Applies::OnRequest
+        );
         assert_eq!(t.custom[1].added_at, 9, "a task first seen now");
         let task = |body: &str| format!("[[tasks.custom]]\n{body}\n");
         for (body, named) in [
@@ -408,15 +416,28 @@ mod tests {
             ("key = \"Accept\"\ntitle = \"x\"", "Accept"),
             ("key = \"a_b\"\ntitle = \"x\"", "a_b"),
             ("key = \"dpa\"\ntitle = \" \"", "dpa"),
-            ("key = \"dpa\"\ntitle = \"x\"\nurl = \"https://evil.example\"", "dpa"),
-            ("key = \"dpa\"\ntitle = \"x\"\napplies = \"sometimes\"", "sometimes"),
+            (
+                "key = \"dpa\"\ntitle = \"x\"\nurl = \"https://evil.example\"",
+                "dpa",
+            ),
+            (
+                "key = \"dpa\"\ntitle = \"x\"\napplies = \"sometimes\"",
+                "sometimes",
+            ),
             ("key = \"dpa\"\ntitle = \"x\"\ncolour = \"red\"", "colour"),
         ] {
             let err = Settings::from_toml(&task(body), none()).unwrap_err();
             assert!(err.to_string().contains(named), "{body}: {err}");
         }
-        let twice = format!("{}{}", task("key = \"dpa\"\ntitle = \"x\""), task("key = \"dpa\"\ntitle = \"y\""));
-        assert!(Settings::from_toml(&twice, none()).unwrap_err().to_string().contains("twice"));
+        let twice = format!(
+            "{}{}",
+            task("key = \"dpa\"\ntitle = \"x\""),
+            task("key = \"dpa\"\ntitle = \"y\"")
+        );
+        assert!(Settings::from_toml(&twice, none())
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
         let unknown_url = "[app]\ntask_urls = { dpa = \"/x\" }\n";
         assert!(Settings::from_toml(unknown_url, none()).is_err());
     }
@@ -432,7 +453,9 @@ mod tests {
         assert_eq!(s.task_settings(&Default::default(), 0).terms_version, None);
         let s = Settings::from_toml("[sign_up]\nlegal_consent = true\n", env).unwrap();
         assert_eq!(
-            s.task_settings(&Default::default(), 0).terms_version.as_deref(),
+            s.task_settings(&Default::default(), 0)
+                .terms_version
+                .as_deref(),
             Some("2026-12-01")
         );
         let custom = vec![(

@@ -209,7 +209,12 @@ impl VestibuleBuilder {
             }
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let keys: Vec<String> = settings.tasks.custom.iter().map(|t| t.key.clone()).collect();
+        let keys: Vec<String> = settings
+            .tasks
+            .custom
+            .iter()
+            .map(|t| t.key.clone())
+            .collect();
         let added = store
             .register_tasks(&keys, clock.now())
             .await

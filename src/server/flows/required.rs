@@ -61,7 +61,11 @@ pub async fn accept_terms(
     }
     state
         .store
-        .accept_terms(&s.user.id, state.tasks.terms_version.as_deref(), state.now())
+        .accept_terms(
+            &s.user.id,
+            state.tasks.terms_version.as_deref(),
+            state.now(),
+        )
         .await?;
     next(state, req, dest).await
 }
@@ -132,7 +136,11 @@ pub async fn list(state: &AppState, user_id: &str) -> FlowResult<Vec<OwedTask>> 
 /// `POST /v1/users/{id}/tasks`: the user owes `key` from the next request of each live session.
 pub async fn request(state: &AppState, user_id: &str, key: &str) -> FlowResult<Vec<OwedTask>> {
     let key = known_key(state, key)?;
-    match state.store.request_task(user_id, key.as_str(), state.now()).await {
+    match state
+        .store
+        .request_task(user_id, key.as_str(), state.now())
+        .await
+    {
         Ok(()) => {}
         Err(StoreError::NotFound) => return Err(ErrorCode::ResourceNotFound.into()),
         Err(e) => return Err(e.into()),
@@ -148,9 +156,12 @@ pub async fn withdraw(state: &AppState, user_id: &str, key: &str) -> FlowResult<
     if state.store.withdraw_task(&u.id, key.as_str()).await? {
         return list(state, user_id).await;
     }
-    let by_config = state.tasks.custom.iter().any(|r| {
-        r.key == key.as_str() && r.applies != Applies::OnRequest
-    }) && owed(state, &u).iter().any(|t| t.key == key);
+    let by_config = state
+        .tasks
+        .custom
+        .iter()
+        .any(|r| r.key == key.as_str() && r.applies != Applies::OnRequest)
+        && owed(state, &u).iter().any(|t| t.key == key);
     if !by_config {
         return Err(ErrorCode::ResourceNotFound.into());
     }
@@ -166,7 +177,10 @@ pub async fn withdraw(state: &AppState, user_id: &str, key: &str) -> FlowResult<
 pub async fn complete_for(state: &AppState, user_id: &str, key: &str) -> FlowResult<Vec<OwedTask>> {
     let key = known_key(state, key)?;
     if !key.is_custom() {
-        return Err(FlowError::with_detail(ErrorCode::FormParamFormatInvalid, "key"));
+        return Err(FlowError::with_detail(
+            ErrorCode::FormParamFormatInvalid,
+            "key",
+        ));
     }
     let u = user(state, user_id).await?;
     state

@@ -456,8 +456,11 @@ pub trait TaskStore: Send + Sync {
     /// The user accepted terms `version` now; a requested `accept-terms` is done. One transaction.
     async fn accept_terms(&self, user_id: &str, version: Option<&str>, now: i64)
         -> StoreResult<()>;
-    async fn set_organization_require_mfa(&self, organization_id: &str, on: bool)
-        -> StoreResult<()>;
+    async fn set_organization_require_mfa(
+        &self,
+        organization_id: &str,
+        on: bool,
+    ) -> StoreResult<()>;
     async fn organization_requires_mfa(&self, organization_id: &str) -> StoreResult<bool>;
 }
 

@@ -22,11 +22,12 @@ macro_rules! impl_tasks {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    let at: i64 =
-                        sqlx::query_scalar("SELECT added_at FROM task_definitions WHERE task_key = $1")
-                            .bind(key)
-                            .fetch_one(&mut *tx)
-                            .await?;
+                    let at: i64 = sqlx::query_scalar(
+                        "SELECT added_at FROM task_definitions WHERE task_key = $1",
+                    )
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
                     added.insert(key.clone(), at);
                 }
                 tx.commit().await?;

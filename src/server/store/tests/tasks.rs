@@ -4,37 +4,66 @@
 use super::*;
 
 pub async fn requested_and_completed_tasks_are_read_with_the_user(store: Shared) {
-    let u = store.create_user(new_user("tasks@example.com"), 1).await.unwrap();
+    let u = store
+        .create_user(new_user("tasks@example.com"), 1)
+        .await
+        .unwrap();
     assert!(u.requested_tasks.is_empty() && u.completed_tasks.is_empty());
     let added = store
         .register_tasks(&["dpa".to_string(), "tour".to_string()], 10)
         .await
         .unwrap();
     assert_eq!(added["dpa"], 10);
-    let again = store.register_tasks(&["dpa".to_string()], 99).await.unwrap();
+    let again = store
+        .register_tasks(&["dpa".to_string()], 99)
+        .await
+        .unwrap();
     assert_eq!(again["dpa"], 10, "a task seen before keeps its date");
     store.request_task(&u.id, "dpa", 11).await.unwrap();
     store.request_task(&u.id, "dpa", 12).await.unwrap();
-    store.request_task(&u.id, "reset-password", 12).await.unwrap();
-    assert!(matches!(store.request_task("user_ghost", "dpa", 12).await, Err(StoreError::NotFound)));
+    store
+        .request_task(&u.id, "reset-password", 12)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.request_task("user_ghost", "dpa", 12).await,
+        Err(StoreError::NotFound)
+    ));
     let read = store.user_by_id(&u.id).await.unwrap().unwrap();
     let mut requested: Vec<_> = read.requested_tasks.iter().map(|k| k.to_string()).collect();
     requested.sort();
     assert_eq!(requested, ["dpa", "reset-password"]);
     store.complete_task(&u.id, "dpa", 13).await.unwrap();
     store.complete_task(&u.id, "tour", 13).await.unwrap();
-    let read = store.user_by_email("tasks@example.com").await.unwrap().unwrap();
-    assert_eq!(read.requested_tasks, vec![crate::domain::session::TaskKey::ResetPassword]);
+    let read = store
+        .user_by_email("tasks@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read.requested_tasks,
+        vec![crate::domain::session::TaskKey::ResetPassword]
+    );
     let mut completed = read.completed_tasks.clone();
     completed.sort();
     assert_eq!(completed, ["dpa", "tour"]);
     assert!(store.withdraw_task(&u.id, "reset-password").await.unwrap());
     assert!(!store.withdraw_task(&u.id, "reset-password").await.unwrap());
     // A new password does what a requested reset asked.
-    store.request_task(&u.id, "reset-password", 14).await.unwrap();
-    store.change_password(&u.id, "h2", false, None, 15).await.unwrap();
+    store
+        .request_task(&u.id, "reset-password", 14)
+        .await
+        .unwrap();
+    store
+        .change_password(&u.id, "h2", false, None, 15)
+        .await
+        .unwrap();
     let read = store.user_by_id(&u.id).await.unwrap().unwrap();
-    assert!(read.requested_tasks.is_empty(), "{:?}", read.requested_tasks);
+    assert!(
+        read.requested_tasks.is_empty(),
+        "{:?}",
+        read.requested_tasks
+    );
     // Terms: the version and when, and a requested accept-terms is done with them.
     store.request_task(&u.id, "accept-terms", 16).await.unwrap();
     store.accept_terms(&u.id, Some("v2"), 17).await.unwrap();
@@ -42,17 +71,38 @@ pub async fn requested_and_completed_tasks_are_read_with_the_user(store: Shared)
     assert_eq!(read.terms_version.as_deref(), Some("v2"));
     assert_eq!(read.legal_accepted_at, Some(17));
     assert!(read.requested_tasks.is_empty());
-    assert!(matches!(store.accept_terms("user_ghost", None, 1).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.accept_terms("user_ghost", None, 1).await,
+        Err(StoreError::NotFound)
+    ));
     // Deleting the user deletes their tasks.
     store.delete_user(&u.id).await.unwrap();
-    let again = store.create_user(new_user("tasks2@example.com"), 20).await.unwrap();
-    assert!(store.user_by_id(&again.id).await.unwrap().unwrap().completed_tasks.is_empty());
+    let again = store
+        .create_user(new_user("tasks2@example.com"), 20)
+        .await
+        .unwrap();
+    assert!(store
+        .user_by_id(&again.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .completed_tasks
+        .is_empty());
 }
 
 pub async fn an_organization_requirement_is_read_with_the_client(store: Shared) {
-    let u = store.create_user(new_user("strict@example.com"), 1).await.unwrap();
+    let u = store
+        .create_user(new_user("strict@example.com"), 1)
+        .await
+        .unwrap();
     let org = store
-        .create_organization("Strict", "strict", Some(&u.id), &[(u.id.clone(), "org:admin".into())], 1)
+        .create_organization(
+            "Strict",
+            "strict",
+            Some(&u.id),
+            &[(u.id.clone(), "org:admin".into())],
+            1,
+        )
         .await
         .unwrap();
     assert!(!store.organization_requires_mfa(&org.id).await.unwrap());
@@ -62,12 +112,26 @@ pub async fn an_organization_requirement_is_read_with_the_client(store: Shared) 
     s.client_token_hash = "strict-token-2".into();
     store.create_session(s, 2).await.unwrap();
     let read = |store: Shared| async move {
-        let record = store.client_by_token_hash("strict-token-2").await.unwrap().unwrap();
-        record.sessions[0].organization.as_ref().unwrap().require_mfa
+        let record = store
+            .client_by_token_hash("strict-token-2")
+            .await
+            .unwrap()
+            .unwrap();
+        record.sessions[0]
+            .organization
+            .as_ref()
+            .unwrap()
+            .require_mfa
     };
     assert!(!read(store.clone()).await);
-    store.set_organization_require_mfa(&org.id, true).await.unwrap();
+    store
+        .set_organization_require_mfa(&org.id, true)
+        .await
+        .unwrap();
     assert!(read(store.clone()).await);
     assert!(store.organization_requires_mfa(&org.id).await.unwrap());
-    assert!(matches!(store.set_organization_require_mfa("org_ghost", true).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.set_organization_require_mfa("org_ghost", true).await,
+        Err(StoreError::NotFound)
+    ));
 }
