@@ -30,6 +30,8 @@ const MFA = base(SERVERS.mfa);
 const TRUST = base(SERVERS.trust);
 const ORGS = base(SERVERS.orgs);
 const ORGS_MULTI = base(SERVERS.orgsMulti);
+const CUSTOM = base(SERVERS.custom);
+const TERMS_NEW = base(SERVERS.termsNew);
 const TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 
 /**
@@ -175,6 +177,20 @@ test('task pages', async ({ page, request }) => {
   await passwordSignIn(page, ORGS, member, password);
   await expect(page).toHaveURL(at(ORGS, '/sign-in/tasks/choose-organization'));
   await expectAccessible(page, 'task choose-organization');
+
+  const acknowledging = uniqueEmail('a11y-custom');
+  await createUser(request, { email: acknowledging, password }, CUSTOM);
+  await page.context().clearCookies();
+  await passwordSignIn(page, CUSTOM, acknowledging, password);
+  await expect(heading(page, 'Accept the data processing agreement')).toBeVisible();
+  await expectAccessible(page, 'custom task on its hosted page');
+
+  const agreeing = uniqueEmail('a11y-terms');
+  await createUser(request, { email: agreeing, password }, TERMS_NEW);
+  await page.context().clearCookies();
+  await passwordSignIn(page, TERMS_NEW, agreeing, password);
+  await expect(heading(page, 'Accept the updated terms')).toBeVisible();
+  await expectAccessible(page, 'task accept-terms');
 });
 
 test('dashboard menus, account and organization portals, invitations', async ({ page, request }) => {

@@ -12,7 +12,6 @@ use crate::api::{
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::query_param;
-use crate::domain::session::TaskKey;
 use crate::domain::sign_in::{FirstFactor, SignInStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -36,7 +35,7 @@ pub fn SignIn(
         match step.as_str() {
             // The guard sends visitors of `/sign-in/tasks` to their current task.
             "tasks" => ().into_any(),
-            s if s.starts_with("tasks/") => match TaskKey::parse(&s["tasks/".len()..]) {
+            s if s.starts_with("tasks/") => match urls.task_of_path(&path) {
                 Some(key) => view! { <HostedTask key=key/> }.into_any(),
                 None => view! { <NotFound/> }.into_any(),
             },

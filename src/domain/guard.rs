@@ -85,7 +85,10 @@ impl AuthUrls {
             .strip_prefix(self.tasks_url().as_str())
             .and_then(|rest| rest.strip_prefix('/'))
         {
-            return TaskKey::parse(key.trim_end_matches('/'));
+            // An app-defined task is a task page only when the instance knows it (its URL is
+            // listed); any other key is no page at all.
+            return TaskKey::parse(key.trim_end_matches('/'))
+                .filter(|k| !k.is_custom() || self.task_urls.contains_key(k.as_str()));
         }
         self.task_urls
             .iter()
@@ -184,7 +187,13 @@ pub fn decide(
             Visitor::SignedOut => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
             Visitor::Active => Some(urls.completion_target(carried.as_deref())),
             Visitor::Pending(tasks) => {
-                if task_page.is_some() && tasks.first() == task_page.as_ref() {
+                // An app-defined task with a page of the app's own is done there only (its hosted
+                // path leads to it).
+                let its_page = match &task_page {
+                    Some(k @ TaskKey::Custom(_)) => urls.task_url(k) == path.trim_end_matches('/'),
+                    _ => true,
+                };
+                if task_page.is_some() && tasks.first() == task_page.as_ref() && its_page {
                     None
                 } else {
                     to_task(tasks, carried.as_deref())
@@ -215,6 +224,40 @@ mod tests {
             "/organization".into(),
             "/admin".into(),
         ]
+    }
+
+    #[test]
+    fn a_custom_task_with_its_own_page_is_done_there_only() {
+        let urls = AuthUrls {
+            task_urls: [
+                ("survey".to_string(), "/onboarding/survey".to_string()),
+                ("dpa".to_string(), "/sign-in/tasks/dpa".to_string()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let survey = [TaskKey::Custom("survey".into())];
+        let go = |path: &str, tasks: &[TaskKey]| {
+            decide(
+                path,
+                "",
+                Visitor::Pending(tasks),
+                false,
+                &urls,
+                &protected(),
+            )
+        };
+        assert_eq!(go("/onboarding/survey", &survey), None);
+        assert_eq!(
+            go("/sign-in/tasks/survey", &survey).as_deref(),
+            Some("/onboarding/survey")
+        );
+        let dpa = [TaskKey::Custom("dpa".into())];
+        assert_eq!(go("/sign-in/tasks/dpa", &dpa), None);
+        assert_eq!(
+            go("/dashboard", &dpa).as_deref(),
+            Some("/sign-in/tasks/dpa?redirect_url=/dashboard")
+        );
     }
 
     #[test]
@@ -373,6 +416,23 @@ mod tests {
             Some(TaskKey::SetupMfa)
         );
         assert_eq!(urls.task_of_path("/sign-in/tasks/setup-mfa"), None);
+        assert_eq!(
+            urls.task_of_path("/login/tasks/accept-dpa"),
+            None,
+            "an app-defined task the instance does not know"
+        );
+        let known = AuthUrls {
+            task_urls: [(
+                "accept-dpa".to_string(),
+                "/login/tasks/accept-dpa".to_string(),
+            )]
+            .into(),
+            ..urls.clone()
+        };
+        assert_eq!(
+            known.task_of_path("/login/tasks/accept-dpa"),
+            Some(TaskKey::Custom("accept-dpa".into()))
+        );
         assert_eq!(
             urls.sign_in_step_of("/login/factor-two"),
             Some("factor-two")

@@ -169,6 +169,9 @@ pub struct TaskFacts {
     pub has_second_factor: bool,
     /// This session enrolled the factor and has not yet confirmed that it saw the backup codes.
     pub backup_codes_pending: bool,
+    /// The user has a verified second factor, whichever session proved it (what an organization
+    /// or an operator requiring MFA asks: that it is set up).
+    pub user_has_second_factor: bool,
     pub has_active_organization: bool,
     /// The session's active organization requires a second factor of its members.
     pub organization_requires_mfa: bool,
@@ -190,9 +193,12 @@ pub fn compute_tasks(settings: &TaskSettings, facts: &TaskFacts) -> Vec<TaskKey>
     {
         tasks.push(TaskKey::ResetPassword);
     }
-    let mfa_applies =
-        settings.mfa_required || facts.organization_requires_mfa || requested(&TaskKey::SetupMfa);
-    if mfa_applies && (!facts.has_second_factor || facts.backup_codes_pending) {
+    // The instance's requirement asks that this session proved (or enrolled) a factor; an
+    // organization's or an operator's, that the user has one set up.
+    let user_mfa = facts.organization_requires_mfa || requested(&TaskKey::SetupMfa);
+    let missing = (settings.mfa_required && !facts.has_second_factor)
+        || (user_mfa && !facts.has_second_factor && !facts.user_has_second_factor);
+    if (settings.mfa_required || user_mfa) && (missing || facts.backup_codes_pending) {
         tasks.push(TaskKey::SetupMfa);
     }
     let terms_outdated = settings
@@ -390,6 +396,32 @@ mod tests {
             ..settings
         };
         assert!(!compute_tasks(&unversioned, &never).contains(&TaskKey::AcceptTerms));
+    }
+
+    #[test]
+    fn a_factor_set_up_in_another_session_satisfies_an_organization_not_the_instance() {
+        let facts = TaskFacts {
+            has_active_organization: true,
+            organization_requires_mfa: true,
+            user_has_second_factor: true,
+            ..Default::default()
+        };
+        assert!(compute_tasks(&TaskSettings::default(), &facts).is_empty());
+        let instance = TaskSettings {
+            mfa_required: true,
+            ..Default::default()
+        };
+        assert_eq!(compute_tasks(&instance, &facts), vec![TaskKey::SetupMfa]);
+        let codes_unseen = TaskFacts {
+            has_second_factor: true,
+            backup_codes_pending: true,
+            ..facts
+        };
+        assert_eq!(
+            compute_tasks(&TaskSettings::default(), &codes_unseen),
+            vec![TaskKey::SetupMfa],
+            "the enrolling session still sees its backup codes"
+        );
     }
 
     #[test]

@@ -162,6 +162,20 @@ pub async fn load_client_by_token(
             detail.organization.as_ref().map(|o| o.require_mfa),
         );
         let tasks = compute_tasks(task_settings, &facts);
+        // A requested setup-mfa or choose-organization is done once its fact holds (a factor
+        // set up, an organization active): the request is not a standing rule.
+        for done in detail
+            .user
+            .requested_tasks
+            .iter()
+            .filter(|k| matches!(k, TaskKey::SetupMfa | TaskKey::ChooseOrganization))
+            .filter(|k| !tasks.contains(k) && !facts.backup_codes_pending)
+        {
+            state
+                .store
+                .withdraw_task(&detail.user.id, done.as_str())
+                .await?;
+        }
         if tasks != detail.session.tasks {
             state
                 .store
@@ -199,6 +213,7 @@ pub(crate) fn task_facts(
     TaskFacts {
         password_compromised: user.password_compromised,
         has_second_factor: user.has_second_factor() && second_factor_proved,
+        user_has_second_factor: user.has_second_factor(),
         backup_codes_pending,
         has_active_organization: organization.is_some(),
         organization_requires_mfa: organization == Some(true),

@@ -13,6 +13,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::Method;
 
+/// `/sign-in/tasks/<key>` for a key that is no task of this instance (the page says "Page not
+/// found"; the status says it too).
+fn unknown_task_page(urls: &crate::domain::guard::AuthUrls, path: &str) -> bool {
+    urls.sign_in_step_of(path)
+        .is_some_and(|s| s.starts_with("tasks/"))
+        && urls.task_of_path(path).is_none()
+}
+
 /// Hosted pages that exist only while organizations are enabled (404 otherwise).
 const ORGANIZATION_PAGES: &[&str] = &[ORGANIZATION_PROFILE_PATH, INVITATION_PATH];
 
@@ -81,7 +89,8 @@ pub async fn protect_pages(
             && ORGANIZATION_PAGES
                 .iter()
                 .any(|p| path == *p || path.starts_with(&format!("{p}/"))))
-        || (path == CREATE_ORGANIZATION_PATH && !state.settings.organizations.creation_enabled);
+        || (path == CREATE_ORGANIZATION_PATH && !state.settings.organizations.creation_enabled)
+        || unknown_task_page(state.urls(), &path);
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
     if missing_role {

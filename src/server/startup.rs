@@ -201,12 +201,13 @@ impl VestibuleBuilder {
                 .or_insert_with(|| url.clone());
         }
         // A custom task's own `url`, unless the app's provider or `[app] task_urls` names one.
+        // (Every custom task is listed, a hosted one with its hosted page: the guard knows it.)
         for task in &settings.tasks.custom {
-            if let Some(url) = &task.url {
-                urls.task_urls
-                    .entry(task.key.clone())
-                    .or_insert_with(|| url.clone());
-            }
+            let url = task
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("{}/{}", urls.tasks_url(), task.key));
+            urls.task_urls.entry(task.key.clone()).or_insert(url);
         }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let keys: Vec<String> = settings

@@ -134,10 +134,11 @@ async fn only_the_current_task_can_be_completed() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{key}: {b}");
         assert_eq!(b["code"], "task_not_current", "{key}");
     }
-    // The app's own server function completes through `complete_task` with the same rule.
-    let (status, b) = app.call(&c, "demo/finish_task", &[("key", "second")]).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{b}");
+    // The app's own server function does not complete a task whose page is the hosted one.
     let (status, b) = app.call(&c, "demo/finish_task", &[("key", "first")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(b["code"], "forbidden");
+    let (status, b) = app.call(&c, "tasks/complete", &[("key", "first")]).await;
     assert_eq!(status, StatusCode::OK, "{b}");
     assert_eq!(b["next"], "/sign-in/tasks/second");
     let (status, b) = app.call(&c, "tasks/complete", &[("key", "second")]).await;
@@ -157,7 +158,15 @@ async fn the_backend_api_refuses_bad_task_requests_and_changes_nothing() {
     let app = spawn_app(DPA).await;
     let user = app.create_user("bad@example.com", PW).await;
     let id = user["id"].as_str().unwrap();
-    for key in ["unknown-task", "Accept DPA", "", &"a".repeat(65)] {
+    // Unknown keys, and built-in tasks this instance cannot ask (no organizations, no terms).
+    for key in [
+        "unknown-task",
+        "Accept DPA",
+        "",
+        &"a".repeat(65),
+        "choose-organization",
+        "accept-terms",
+    ] {
         let (status, b) = require(&app, &user, key).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{key}: {b}");
         assert!(
@@ -513,5 +522,60 @@ async fn a_task_with_a_page_of_the_apps_own_is_done_only_by_the_app() {
         res.status()
     );
     assert_eq!(res.headers()[header::LOCATION], "/user");
+    assert_eq!(status_of(&app, &c).await.0, "active");
+}
+
+#[tokio::test]
+async fn only_configured_custom_tasks_have_pages() {
+    let app = spawn_app(DPA).await;
+    let c = browser();
+    let res = c
+        .get(format!("{}/sign-in/tasks/not-configured", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.location(&c, "/sign-in/tasks/accept-dpa")
+            .await
+            .as_deref(),
+        Some("/sign-in"),
+        "a known task page sends a visitor without a session to sign in"
+    );
+}
+
+#[tokio::test]
+async fn a_requested_organization_choice_is_done_once_one_is_active() {
+    let app = spawn_app(ORGS_OPEN).await;
+    let admin = app.create_user("choose-admin@example.com", PW).await;
+    let user = app.create_user("choose@example.com", PW).await;
+    let org = app.organization("Chosen", &admin, &[&user]).await;
+    let c = app.signed_in("choose@example.com").await;
+    require(&app, &user, "choose-organization").await;
+    assert_eq!(status_of(&app, &c).await.1, json!(["choose-organization"]));
+    let (status, b) = app
+        .call(
+            &c,
+            "sessions/set_active",
+            &[("organization", org["id"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    assert_eq!(status_of(&app, &c).await.0, "active");
+    let (_, list) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/v1/users/{}/tasks", user["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(
+        list["total_count"], 0,
+        "the request is done, not a standing rule: {list}"
+    );
+    let (status, _) = app
+        .call(&c, "sessions/set_active", &[("personal", "true")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(status_of(&app, &c).await.0, "active");
 }

@@ -62,6 +62,12 @@ pub async fn rename(
         given => given,
     };
     let (name, slug) = parse_name_and_slug(name, Some(slug))?;
+    if require_mfa == Some(true) && state.settings.mfa.methods.is_empty() {
+        return Err(FlowError::with_detail(
+            ErrorCode::FormParamFormatInvalid,
+            "require_mfa",
+        ));
+    }
     state
         .store
         .rename_organization(&org.organization_id, &name, slug.as_str())
@@ -69,10 +75,7 @@ pub async fn rename(
         .map_err(org_error)?;
     // Members without a second factor owe `setup-mfa` at their next request in it (SPEC §4.4).
     if let Some(on) = require_mfa.filter(|on| *on != org.require_mfa) {
-        state
-            .store
-            .set_organization_require_mfa(&org.organization_id, on)
-            .await?;
+        super::required::set_organization_require_mfa(state, &org.organization_id, on).await?;
     }
     Ok(Outcome::stay())
 }

@@ -7,7 +7,7 @@ use super::{
     bounded, check_not_locked, count_failure, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::session::SessionStatus;
+use crate::domain::session::{SessionStatus, TaskKey};
 use crate::server::client::ClientContext;
 use crate::server::messages;
 use crate::server::mfa;
@@ -293,7 +293,10 @@ pub async fn remove_factor(
     if !has {
         return Err(ErrorCode::ResourceNotFound.into());
     }
-    if !other && state.settings.mfa.required {
+    let required = state.settings.mfa.required
+        || s.organization.as_ref().is_some_and(|o| o.require_mfa)
+        || user.requested_tasks.contains(&TaskKey::SetupMfa);
+    if !other && required {
         return Err(ErrorCode::LastFactorRequired.into());
     }
     state

@@ -17,7 +17,7 @@ pub enum CompletedBy {
     /// "Continue" on the hosted page: only for a task whose page is the hosted one (a task with
     /// a page of the app's own is done by the app's server function, whatever that checks).
     HostedPage,
-    /// The app's own server function (`complete_task`).
+    /// The app's own server function (`complete_task`), for a task with a page of the app's own.
     App,
 }
 
@@ -37,7 +37,9 @@ pub async fn complete_custom(
     let s = on_task(ctx, &key)?;
     let urls = state.urls();
     let hosted = urls.task_url(&key) == format!("{}/{}", urls.tasks_url(), key.as_str());
-    if by == CompletedBy::HostedPage && !hosted {
+    // Each task is done where its page is: a hosted one by its "Continue", one with a page of
+    // the app's own by the app's server function.
+    if (by == CompletedBy::HostedPage) != hosted {
         return Err(ErrorCode::Forbidden.into());
     }
     state
@@ -78,9 +80,18 @@ fn known_key(state: &AppState, key: &str) -> FlowResult<TaskKey> {
         return Err(FlowError::with_detail(ErrorCode::FormParamTooLong, "key"));
     }
     let key = TaskKey::parse(key).ok_or_else(invalid)?;
-    match &key {
-        TaskKey::Custom(k) if !state.tasks.custom.iter().any(|r| r.key == *k) => Err(invalid()),
-        _ => Ok(key),
+    let known = match &key {
+        TaskKey::Custom(k) => state.tasks.custom.iter().any(|r| r.key == *k),
+        // Tasks that cannot be done on this instance are not asked.
+        TaskKey::ChooseOrganization => state.tasks.organizations_enabled,
+        TaskKey::AcceptTerms => state.tasks.terms_version.is_some(),
+        TaskKey::SetupMfa => !state.settings.mfa.methods.is_empty(),
+        TaskKey::ResetPassword => true,
+    };
+    if known {
+        Ok(key)
+    } else {
+        Err(invalid())
     }
 }
 
@@ -196,6 +207,12 @@ pub async fn set_organization_require_mfa(
     organization_id: &str,
     on: bool,
 ) -> FlowResult<()> {
+    if on && state.settings.mfa.methods.is_empty() {
+        return Err(FlowError::with_detail(
+            ErrorCode::FormParamFormatInvalid,
+            "require_mfa",
+        ));
+    }
     match state
         .store
         .set_organization_require_mfa(organization_id, on)

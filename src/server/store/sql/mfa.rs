@@ -145,7 +145,7 @@ macro_rules! impl_mfa {
                     sqlx::query(
                         "UPDATE sessions SET status = 'revoked', ended_at = $1 WHERE user_id = $2 \
                          AND id <> $3 AND status = 'pending' AND second_factor_at IS NULL \
-                         AND tasks LIKE '%setup-mfa%'",
+                         AND (',' || tasks || ',') LIKE '%,setup-mfa,%'",
                     )
                     .bind(now)
                     .bind(user_id)

@@ -75,19 +75,6 @@ pub async fn requested_and_completed_tasks_are_read_with_the_user(store: Shared)
         store.accept_terms("user_ghost", None, 1).await,
         Err(StoreError::NotFound)
     ));
-    // Deleting the user deletes their tasks.
-    store.delete_user(&u.id).await.unwrap();
-    let again = store
-        .create_user(new_user("tasks2@example.com"), 20)
-        .await
-        .unwrap();
-    assert!(store
-        .user_by_id(&again.id)
-        .await
-        .unwrap()
-        .unwrap()
-        .completed_tasks
-        .is_empty());
 }
 
 pub async fn an_organization_requirement_is_read_with_the_client(store: Shared) {
