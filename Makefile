@@ -11,7 +11,7 @@ export TEST_REQUIRE_POSTGRES := 1
 
 ## Sets everything up and starts Vestibule on SQLite at http://127.0.0.1:3000
 run: setup
-	cargo leptos build --release --project vestibule
+	cargo leptos build --release --precompress --project vestibule
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} \
 	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
 
@@ -28,7 +28,7 @@ setup-test:
 ## Builds the demo and the example app that embeds Vestibule (examples/embedded), sharing one
 ## target directory.
 build:
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 
 ## Unit tests (the store contract on both engines), the integration suite on SQLite (and the
 ## several-instances tests on PostgreSQL), then the integration suite again on PostgreSQL.

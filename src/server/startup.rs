@@ -319,11 +319,32 @@ impl Vestibule {
         let router = Router::new()
             .leptos_routes_with_context(&self.state, routes, self.context(), page_shell)
             .merge(self.routes())
+            .nest_service(&format!("/{}", self.pkg_dir()), self.assets())
             .fallback(leptos_axum::file_and_error_handler_with_context::<
                 AppState,
                 _,
             >(self.context(), shell));
         self.layer(router)
+    }
+
+    /// The site's package directory below its root (`pkg`): the wasm, its JavaScript glue and
+    /// the stylesheet.
+    fn pkg_dir(&self) -> String {
+        self.state
+            .leptos_options
+            .site_pkg_dir
+            .trim_matches('/')
+            .to_string()
+    }
+
+    /// `/pkg/*` as files, each served precompressed (`.br`, else `.gz`, made by
+    /// `cargo leptos build --release --precompress`) to a browser that accepts it, else as is.
+    /// Only these static files are compressed: pages carry secrets beside reflected input (BREACH).
+    pub fn assets(&self) -> tower_http::services::ServeDir {
+        let dir = std::path::Path::new(&*self.state.leptos_options.site_root).join(self.pkg_dir());
+        tower_http::services::ServeDir::new(dir)
+            .precompressed_br()
+            .precompressed_gzip()
     }
 
     /// What the operator should know at start (logged as warnings).

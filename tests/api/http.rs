@@ -113,3 +113,83 @@ async fn protected_pages_redirect_and_open_redirects_are_refused() {
     );
     assert_eq!(page.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 }
+
+/// The site's `/pkg/*` files go out precompressed to a browser that accepts it (brotli first,
+/// then gzip), as they are to one that does not; pages are never compressed (BREACH).
+#[tokio::test]
+async fn static_files_are_served_precompressed() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    std::fs::write(pkg.join("app.js"), "console.log('plain');").unwrap();
+    std::fs::write(pkg.join("app.js.br"), "brotli bytes").unwrap();
+    std::fs::write(pkg.join("app.js.gz"), "gzip bytes").unwrap();
+    std::fs::write(pkg.join("only.css"), "body {}").unwrap();
+    let database = Database::fresh().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut options = leptos::config::get_configuration(None)
+        .unwrap()
+        .leptos_options;
+    options.site_addr = addr;
+    options.site_root = site.path().display().to_string().into();
+    let vestibule = vestibule::demo::builder()
+        .config_toml(String::new())
+        .env(Vec::new())
+        .database_url(database.url())
+        .leptos_options(options)
+        .hash_concurrency(1)
+        .build()
+        .await
+        .unwrap();
+    let app = vestibule.router(vestibule::demo::App, vestibule::demo::shell);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let get = |path: &'static str, encoding: &'static str| {
+        let url = format!("http://{addr}{path}");
+        async move {
+            let res = Client::new()
+                .get(url)
+                .header(header::ACCEPT_ENCODING, encoding)
+                .send()
+                .await
+                .unwrap();
+            let coding = res
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap().to_string());
+            (res.status(), coding, res.bytes().await.unwrap())
+        }
+    };
+    let (status, coding, body) = get("/pkg/app.js", "gzip, br").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(coding.as_deref(), Some("br"));
+    assert_eq!(&body[..], b"brotli bytes");
+    let (_, coding, body) = get("/pkg/app.js", "gzip").await;
+    assert_eq!(coding.as_deref(), Some("gzip"));
+    assert_eq!(&body[..], b"gzip bytes");
+    let (_, coding, body) = get("/pkg/app.js", "identity").await;
+    assert_eq!(coding, None);
+    assert_eq!(&body[..], b"console.log('plain');");
+    let (status, coding, body) = get("/pkg/only.css", "br").await;
+    assert_eq!(
+        (status, coding),
+        (StatusCode::OK, None),
+        "no variant: as is"
+    );
+    assert_eq!(&body[..], b"body {}");
+    let (status, _, _) = get("/pkg/missing.js", "br").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, coding, _) = get("/sign-in", "gzip, br").await;
+    assert_eq!(
+        (status, coding),
+        (StatusCode::OK, None),
+        "pages are not compressed"
+    );
+}

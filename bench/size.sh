@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The front end's weight (issue 14): for the sign-in and sign-up pages, the bytes of /pkg/* a browser downloads to make
+# it interactive (the stylesheet, the JavaScript glue and the wasm it loads), as the server sends
+# them — uncompressed, then with `Accept-Encoding: gzip`, then `br` — plus each file's raw size.
+# Needs a release build (`make build`, which precompresses with `--precompress`). Nothing is
+# asserted here; SIZE_BUDGET (bytes), when set, fails the run if /sign-in transfers more with br.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${SIZE_BIN:-target/release/vestibule}
+PORT=${SIZE_PORT:-3392}
+BASE="http://127.0.0.1:$PORT"
+tmp=$(mktemp -d)
+server=""
+trap 'kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
+printf '[organizations]\nenabled = true\n' > "$tmp/size.toml"
+LEPTOS_OUTPUT_NAME=vestibule LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
+  DATABASE_URL="sqlite://$tmp/size.db" RUST_LOG=warn "$BIN" --config "$tmp/size.toml" &
+server=$!
+for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+
+# The /pkg/ files a page loads: what its HTML names, and the wasm its JavaScript glue fetches.
+assets() {
+  local html js
+  html=$(curl -s "$BASE$1")
+  grep -o '/pkg/[A-Za-z0-9_.-]*' <<<"$html" | sort -u
+  for js in $(grep -o '/pkg/[A-Za-z0-9_.-]*\.js' <<<"$html" | sort -u); do
+    curl -s "$BASE$js" | grep -o '[A-Za-z0-9_.-]*\.wasm' | sed 's|^|/pkg/|'
+  done | sort -u | while read -r a; do
+    # (the glue names a few files it may load; count the ones the server has)
+    curl -sf -o /dev/null "$BASE$a" && echo "$a"
+  done
+}
+bytes() { curl -s -o /dev/null -H "Accept-Encoding: $2" -w '%{size_download}' "$BASE$1"; }
+
+printf '%-14s %12s %12s %12s\n' page identity gzip br
+# (No route is split off yet: every page, the portal's included, loads the same bundle.)
+for page in /sign-in /sign-up; do
+  total_id=0 total_gz=0 total_br=0
+  for a in $(assets "$page" | sort -u); do
+    total_id=$((total_id + $(bytes "$a" identity)))
+    total_gz=$((total_gz + $(bytes "$a" gzip)))
+    total_br=$((total_br + $(bytes "$a" br)))
+  done
+  printf '%-14s %12d %12d %12d\n' "$page" "$total_id" "$total_gz" "$total_br"
+  [ "$page" = /sign-in ] && sign_in_br=$total_br
+done
+echo
+for a in $(assets /sign-in); do
+  printf '%-40s %10d raw %10d gzip %10d br\n' "$a" "$(bytes "$a" identity)" "$(bytes "$a" gzip)" "$(bytes "$a" br)"
+done
+if [ -n "${SIZE_BUDGET:-}" ] && [ "$sign_in_br" -gt "$SIZE_BUDGET" ]; then
+  echo "FAIL: /sign-in transfers $sign_in_br bytes (br), over the budget of $SIZE_BUDGET" >&2
+  exit 1
+fi
