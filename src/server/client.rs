@@ -132,59 +132,11 @@ pub async fn load_client_by_token(
         return Ok(ClientContext::default());
     };
     let now = state.now();
-    let inactivity = state.settings.sessions.inactivity_timeout.secs();
-    let task_settings = &state.tasks;
     let mut sessions = Vec::new();
-    for mut detail in record.sessions {
-        let idle = inactivity.is_some_and(|t| detail.session.last_active_at + t <= now);
-        if detail.session.expire_at <= now || idle {
-            state
-                .store
-                .end_session(&detail.session.id, SessionStatus::Expired, now)
-                .await?;
-            continue;
+    for detail in record.sessions {
+        if let Some(detail) = refresh_session(state, detail, now).await? {
+            sessions.push(detail);
         }
-        // An operator lock signs the user out at the next request (the lock also revoked the
-        // sessions it saw; this catches any that raced it).
-        if detail.user.locked {
-            state
-                .store
-                .end_session(&detail.session.id, SessionStatus::Revoked, now)
-                .await?;
-            continue;
-        }
-        let facts = task_facts(
-            &detail.user,
-            // A factor counts for the session that proved it (or enrolled it), not for every
-            // session of the user.
-            detail.session.second_factor_at.is_some(),
-            detail.user.backup_codes_pending_for(&detail.session.id),
-            detail.organization.as_ref().map(|o| o.require_mfa),
-        );
-        let tasks = compute_tasks(task_settings, &facts);
-        // A requested setup-mfa or choose-organization is done once its fact holds (a factor
-        // set up, an organization active): the request is not a standing rule.
-        for done in detail
-            .user
-            .requested_tasks
-            .iter()
-            .filter(|k| matches!(k, TaskKey::SetupMfa | TaskKey::ChooseOrganization))
-            .filter(|k| !tasks.contains(k) && !facts.backup_codes_pending)
-        {
-            state
-                .store
-                .withdraw_task(&detail.user.id, done.as_str())
-                .await?;
-        }
-        if tasks != detail.session.tasks {
-            state
-                .store
-                .set_session_tasks(&detail.session.id, &tasks)
-                .await?;
-            detail.session.status = live_status(&tasks);
-            detail.session.tasks = tasks;
-        }
-        sessions.push(detail);
     }
     let ctx = ClientContext {
         client: Some(record.client),
@@ -199,6 +151,67 @@ pub async fn load_client_by_token(
         }
     }
     Ok(ctx)
+}
+
+/// A signed-in session as a request sees it: `None` once it has expired, idled out or its user
+/// was locked (it is ended on the way); otherwise with its tasks recomputed (and stored when they
+/// changed).
+pub(crate) async fn refresh_session(
+    state: &AppState,
+    mut detail: SessionDetail,
+    now: i64,
+) -> Result<Option<SessionDetail>, FlowError> {
+    let inactivity = state.settings.sessions.inactivity_timeout.secs();
+    let task_settings = &state.tasks;
+    let idle = inactivity.is_some_and(|t| detail.session.last_active_at + t <= now);
+    if detail.session.expire_at <= now || idle {
+        state
+            .store
+            .end_session(&detail.session.id, SessionStatus::Expired, now)
+            .await?;
+        return Ok(None);
+    }
+    // An operator lock signs the user out at the next request (the lock also revoked the
+    // sessions it saw; this catches any that raced it).
+    if detail.user.locked {
+        state
+            .store
+            .end_session(&detail.session.id, SessionStatus::Revoked, now)
+            .await?;
+        return Ok(None);
+    }
+    let facts = task_facts(
+        &detail.user,
+        // A factor counts for the session that proved it (or enrolled it), not for every
+        // session of the user.
+        detail.session.second_factor_at.is_some(),
+        detail.user.backup_codes_pending_for(&detail.session.id),
+        detail.organization.as_ref().map(|o| o.require_mfa),
+    );
+    let tasks = compute_tasks(task_settings, &facts);
+    // A requested setup-mfa or choose-organization is done once its fact holds (a factor
+    // set up, an organization active): the request is not a standing rule.
+    for done in detail
+        .user
+        .requested_tasks
+        .iter()
+        .filter(|k| matches!(k, TaskKey::SetupMfa | TaskKey::ChooseOrganization))
+        .filter(|k| !tasks.contains(k) && !facts.backup_codes_pending)
+    {
+        state
+            .store
+            .withdraw_task(&detail.user.id, done.as_str())
+            .await?;
+    }
+    if tasks != detail.session.tasks {
+        state
+            .store
+            .set_session_tasks(&detail.session.id, &tasks)
+            .await?;
+        detail.session.status = live_status(&tasks);
+        detail.session.tasks = tasks;
+    }
+    Ok(Some(detail))
 }
 
 /// The facts a session's tasks are computed from: its user, whether the session proved (or
