@@ -50,3 +50,4 @@ lint:
 
 bench: setup build
 	bench/run.sh
+	bench/tokens.sh

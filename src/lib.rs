@@ -15,6 +15,8 @@ pub mod domain;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 /// The demo's browser entry. An app that embeds Vestibule has its own (and leaves `demo` off).
 #[cfg(all(feature = "hydrate", feature = "demo"))]

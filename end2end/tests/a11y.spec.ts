@@ -214,8 +214,14 @@ test('dashboard menus, account and organization portals, invitations', async ({ 
   await expect(page.getByRole('link', { name: 'Manage organization', exact: true })).toBeVisible();
   await expectAccessible(page, 'dashboard, organization menu open');
 
+  // Verified an hour ago: /user/verify asks for the password (SPEC §16).
+  const aged = await request.post(`${ORGS_MULTI}/__testing/age-verification`, {
+    data: { email: admin.email, seconds: 3600 },
+  });
+  expect(aged.status()).toBe(200);
   for (const [path, name] of [
     ['/user', 'account portal'],
+    ['/user/verify?level=strict&redirect_url=/user', 'reverification page'],
     ['/organization', 'organization portal'],
     ['/organization/new', 'new organization'],
     ['/sign-in/choose', 'account chooser'],

@@ -167,3 +167,13 @@ pub async fn account_factor_remove(
     })
     .await
 }
+
+/// "Delete account" in the portal: after a strict reverification (SPEC §16), the user and
+/// everything of theirs is deleted, and the browser goes to the after-sign-out URL.
+#[server(prefix = "/api", endpoint = "account/delete")]
+pub async fn account_delete() -> Result<AuthResult, FlowError> {
+    edge::step(Limit::None, |state, ctx, _| async move {
+        crate::server::flows::portal::delete_account(&state, &ctx).await
+    })
+    .await
+}

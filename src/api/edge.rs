@@ -64,6 +64,21 @@ where
     }
     .await;
     if let Err(e) = &result {
+        // A plain form post that needs a recent verification goes to the hosted page, which
+        // returns to the form's page once verified (SPEC §16); a script gets the 403.
+        if html && e.code == ErrorCode::ReverificationRequired {
+            let level = e
+                .detail
+                .as_deref()
+                .and_then(crate::domain::reverification::Reverification::parse)
+                .unwrap_or(crate::domain::reverification::Reverification::STRICT);
+            let next = crate::server::flows::reverify::page_url(&req, level.name());
+            let out = Outcome {
+                next,
+                new_token: None,
+            };
+            return finish(&state, &req, out).await;
+        }
         if !html {
             set_status(e);
         }

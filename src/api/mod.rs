@@ -30,6 +30,7 @@ mod account;
 mod edge;
 mod invitations;
 mod organizations;
+mod reverify;
 mod sessions;
 mod sign_in;
 mod sign_up;
@@ -38,6 +39,7 @@ mod tasks;
 pub use account::*;
 pub use invitations::*;
 pub use organizations::*;
+pub use reverify::*;
 pub use sessions::*;
 pub use sign_in::*;
 pub use sign_up::*;
@@ -71,6 +73,19 @@ pub async fn require_auth(
         .inspect_err(edge::set_status)
 }
 
+/// For an app's own sensitive server function (SPEC §16): `Ok` when the caller's session verified
+/// its factors recently enough for `level`, else the error with its status set — `unauthenticated`
+/// (401) or `reverification_required` (403), which the kit's `use_reverification` answers with
+/// its dialog and a retry.
+#[cfg(feature = "ssr")]
+pub async fn require_reverification(
+    level: crate::domain::reverification::Reverification,
+) -> Result<(), FlowError> {
+    async { auth().await?.require_reverification(level) }
+        .await
+        .inspect_err(edge::set_status)
+}
+
 /// `auth()` for server functions (SPEC §8): the caller's [`Auth`](crate::server::auth::Auth),
 /// loaded from its own cookie — never trusted from the router guard. Use
 /// `.with(treat_pending_as_signed_out)` or `.require(..)` on it.
@@ -78,5 +93,5 @@ pub async fn require_auth(
 pub async fn auth() -> Result<crate::server::auth::Auth, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
-    Ok(crate::server::auth::Auth::from_context(&ctx))
+    Ok(crate::server::auth::Auth::at(&ctx, state.now()))
 }

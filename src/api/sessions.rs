@@ -59,3 +59,32 @@ pub async fn activate(
     })
     .await
 }
+
+/// A session token for calling other services (SPEC §15), and when it expires (unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionToken {
+    pub jwt: String,
+    pub expires_at: i64,
+    pub session_id: String,
+}
+
+/// `POST /api/sessions/token`: a token for the caller's active session, pending or not (its `sts`
+/// says which). Cookie-authenticated; another site's origin is refused (`csrf_guard`), and the
+/// requesting origin becomes `azp`. Signed out → 401.
+#[server(prefix = "/api", endpoint = "sessions/token")]
+pub async fn get_session_token() -> Result<SessionToken, FlowError> {
+    async {
+        let (state, req) = edge::request()?;
+        let ctx = crate::server::client::load_client(&state, &req.headers).await?;
+        let active = ctx.signed_in()?;
+        let azp = crate::server::session_tokens::request_origin(&req.headers);
+        let minted = crate::server::session_tokens::mint(&state, active, azp).await?;
+        Ok(SessionToken {
+            jwt: minted.jwt,
+            expires_at: minted.expires_at,
+            session_id: active.session.id.clone(),
+        })
+    }
+    .await
+    .inspect_err(edge::set_status)
+}

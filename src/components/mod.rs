@@ -5,6 +5,8 @@ pub mod forms;
 pub mod not_found;
 pub mod organizations;
 pub mod required_tasks;
+pub mod reverification;
+pub mod session_token;
 pub mod show;
 pub mod sign_in;
 pub mod sign_up;
@@ -18,6 +20,8 @@ pub use auth_provider::{
 pub use not_found::NotFound;
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use required_tasks::{TaskAcceptTerms, TaskCustom};
+pub use reverification::{use_reverification, ReverificationDialog, ReverificationPanel};
+pub use session_token::{use_session_token, SessionTokens};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;

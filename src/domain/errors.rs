@@ -158,6 +158,7 @@ impl ErrorCode {
             Self::OriginMismatch
             | Self::Forbidden
             | Self::TaskNotCurrent
+            | Self::ReverificationRequired
             | Self::OrganizationCreationDisabled => 403,
             Self::SignInStepInvalid => 409,
             Self::OrganizationSlugTaken
@@ -301,7 +302,7 @@ impl FlowError {
                 "You must choose an organization: personal accounts are turned off.".into()
             }
             ErrorCode::ReverificationRequired => {
-                "Enter your password to confirm this change.".into()
+                "Verify your identity to continue.".into()
             }
             ErrorCode::LastFactorRequired => {
                 "You can't remove your last second factor while two-step verification is required."

@@ -1,5 +1,6 @@
 //! Pure domain types and rules, free of axum, sqlx and leptos. Compiled for server and browser.
 
+pub mod claims;
 pub mod email;
 pub mod errors;
 pub mod guard;
@@ -7,6 +8,7 @@ pub mod organization;
 pub mod password;
 pub mod phone;
 pub mod redirect;
+pub mod reverification;
 pub mod session;
 pub mod sign_in;
 pub mod sign_up;

@@ -268,6 +268,18 @@ pub struct AccountView {
     pub reverification_needed: bool,
 }
 
+/// What the reverification page or dialog shows (SPEC §16): the factor still needed for the
+/// level (`None`: verified enough), and how the user can give it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReverificationView {
+    pub level: String,
+    pub needed: Option<crate::domain::reverification::NeededFactor>,
+    pub has_password: bool,
+    pub email: String,
+    /// `totp`, `sms`, `backup_code`: the second factors the user can verify with.
+    pub second_factors: Vec<String>,
+}
+
 /// One signed-in session of the user, on this or another device.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceView {
@@ -346,6 +358,9 @@ impl AuthView {
 pub enum Has {
     Role(String),
     Permission(String),
+    /// A recent enough verification of the session's factors (SPEC §16). Judged by the server's
+    /// `Auth::has`, which knows when the factors were verified; a browser view answers false.
+    Reverification(crate::domain::reverification::Reverification),
 }
 
 impl Has {
@@ -356,6 +371,11 @@ impl Has {
     pub fn permission(permission: impl Into<String>) -> Self {
         Self::Permission(permission.into())
     }
+
+    /// `Has::reverification(Reverification::STRICT)`.
+    pub fn reverification(level: crate::domain::reverification::Reverification) -> Self {
+        Self::Reverification(level)
+    }
 }
 
 impl AuthView {
@@ -365,6 +385,7 @@ impl AuthView {
         match check {
             Has::Role(role) => self.has_role(role),
             Has::Permission(permission) => self.has_permission(permission),
+            Has::Reverification(_) => false,
         }
     }
 }

@@ -2,11 +2,12 @@
 //! signed-in devices.
 
 use crate::api::{
-    get_account, AccountBackupCodes, AccountDeviceSignOut, AccountFactorRemove, AccountPassword,
-    AccountSignOutOthers, AccountSmsConfirm, AccountSmsStart, AccountTotpConfirm, AccountTotpStart,
+    get_account, AccountBackupCodes, AccountDelete, AccountDeviceSignOut, AccountFactorRemove,
+    AccountPassword, AccountSignOutOthers, AccountSmsConfirm, AccountSmsStart, AccountTotpConfirm,
+    AccountTotpStart,
 };
 use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
-use crate::components::UserButton;
+use crate::components::{use_reverification, ReverificationDialog, UserButton};
 use crate::domain::snapshot::AccountView;
 use leptos::prelude::*;
 
@@ -23,6 +24,16 @@ pub fn AccountPage() -> impl IntoView {
         sms_confirm: flow_action::<AccountSmsConfirm>(),
         remove: flow_action::<AccountFactorRemove>(),
     };
+    let delete = flow_action::<AccountDelete>();
+    // Security changes need a recent verification (SPEC §16): the dialog asks, then retries.
+    use_reverification(password);
+    use_reverification(device);
+    use_reverification(others);
+    use_reverification(factors.codes);
+    use_reverification(factors.totp_start);
+    use_reverification(factors.sms_start);
+    use_reverification(factors.remove);
+    use_reverification(delete);
     // Reloaded after every change the page makes.
     let changes = move || {
         (
@@ -51,7 +62,9 @@ pub fn AccountPage() -> impl IntoView {
             <PasswordSection action=password/>
             <FactorsSection account=a.clone() actions=factors/>
             <DevicesSection account=a action=device/>
+            <DeleteSection action=delete/>
         })}
+        <ReverificationDialog/>
     }
 }
 
@@ -286,6 +299,21 @@ fn DevicesSection(
                     </li>
                 }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// "Delete account" (SPEC §14): after a recent verification, the account and everything of it.
+#[component]
+fn DeleteSection(action: ServerAction<AccountDelete>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete account"</h2>
+            <p>"Your account, its sign-in methods and memberships are deleted for good."</p>
+            <FlowForm action=action>
+                <FormAlert error=error_of(action)/>
+                <button type="submit" class="danger">"Delete account"</button>
+            </FlowForm>
         </section>
     }
 }

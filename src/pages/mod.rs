@@ -4,6 +4,7 @@
 pub mod account;
 pub mod organization;
 mod routes;
+pub mod verify;
 
 pub use crate::components::NotFound as NotFoundPage;
 pub use routes::VestibuleRoutes;

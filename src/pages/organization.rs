@@ -50,6 +50,8 @@ pub fn OrganizationPage() -> impl IntoView {
         revoke: flow_action::<OrganizationRevokeInvitation>(),
         leave: flow_action::<OrganizationLeave>(),
     };
+    // Leaving needs a recent verification (SPEC §16): the dialog asks, then retries.
+    crate::components::use_reverification(actions.leave);
     let changes = move || {
         (
             actions.rename.version().get(),
@@ -75,6 +77,7 @@ pub fn OrganizationPage() -> impl IntoView {
             <UserButton/>
         </header>
         <h1>"Organization"</h1>
+        <crate::components::ReverificationDialog/>
         {move || profile.get().map(|r| match r {
             Ok(p) => view! { <Portal profile=p actions=actions/> }.into_any(),
             Err(_) => view! {

@@ -5,6 +5,7 @@
 
 use super::account::AccountPage;
 use super::organization::{InvitationPage, NewOrganizationPage, OrganizationPage};
+use super::verify::VerifyPage;
 use crate::components::auth_provider::AuthLoaded;
 use crate::components::{SignIn, SignUp};
 use leptos::prelude::*;
@@ -12,7 +13,7 @@ use leptos_router::components::Route;
 use leptos_router::{path, MatchNestedRoutes, SsrMode};
 
 /// The hosted pages at their default paths: `/sign-in` (and its steps and
-/// `/sign-in/tasks/<key>`), `/sign-up` (and `/sign-up/verify-email-address`), `/user`,
+/// `/sign-in/tasks/<key>`), `/sign-up` (and `/sign-up/verify-email-address`), `/user` (and `/user/verify`),
 /// `/organization`, `/organization/new` and `/invitation`. An app that signs in at other paths
 /// mounts `SignIn` / `SignUp` there itself (with the same URLs given to its `AuthProvider` and
 /// the server builder).
@@ -25,6 +26,7 @@ pub fn VestibuleRoutes() -> impl MatchNestedRoutes + Clone {
         <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/user") view=|| view! { <AuthLoaded><AccountPage/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/user/verify") view=|| view! { <AuthLoaded><VerifyPage/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/organization") view=|| view! { <AuthLoaded><OrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/organization/new") view=|| view! { <AuthLoaded><NewOrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/invitation") view=|| view! { <AuthLoaded><InvitationPage/></AuthLoaded> } ssr=SsrMode::Async/>

@@ -1,8 +1,10 @@
 //! The Backend API (SPEC §12): bearer secret key, JSON in and out, stable error codes, nothing
 //! written on bad input. Each handler parses its body, calls one service, shapes the answer.
 
+use super::client::refresh_session;
 use super::clock::rfc3339;
 use super::flows::{operators, required};
+use super::session_tokens;
 use super::state::AppState;
 use super::store::{Invitation, Membership, Organization, Session, StoreError, User};
 use super::tokens::eq_ct;
@@ -34,6 +36,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/users/{id}/tasks/{key}", delete(withdraw_task))
         .route("/v1/users/{id}/tasks/{key}/complete", post(complete_task))
         .route("/v1/sessions/{id}/revoke", post(revoke_session))
+        .route("/v1/sessions/{id}/tokens", post(session_token))
+        .route("/v1/signing_keys/rotate", post(rotate_signing_key))
         .route("/v1/organizations", post(create_organization))
         .route(
             "/v1/organizations/{id}",
@@ -242,6 +246,50 @@ async fn revoke_session(State(state): State<AppState>, Path(id): Path<String>) -
         ErrorCode::ResourceNotFound.into(),
     ))?;
     Ok(Json(session_json(&session)).into_response())
+}
+
+/// `POST /v1/sessions/{id}/tokens`: a session token for a live session (no `azp`: no browser
+/// asked). An unknown session, or one that ended, was revoked or expired, is 404.
+async fn session_token(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let not_found = || ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into());
+    let session = state
+        .store
+        .session_by_id(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    let detail = state
+        .store
+        .client_sessions(&session.client_id)
+        .await?
+        .into_iter()
+        .find(|d| d.session.id == id)
+        .ok_or_else(not_found)?;
+    let detail = refresh_session(&state, detail, state.now())
+        .await?
+        .ok_or_else(not_found)?;
+    let token = session_tokens::mint(&state, &detail, None).await?;
+    Ok(Json(json!({ "object": "token", "jwt": token.jwt })).into_response())
+}
+
+/// `POST /v1/signing_keys/rotate`: a new signing key now; the replaced one stays published.
+async fn rotate_signing_key(State(state): State<AppState>) -> ApiResult {
+    let kid = session_tokens::rotate_now(&state).await?;
+    Ok(Json(json!({ "object": "signing_key", "kid": kid })).into_response())
+}
+
+/// `GET /.well-known/jwks.json` (public): the current and previous keys, cacheable for 5 minutes
+/// (a verifier that meets an unknown `kid` fetches again).
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let body = match session_tokens::jwks(&state).await {
+        Ok(body) => body,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut res = Json(body).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        http::HeaderValue::from_static("public, max-age=300"),
+    );
+    res
 }
 
 pub fn organization_json(o: &Organization, require_mfa: bool) -> Value {

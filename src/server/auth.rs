@@ -5,7 +5,8 @@ use super::client::{load_client, ClientContext};
 use super::state::AppState;
 use super::views::session_view;
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::snapshot::AuthView;
+use crate::domain::reverification::{Reverification, Verified};
+use crate::domain::snapshot::{AuthView, Has};
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
@@ -16,6 +17,8 @@ pub struct Auth {
     full: AuthView,
     /// The same with a pending session treated as signed out (the default).
     default: AuthView,
+    /// When the active session last verified its factors, and the time of the request.
+    verified: Option<(Verified, i64)>,
 }
 
 impl Auth {
@@ -24,6 +27,17 @@ impl Auth {
         Self {
             full: AuthView::of(active.as_ref(), false),
             default: AuthView::of(active.as_ref(), true),
+            verified: None,
+        }
+    }
+
+    /// The same, able to judge `Has::Reverification` at `now`.
+    pub fn at(ctx: &ClientContext, now: i64) -> Self {
+        Self {
+            verified: ctx
+                .active()
+                .map(|s| (crate::server::flows::reverify::verified(s), now)),
+            ..Self::from_context(ctx)
         }
     }
 
@@ -42,9 +56,34 @@ impl Auth {
         }
     }
 
-    /// `auth.has(&Has::role(..) | &Has::permission(..))` with the default view.
-    pub fn has(&self, check: &crate::domain::snapshot::Has) -> bool {
-        self.default.has(check)
+    /// `auth.has(&Has::role(..) | &Has::permission(..) | &Has::reverification(..))` with the
+    /// default view (a pending session has nothing).
+    pub fn has(&self, check: &Has) -> bool {
+        match check {
+            Has::Reverification(level) => {
+                self.default.is_signed_in
+                    && self
+                        .verified
+                        .as_ref()
+                        .is_some_and(|(v, now)| level.is_met(*now, v))
+            }
+            other => self.default.has(other),
+        }
+    }
+
+    /// For a server function that needs a recent verification: `Ok` when the session has it,
+    /// else `unauthenticated` (signed out) or `reverification_required` (403) naming the level.
+    pub fn require_reverification(&self, level: Reverification) -> Result<(), FlowError> {
+        if !self.default.is_signed_in {
+            return Err(ErrorCode::Unauthenticated.into());
+        }
+        if self.has(&Has::Reverification(level)) {
+            return Ok(());
+        }
+        Err(FlowError::with_detail(
+            ErrorCode::ReverificationRequired,
+            level.name(),
+        ))
     }
 
     /// The signed-in user's id, or `unauthenticated` (HTTP 401) for server functions and APIs.
@@ -68,6 +107,6 @@ impl FromRequestParts<AppState> for Auth {
         let ctx = load_client(state, &parts.headers)
             .await
             .map_err(|e| (http::StatusCode::INTERNAL_SERVER_ERROR, e.sentence()))?;
-        Ok(Auth::from_context(&ctx))
+        Ok(Auth::at(&ctx, state.now()))
     }
 }

@@ -161,10 +161,12 @@ pub async fn malformed_is_bad_request(req: Request, next: Next) -> Response {
 /// sets a strict one on everything else. Nothing but the static assets may be cached (pages and
 /// API answers carry who is signed in), and over https browsers are told to stay on https.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let assets = req.uri().path().starts_with("/pkg/");
+    let path = req.uri().path();
+    // The public keys are public and meant to be cached (they say for how long).
+    let cacheable = path.starts_with("/pkg/") || path == JWKS_PATH;
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if !assets {
+    if !cacheable {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.https() {
@@ -190,6 +192,9 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     }
     res
 }
+
+/// Where the public keys of session tokens are published (SPEC §15).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// The CSP of a rendered page: scripts only from this origin or carrying the page's nonce.
 pub fn page_csp(nonce: &str) -> String {

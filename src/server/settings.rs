@@ -119,6 +119,14 @@ section!(TaskListSettings {
     custom: Vec<CustomTaskSettings> = Vec::new(),
 });
 
+section!(
+    /// Session tokens for other services (SPEC §15): how long one is valid, and how often the
+    /// signing key is replaced.
+    TokenSettings {
+    lifetime: DurationSetting = DurationSetting(Some(Duration::from_secs(60))),
+    rotate_every: DurationSetting = DurationSetting(Some(Duration::from_secs(30 * 86_400))),
+});
+
 section!(HttpSettings {
     trusted_proxies: Vec<String> = Vec::new(),
 });
@@ -151,6 +159,7 @@ pub struct Settings {
     pub testing: TestingSettings,
     pub app: AppSettings,
     pub tasks: TaskListSettings,
+    pub tokens: TokenSettings,
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     /// `http.trusted_proxies`, parsed.
@@ -271,6 +280,13 @@ impl Settings {
             if crate::domain::redirect::safe_redirect(url).is_none() {
                 return bad(format!("app.task_urls.{key} must be a relative path"));
             }
+        }
+        let lifetime = self.tokens.lifetime.secs().unwrap_or(0);
+        if !(1..=86_400).contains(&lifetime) {
+            return bad("tokens.lifetime must be between 1s and 1d".into());
+        }
+        if self.tokens.rotate_every.secs().unwrap_or(0) < 3_600 {
+            return bad("tokens.rotate_every must be at least 1h".into());
         }
         if self.database.max_connections == Some(0) {
             return bad("database.max_connections must be at least 1".into());
@@ -516,6 +532,16 @@ mod tests {
         )
         .is_err());
         assert!(Settings::from_toml("[mfa]\nmethods = [\"email\"]\n", none()).is_err());
+        for tokens in [
+            "lifetime = \"off\"",
+            "lifetime = \"2d\"",
+            "rotate_every = \"10m\"",
+        ] {
+            assert!(Settings::from_toml(&format!("[tokens]\n{tokens}\n"), none()).is_err());
+        }
+        let t = Settings::from_toml("[tokens]\nlifetime = \"5m\"\n", none()).unwrap();
+        assert_eq!(t.tokens.lifetime.secs(), Some(300));
+        assert_eq!(t.tokens.rotate_every.secs(), Some(30 * 86_400));
         let err = Settings::from_toml("[http]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", none())
             .unwrap_err();
         assert!(err.to_string().contains("10.0.0.0/33"), "{err}");

@@ -242,6 +242,7 @@ impl VestibuleBuilder {
             clock,
             hasher: Hasher::new(self.hash_concurrency.unwrap_or(cores))?,
             leptos_options,
+            signing: Default::default(),
         });
         Ok(Vestibule { state })
     }
@@ -279,7 +280,8 @@ impl Vestibule {
         let mut routes = Router::new()
             .merge(api_v1::routes(self.state.clone()))
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(ready));
+            .route("/readyz", get(ready))
+            .route(http::JWKS_PATH, get(api_v1::jwks));
         if self.state.settings.testing.enabled {
             routes = routes.merge(testing_api::routes());
         }

@@ -52,6 +52,8 @@ pub struct AppStateParts {
     pub hasher: Hasher,
     pub delivery: Delivery,
     pub leptos_options: LeptosOptions,
+    /// The key session tokens are signed with, as this instance last read it.
+    pub signing: super::session_tokens::SigningKeys,
 }
 
 impl FromRef<AppState> for LeptosOptions {

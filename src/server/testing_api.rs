@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/__testing/outbox", get(outbox))
         .route("/__testing/sign-in", post(sign_in))
+        .route("/__testing/age-verification", post(age_verification))
 }
 
 #[derive(Deserialize)]
@@ -88,6 +89,43 @@ async fn sign_in(
             }
             res
         }
+        Err(e) => error_response(&e, false, None),
+    }
+}
+
+#[derive(Deserialize)]
+struct AgeBody {
+    email: String,
+    seconds: i64,
+}
+
+/// Moves when each live session of the user last verified its factors `seconds` into the past,
+/// so a browser test can meet a reverification (SPEC §16) without waiting 10 minutes.
+async fn age_verification(State(state): State<AppState>, Json(body): Json<AgeBody>) -> Response {
+    let result = async {
+        let user = state
+            .store
+            .user_by_email(&body.email.trim().to_lowercase())
+            .await?
+            .ok_or(crate::domain::errors::FlowError::new(
+                ErrorCode::ResourceNotFound,
+            ))?;
+        let at = state.now() - body.seconds.clamp(0, 365 * 86_400);
+        let mut aged = 0;
+        for s in state.store.user_sessions(&user.id).await? {
+            if s.status.is_signed_in() {
+                state.store.set_first_factor_verified(&s.id, at).await?;
+                if s.second_factor_at.is_some() {
+                    state.store.set_second_factor_verified(&s.id, at).await?;
+                }
+                aged += 1;
+            }
+        }
+        Ok::<_, crate::domain::errors::FlowError>(aged)
+    }
+    .await;
+    match result {
+        Ok(aged) => Json(serde_json::json!({ "sessions": aged })).into_response(),
         Err(e) => error_response(&e, false, None),
     }
 }

@@ -183,14 +183,34 @@ async fn factor_changes_need_a_recent_sign_in_or_the_password() {
         b["code"], "reverification_required",
         "the sign-in is older than 10 minutes"
     );
-    let (_, b) = app
+    let (status, b) = app
         .call(
             &c,
             "account/sms/start",
             &[("phone", "+15550100123"), ("current_password", PW)],
         )
         .await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("reverification_required")),
+        "strict: the password alone is not enough for a user with a second factor (SPEC §16)"
+    );
+    let code = vestibule::server::mfa::code_at(TOTP_SECRET, clock.now()).unwrap();
+    let (_, b) = app
+        .call(
+            &c,
+            "user/verify/code",
+            &[("strategy", "totp"), ("code", &code), ("dialog", "true")],
+        )
+        .await;
     assert_eq!(b["next"], "", "{b}");
+    let (_, b) = app
+        .call(&c, "account/sms/start", &[("phone", "+15550100123")])
+        .await;
+    assert_eq!(
+        b["next"], "",
+        "the password and the second factor are fresh: {b}"
+    );
     let sms = app.latest_code("%2B15550100123").await;
     let (_, b) = app.call(&c, "account/sms/confirm", &[("code", &sms)]).await;
     assert_eq!(
@@ -212,6 +232,22 @@ async fn factor_changes_need_a_recent_sign_in_or_the_password() {
             "account/factor/remove",
             &[("factor", "totp"), ("current_password", PW)],
         )
+        .await;
+    assert_eq!(
+        b["code"], "reverification_required",
+        "the second factor is stale"
+    );
+    let code = vestibule::server::mfa::code_at(TOTP_SECRET, clock.now()).unwrap();
+    let (_, b) = app
+        .call(
+            &c,
+            "user/verify/code",
+            &[("strategy", "totp"), ("code", &code), ("dialog", "true")],
+        )
+        .await;
+    assert_eq!(b["next"], "", "{b}");
+    let (_, b) = app
+        .call(&c, "account/factor/remove", &[("factor", "totp")])
         .await;
     assert_eq!(b["next"], "/user?factor_changed=1", "{b}");
     let (_, account) = app.call(&c, "account", &[]).await;

@@ -8,6 +8,7 @@ pub mod operators;
 pub mod organizations;
 pub mod portal;
 pub mod required;
+pub mod reverify;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;

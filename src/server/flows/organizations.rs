@@ -121,7 +121,7 @@ pub async fn remove_member(
     Ok(Outcome::stay())
 }
 
-/// "Leave organization": any member but the last admin.
+/// "Leave organization": any member but the last admin, after a strict reverification (SPEC §16).
 pub async fn leave(
     state: &AppState,
     ctx: &ClientContext,
@@ -129,6 +129,7 @@ pub async fn leave(
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (s, org) = ctx.in_organization()?;
+    super::portal::require_strict(state, s)?;
     state
         .store
         .remove_member(&org.organization_id, &s.user.id)

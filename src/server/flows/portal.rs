@@ -3,36 +3,48 @@
 //! security changes need the password re-entered (SPEC §9.4).
 
 use super::credentials::{codes_json, fresh_backup_codes};
+use super::reverify;
 use super::{
     bounded, check_not_locked, count_failure, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::reverification::Reverification;
 use crate::domain::session::{SessionStatus, TaskKey};
 use crate::server::client::ClientContext;
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::{FactorKind, NewFactor, SessionDetail, User, REVERIFY_WINDOW_SECS};
+use crate::server::store::{FactorKind, NewFactor, SessionDetail, User};
 
 /// Where the portal goes after a factor was added or removed: the page offers to sign out of all
 /// other devices (ASVS 7.4.3).
 pub const FACTOR_CHANGED: &str = "/user?factor_changed=1";
 
-/// Re-verification for a security change: the first factor proven in the last 10 minutes, or the
-/// current password now (wrong ones count towards the lockout; a right one renews the window).
+/// Reverification for a security change (SPEC §16, `strict`): the factors verified in the last
+/// 10 minutes. The form's password field, when filled, verifies the first factor on the way (a
+/// wrong one counts towards the lockout); what is still missing is `reverification_required`.
 async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
-    if password.is_empty() {
-        if s.first_factor_within(state.now(), REVERIFY_WINDOW_SECS) {
-            return Ok(());
-        }
-        return Err(ErrorCode::ReverificationRequired.into());
+    let mut v = reverify::verified(s);
+    if !password.is_empty() {
+        check_password(state, s, password).await?;
+        v.first_at = state.now();
     }
-    reverify(state, s, password).await
+    if Reverification::STRICT.is_met(state.now(), &v) {
+        return Ok(());
+    }
+    Err(FlowError::with_detail(
+        ErrorCode::ReverificationRequired,
+        Reverification::STRICT.name(),
+    ))
 }
 
 /// The current password must be right (wrong ones count towards the lockout); the session's
-/// first factor counts as proven again.
-async fn reverify(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
+/// first factor counts as verified again.
+pub(super) async fn check_password(
+    state: &AppState,
+    s: &SessionDetail,
+    password: &str,
+) -> FlowResult<()> {
     let user = &s.user;
     let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     // A locked user may not keep guessing from a signed-in session either.
@@ -69,8 +81,12 @@ pub async fn change_password(
 ) -> FlowResult<Outcome> {
     let s = ctx.require_active()?;
     let user = &s.user;
-    // Changing the password always takes the current one.
-    reverify(state, s, current).await?;
+    // Changing the password always takes the current one (and, for a user with a second factor,
+    // that factor verified in the last 10 minutes).
+    if current.is_empty() {
+        return Err(ErrorCode::FormPasswordIncorrect.into());
+    }
+    reverify_session(state, s, current).await?;
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
     if password == current {
@@ -312,4 +328,21 @@ pub async fn remove_factor(
         next: FACTOR_CHANGED.into(),
         new_token: None,
     })
+}
+
+/// "Delete account" (SPEC §14, §16): after a strict reverification the user goes, with every
+/// session, factor and membership of theirs (one statement; the rest cascades).
+pub async fn delete_account(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+    let s = ctx.require_active()?;
+    reverify_session(state, s, "").await?;
+    state.store.delete_user(&s.user.id).await?;
+    Ok(Outcome {
+        next: state.urls().after_sign_out_url.clone(),
+        new_token: None,
+    })
+}
+
+/// Reverification for an action outside the portal (leaving an organization): `strict`.
+pub fn require_strict(state: &AppState, s: &SessionDetail) -> FlowResult<()> {
+    reverify::require(state, s, Reverification::STRICT)
 }

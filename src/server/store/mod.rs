@@ -190,6 +190,8 @@ pub trait SessionStore: Send + Sync {
     async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()>;
     /// The session proved the first factor again (the password re-entered).
     async fn set_first_factor_verified(&self, id: &str, now: i64) -> StoreResult<()>;
+    /// The session proved a second factor again (reverification, SPEC §16).
+    async fn set_second_factor_verified(&self, id: &str, now: i64) -> StoreResult<()>;
     /// Ends a live session with `status` (ended, revoked, expired).
     async fn end_session(&self, id: &str, status: SessionStatus, now: i64) -> StoreResult<bool>;
     /// Ends every live session of a client; returns how many.
@@ -464,10 +466,27 @@ pub trait TaskStore: Send + Sync {
     async fn organization_requires_mfa(&self, organization_id: &str) -> StoreResult<bool>;
 }
 
+/// The keys session tokens are signed with (SPEC §15), shared by every instance.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// The newest `limit` keys, newest first.
+    async fn signing_keys(&self, limit: i64) -> StoreResult<Vec<SigningKey>>;
+    /// Adds `key` as the next generation when the last rotation was at or before `due_at` (one
+    /// guarded update decides, so concurrent instances add one key between them); `false` when
+    /// none was due. Keeps the three newest keys.
+    async fn rotate_signing_key(
+        &self,
+        key: &NewSigningKey,
+        now: i64,
+        due_at: i64,
+    ) -> StoreResult<bool>;
+}
+
 /// Everything the services need.
 pub trait Store:
     HealthStore
     + TaskStore
+    + SigningKeyStore
     + UserStore
     + ClientStore
     + SessionStore
@@ -483,6 +502,7 @@ pub trait Store:
 impl<T> Store for T where
     T: HealthStore
         + TaskStore
+        + SigningKeyStore
         + UserStore
         + OrganizationStore
         + MfaStore

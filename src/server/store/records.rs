@@ -153,16 +153,6 @@ pub struct ClientRecord {
     pub has_sign_up: bool,
 }
 
-/// How recent a first-factor verification stands in for the password (SPEC §9.4).
-pub const REVERIFY_WINDOW_SECS: i64 = 600;
-
-impl SessionDetail {
-    /// The session proved its first factor within `window` seconds before `now`.
-    pub fn first_factor_within(&self, now: i64, window: i64) -> bool {
-        now - self.session.first_factor_at <= window
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrganizationMembership {
     pub organization_id: String,
@@ -388,4 +378,25 @@ pub struct BackupCodeSet<'a> {
 pub enum NewFactor {
     Totp { secret: String, step: i64 },
     Sms { phone: String },
+}
+
+/// A key session tokens are signed with: ES256, the private half as PKCS#8 (base64), the public
+/// point's coordinates as the JWKS publishes them (base64url).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningKey {
+    pub generation: i64,
+    pub kid: String,
+    pub private_key: String,
+    pub public_x: String,
+    pub public_y: String,
+    pub created_at: i64,
+}
+
+/// A key about to be added (its generation is decided by the store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSigningKey {
+    pub kid: String,
+    pub private_key: String,
+    pub public_x: String,
+    pub public_y: String,
 }

@@ -1,12 +1,12 @@
 //! The account portal `/user` (SPEC §14): what it shows the signed-in (not pending) user.
 
 use crate::domain::errors::FlowError;
+use crate::domain::reverification::Reverification;
 use crate::domain::snapshot::{AccountView, DeviceView};
 use crate::server::client::ClientContext;
 use crate::server::clock::rfc3339;
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::REVERIFY_WINDOW_SECS;
 
 /// What `/user` shows.
 pub async fn account(state: &AppState, ctx: &ClientContext) -> Result<AccountView, FlowError> {
@@ -47,6 +47,7 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> Result<AccountVie
         }),
         pending_phone: user.sms_pending_for(&s.session.id).map(str::to_string),
         devices,
-        reverification_needed: !s.first_factor_within(state.now(), REVERIFY_WINDOW_SECS),
+        reverification_needed: !Reverification::STRICT
+            .is_met(state.now(), &crate::server::flows::reverify::verified(s)),
     })
 }

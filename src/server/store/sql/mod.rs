@@ -10,6 +10,7 @@ pub mod mfa;
 pub mod organizations;
 pub mod outbox;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tasks;
 pub mod users;
 
@@ -23,6 +24,7 @@ macro_rules! impl_store {
         $crate::server::store::sql::mfa::impl_mfa!($store, $db);
         $crate::server::store::sql::outbox::impl_outbox!($store, $db);
         $crate::server::store::sql::tasks::impl_tasks!($store, $db);
+        $crate::server::store::sql::signing_keys::impl_signing_keys!($store, $db);
     };
 }
 pub(crate) use impl_store;

@@ -240,6 +240,19 @@ macro_rules! impl_sessions {
                 Ok(())
             }
 
+            async fn set_second_factor_verified(
+                &self,
+                id: &str,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<()> {
+                sqlx::query("UPDATE sessions SET second_factor_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn end_session(
                 &self,
                 id: &str,

@@ -90,6 +90,7 @@ contract!(
     health_pings,
     requested_and_completed_tasks_are_read_with_the_user,
     an_organization_requirement_is_read_with_the_client,
+    signing_keys_rotate_once_when_due,
 );
 
 fn new_user(email: &str) -> NewUser {

@@ -122,3 +122,62 @@ pub async fn an_organization_requirement_is_read_with_the_client(store: Shared) 
         Err(StoreError::NotFound)
     ));
 }
+
+fn signing_key(kid: &str) -> NewSigningKey {
+    NewSigningKey {
+        kid: kid.into(),
+        private_key: format!("private-{kid}"),
+        public_x: "x".into(),
+        public_y: "y".into(),
+    }
+}
+
+/// Session-token keys (SPEC §15): a rotation happens once it is due, concurrent instances add
+/// one key between them, and the three newest are kept.
+pub async fn signing_keys_rotate_once_when_due(store: Shared) {
+    assert!(store.signing_keys(2).await.unwrap().is_empty());
+    let wins = race(6, |i| {
+        let store = store.clone();
+        async move {
+            store
+                .rotate_signing_key(&signing_key(&format!("k{i}")), 100, 100 - 30)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1, "one rotation wins");
+    let keys = store.signing_keys(5).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!((keys[0].generation, keys[0].created_at), (1, 100));
+    let first = keys[0].kid.clone();
+    // Not due yet: the last rotation (100) is after the cut-off (129 - 30).
+    assert!(!store
+        .rotate_signing_key(&signing_key("early"), 129, 129 - 30)
+        .await
+        .unwrap());
+    assert!(store
+        .rotate_signing_key(&signing_key("due"), 130, 130 - 30)
+        .await
+        .unwrap());
+    let keys = store.signing_keys(2).await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
+        ["due", first.as_str()],
+        "newest first"
+    );
+    assert_eq!(keys[0].private_key, "private-due");
+    for (i, now) in [131, 132, 133].into_iter().enumerate() {
+        let kid = format!("forced{i}");
+        assert!(store
+            .rotate_signing_key(&signing_key(&kid), now, now)
+            .await
+            .unwrap());
+    }
+    let keys = store.signing_keys(10).await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| k.generation).collect::<Vec<_>>(),
+        [5, 4, 3],
+        "only the three newest are kept"
+    );
+}

@@ -1,0 +1,101 @@
+import {
+  test,
+  expect,
+  alert,
+  at,
+  SECRET_KEY,
+  continueButton,
+  createUser,
+  field,
+  heading,
+  open,
+  passwordSignIn,
+  strongPassword,
+  totp,
+  uniqueEmail,
+} from './fixtures';
+import { SERVERS, base } from './servers';
+import type { APIRequestContext, Locator, Page } from '@playwright/test';
+
+// Reverification (SPEC §16): a sensitive portal action asks for a recent verification — a dialog
+// that retries the action with JavaScript, the hosted /user/verify page and back without it.
+const MAIN = base(SERVERS.main);
+
+/** Makes the user's sessions verified an hour ago (testing endpoint). */
+async function ageVerification(request: APIRequestContext, email: string): Promise<void> {
+  const response = await request.post(`${MAIN}/__testing/age-verification`, {
+    data: { email, seconds: 3600 },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+/** Where the verification is asked: the dialog (JS) or the hosted page (no JS). */
+async function verifier(page: Page, js: boolean): Promise<Page | Locator> {
+  if (js) {
+    const dialog = page.getByRole('dialog', { name: 'Verify your identity' });
+    await expect(dialog).toBeVisible();
+    return dialog;
+  }
+  await expect(page).toHaveURL(at(MAIN, '/user/verify'));
+  await expect(heading(page, 'Verify your identity')).toBeVisible();
+  return page;
+}
+
+test('delete the account after verifying the password again', async ({ page, request, js }) => {
+  const email = uniqueEmail('delete-account');
+  const password = strongPassword();
+  const user = await createUser(request, { email, password }, MAIN);
+  await passwordSignIn(page, MAIN, email, password);
+  await expect(page).toHaveURL(at(MAIN, '/dashboard'));
+  await ageVerification(request, email);
+  await open(page, `${MAIN}/user`);
+  await page.getByRole('button', { name: 'Delete account', exact: true }).click();
+
+  const where = await verifier(page, js);
+  await where.getByLabel('Password', { exact: true }).fill('not-my-password-1');
+  await where.getByRole('button', { name: 'Continue', exact: true }).click();
+  await expect(where.getByRole('alert').filter({ hasText: 'Email address or password is incorrect.' })).toBeVisible();
+  await where.getByLabel('Password', { exact: true }).fill(password);
+  await where.getByRole('button', { name: 'Continue', exact: true }).click();
+  if (!js) {
+    // Back where the form was; the action is asked again.
+    await expect(page).toHaveURL(at(MAIN, '/user'));
+    await page.getByRole('button', { name: 'Delete account', exact: true }).click();
+  }
+  await expect(page).toHaveURL(at(MAIN, '/'));
+  await expect(page.getByText('You are signed out')).toBeVisible();
+  const gone = await request.get(`${MAIN}/v1/users/${user.id}`, {
+    headers: { Authorization: `Bearer ${SECRET_KEY}` },
+  });
+  expect(gone.status()).toBe(404);
+});
+
+test('regenerating backup codes asks for the second factor too', async ({ page, request, js }) => {
+  const email = uniqueEmail('reverify-2fa');
+  const password = strongPassword();
+  const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ';
+  await createUser(request, { email, password, totp_secret: secret }, MAIN);
+  await passwordSignIn(page, MAIN, email, password);
+  await expect(page).toHaveURL(at(MAIN, '/sign-in/factor-two'));
+  await field(page, 'Verification code').fill(totp(secret));
+  await continueButton(page).click();
+  await expect(page).toHaveURL(at(MAIN, '/dashboard'));
+  await ageVerification(request, email);
+  await open(page, `${MAIN}/user`);
+  const regenerate = page.getByRole('button', { name: 'Regenerate backup codes', exact: true });
+  await regenerate.click();
+
+  const where = await verifier(page, js);
+  await where.getByLabel('Password', { exact: true }).fill(password);
+  await where.getByRole('button', { name: 'Continue', exact: true }).click();
+  // The next time step: the one used at sign-in is never accepted twice.
+  await where.getByLabel('Verification code', { exact: true }).fill(totp(secret, Date.now() + 30_000));
+  await where.getByRole('button', { name: 'Continue', exact: true }).click();
+  if (!js) {
+    await expect(page).toHaveURL(at(MAIN, '/user'));
+    await regenerate.click();
+  }
+  await expect(page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem')).toHaveCount(10);
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(alert(page, 'Verify your identity to continue.')).toHaveCount(0);
+});

@@ -1,0 +1,24 @@
+//! `/user/verify` (SPEC §16): where a plain form post that needs a recent verification lands —
+//! "Verify your identity", what the session still has to verify, then back to `redirect_url`.
+
+use crate::components::reverification::ReverificationPanel;
+use crate::domain::redirect::query_param;
+use crate::domain::reverification::Reverification;
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let location = use_location();
+    let level = query_param(
+        location.search.get_untracked().trim_start_matches('?'),
+        "level",
+    )
+    .and_then(|l| Reverification::parse(&l))
+    .unwrap_or(Reverification::STRICT)
+    .name();
+    view! {
+        <h1>"Verify your identity"</h1>
+        <ReverificationPanel level=level/>
+    }
+}

@@ -1,0 +1,296 @@
+//! Session tokens for other services (SPEC §15): short-lived ES256 JWTs of a live session, signed
+//! with a key every instance shares through the database and replaces every
+//! `[tokens] rotate_every`; the JWKS publishes the current and the previous key.
+
+use super::state::AppState;
+use super::store::{NewSigningKey, SessionDetail, SigningKey};
+use super::tokens::new_id;
+use super::views::session_view;
+use crate::domain::claims::{factor_ages, OrganizationClaims, SessionClaims};
+use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::snapshot::role_permissions;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an instance signs with the key it read before reading again: a rotation by another
+/// instance reaches it within this time (its old key stays published as the previous one).
+const KEY_CACHE: Duration = Duration::from_secs(10);
+
+/// The key this instance signs with.
+pub struct ActiveKey {
+    pub kid: String,
+    created_at: i64,
+    encoding: EncodingKey,
+}
+
+/// The instance's cache of the current key.
+#[derive(Default)]
+pub struct SigningKeys {
+    cached: Mutex<Option<(Arc<ActiveKey>, Instant)>>,
+}
+
+impl SigningKeys {
+    fn get(&self) -> Option<Arc<ActiveKey>> {
+        let cached = self.cached.lock().ok()?;
+        let (key, at) = cached.as_ref()?;
+        (at.elapsed() < KEY_CACHE).then(|| key.clone())
+    }
+
+    fn put(&self, key: Arc<ActiveKey>) {
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some((key, Instant::now()));
+        }
+    }
+
+    fn forget(&self) {
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = None;
+        }
+    }
+}
+
+fn internal(detail: impl std::fmt::Display) -> FlowError {
+    FlowError::with_detail(ErrorCode::Internal, detail.to_string())
+}
+
+/// A fresh P-256 key pair: the private half as PKCS#8 (base64), the public point's coordinates.
+fn generate() -> Result<NewSigningKey, FlowError> {
+    let rng = SystemRandom::new();
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(internal)?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(internal)?;
+    // The uncompressed point: 0x04 ‖ x ‖ y.
+    let point = pair.public_key().as_ref();
+    if point.len() != 65 {
+        return Err(internal("unexpected public key length"));
+    }
+    Ok(NewSigningKey {
+        kid: new_id("key"),
+        private_key: STANDARD.encode(pkcs8.as_ref()),
+        public_x: URL_SAFE_NO_PAD.encode(&point[1..33]),
+        public_y: URL_SAFE_NO_PAD.encode(&point[33..65]),
+    })
+}
+
+fn active(key: &SigningKey) -> Result<ActiveKey, FlowError> {
+    let der = STANDARD.decode(&key.private_key).map_err(internal)?;
+    Ok(ActiveKey {
+        kid: key.kid.clone(),
+        created_at: key.created_at,
+        encoding: EncodingKey::from_ec_der(&der),
+    })
+}
+
+fn rotate_every(state: &AppState) -> i64 {
+    state
+        .settings
+        .tokens
+        .rotate_every
+        .secs()
+        .unwrap_or(30 * 86_400)
+}
+
+/// The key to sign with: the newest one, after adding a new one when the newest is due for
+/// rotation (or there is none yet).
+pub async fn current_key(state: &AppState) -> Result<Arc<ActiveKey>, FlowError> {
+    let now = state.now();
+    let due_at = now - rotate_every(state);
+    if let Some(key) = state.signing.get() {
+        if key.created_at > due_at {
+            return Ok(key);
+        }
+    }
+    let newest = state.store.signing_keys(1).await?.into_iter().next();
+    let key = match newest {
+        Some(k) if k.created_at > due_at => k,
+        _ => {
+            // Whichever instance wins the rotation adds its key; the others read it.
+            state
+                .store
+                .rotate_signing_key(&generate()?, now, due_at)
+                .await?;
+            state
+                .store
+                .signing_keys(1)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| internal("no signing key after rotation"))?
+        }
+    };
+    let key = Arc::new(active(&key)?);
+    state.signing.put(key.clone());
+    Ok(key)
+}
+
+/// Replaces the signing key now (the Backend API's rotation, e.g. after a suspected leak: the
+/// replaced key stays published as the previous one until the next rotation).
+pub async fn rotate_now(state: &AppState) -> Result<String, FlowError> {
+    let now = state.now();
+    let key = generate()?;
+    state.store.rotate_signing_key(&key, now, now).await?;
+    state.signing.forget();
+    Ok(current_key(state).await?.kid.clone())
+}
+
+/// The JWKS: the current and the previous public key.
+pub async fn jwks(state: &AppState) -> Result<Value, FlowError> {
+    current_key(state).await?;
+    let keys: Vec<Value> = state
+        .store
+        .signing_keys(2)
+        .await?
+        .iter()
+        .map(|k| {
+            json!({
+                "kty": "EC",
+                "crv": "P-256",
+                "x": k.public_x,
+                "y": k.public_y,
+                "kid": k.kid,
+                "alg": "ES256",
+                "use": "sig",
+            })
+        })
+        .collect();
+    Ok(json!({ "keys": keys }))
+}
+
+/// The claims of a live session's token at `now`; `azp` is the origin of the browser that asked.
+pub fn claims(
+    state: &AppState,
+    detail: &SessionDetail,
+    azp: Option<String>,
+    now: i64,
+) -> SessionClaims {
+    let view = session_view(detail);
+    let lifetime = state.settings.tokens.lifetime.secs().unwrap_or(60);
+    SessionClaims {
+        iss: state.public_url(),
+        sub: view.user.id.clone(),
+        sid: view.id.clone(),
+        iat: now,
+        nbf: now,
+        exp: now + lifetime,
+        azp,
+        sts: view.status.as_str().to_string(),
+        tsk: view.current_task().map(|t| t.as_str().to_string()),
+        o: view.organization.as_ref().map(|o| OrganizationClaims {
+            id: o.id.clone(),
+            slg: o.slug.clone(),
+            rol: o.role.clone(),
+            per: role_permissions(&o.role)
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        }),
+        fva: factor_ages(
+            now,
+            detail.session.first_factor_at,
+            detail.session.second_factor_at,
+        ),
+    }
+}
+
+/// A signed token, and when it expires (unix seconds).
+#[derive(Clone, Debug)]
+pub struct Minted {
+    pub jwt: String,
+    pub expires_at: i64,
+}
+
+/// Signs a token for a live session (the caller has checked it is live: from the client's
+/// sessions, or through `refresh_session`).
+pub async fn mint(
+    state: &AppState,
+    detail: &SessionDetail,
+    azp: Option<String>,
+) -> Result<Minted, FlowError> {
+    let key = current_key(state).await?;
+    let claims = claims(state, detail, azp, state.now());
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(key.kid.clone());
+    let jwt = jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(internal)?;
+    Ok(Minted {
+        jwt,
+        expires_at: claims.exp,
+    })
+}
+
+/// The origin of a browser request (`Origin`, else the scheme and host of `Referer`): the `azp`.
+pub fn request_origin(headers: &http::HeaderMap) -> Option<String> {
+    if let Some(o) = headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        return (o != "null").then(|| o.to_string());
+    }
+    let referer = headers.get(http::header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_key_signs_what_its_published_half_verifies() {
+        let key = generate().unwrap();
+        let der = STANDARD.decode(&key.private_key).unwrap();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(key.kid.clone());
+        let jwt = jsonwebtoken::encode(
+            &header,
+            &json!({"sub": "u", "exp": 4_000_000_000u64}),
+            &EncodingKey::from_ec_der(&der),
+        )
+        .unwrap();
+        let dec =
+            jsonwebtoken::DecodingKey::from_ec_components(&key.public_x, &key.public_y).unwrap();
+        let ok = jsonwebtoken::decode::<Value>(
+            &jwt,
+            &dec,
+            &jsonwebtoken::Validation::new(Algorithm::ES256),
+        );
+        assert_eq!(ok.unwrap().claims["sub"], "u");
+        let other = generate().unwrap();
+        let wrong = jsonwebtoken::DecodingKey::from_ec_components(&other.public_x, &other.public_y)
+            .unwrap();
+        assert!(jsonwebtoken::decode::<Value>(
+            &jwt,
+            &wrong,
+            &jsonwebtoken::Validation::new(Algorithm::ES256)
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn the_origin_comes_from_origin_else_from_the_referer() {
+        let mut h = http::HeaderMap::new();
+        assert_eq!(request_origin(&h), None);
+        h.insert(
+            http::header::REFERER,
+            "https://app.example:8443/user?x=1".parse().unwrap(),
+        );
+        assert_eq!(
+            request_origin(&h).as_deref(),
+            Some("https://app.example:8443")
+        );
+        h.insert(
+            http::header::ORIGIN,
+            "https://other.example".parse().unwrap(),
+        );
+        assert_eq!(request_origin(&h).as_deref(), Some("https://other.example"));
+        h.insert(http::header::ORIGIN, "null".parse().unwrap());
+        assert_eq!(request_origin(&h), None);
+    }
+}
