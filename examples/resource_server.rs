@@ -8,8 +8,8 @@
 //! ```
 //!
 //! `GET /me` answers the signed-in user (a pending session is refused, 401); `GET /me/any`
-//! answers a pending session too; `GET /admin` needs the `org:admin` role; `GET /` is a plain
-//! hello-world, for the benchmark's ceiling.
+//! answers a pending session too; `GET /admin` needs the `org:admin` role; `GET /sub` answers
+//! the user id as text; `GET /` is a plain hello-world, for the benchmark's ceiling.
 
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
@@ -80,6 +80,8 @@ pub fn router(services: Services) -> Router {
     Router::new()
         .route("/", get(|| async { "Hello, world!" }))
         .route("/me", get(me))
+        // The smallest protected answer (the benchmark's verification rate).
+        .route("/sub", get(|claims: SessionClaims| async move { claims.sub }))
         .route("/me/any", get(me_any))
         .route("/admin", get(admin))
         .with_state(services)

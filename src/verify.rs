@@ -86,6 +86,19 @@ struct Inner {
     jwks_url: String,
     http: reqwest::Client,
     cache: RwLock<KeyCache>,
+    /// Tokens already verified, by their exact text, until they expire: a browser reuses its
+    /// token for most of its minute, and a signature is checked once, not on every request.
+    verified: std::sync::RwLock<HashMap<String, SessionClaims>>,
+}
+
+/// At most this many verified tokens are remembered (expired ones are dropped first).
+const VERIFIED_CAP: usize = 10_000;
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Verifies session tokens against an instance's published keys. Cheap to clone (shared cache).
@@ -109,6 +122,7 @@ impl Verifier {
                 keys: HashMap::new(),
                 fetched_at: None,
             }),
+            verified: std::sync::RwLock::new(HashMap::new()),
         }))
     }
 
@@ -127,6 +141,29 @@ impl Verifier {
 
     /// The claims of a valid token, pending or not.
     pub async fn verify_signed(&self, token: &str) -> Result<SessionClaims, VerifyError> {
+        let leeway = self.0.options.leeway.as_secs() as i64;
+        let now = unix_now();
+        let still_valid = |c: &SessionClaims| c.exp + leeway > now && c.nbf - leeway <= now;
+        if let Ok(verified) = self.0.verified.read() {
+            if let Some(c) = verified.get(token).filter(|c| still_valid(c)) {
+                return Ok(c.clone());
+            }
+        }
+        let claims = self.verify_uncached(token).await?;
+        if let Ok(mut verified) = self.0.verified.write() {
+            if verified.len() >= VERIFIED_CAP {
+                verified.retain(|_, c| still_valid(c));
+                if verified.len() >= VERIFIED_CAP {
+                    verified.clear();
+                }
+            }
+            verified.insert(token.to_string(), claims.clone());
+        }
+        Ok(claims)
+    }
+
+    /// The signature and claims checked from scratch.
+    async fn verify_uncached(&self, token: &str) -> Result<SessionClaims, VerifyError> {
         let header = decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::ES256 {
             return Err(VerifyError::Invalid("unexpected algorithm".into()));
