@@ -81,7 +81,10 @@ pub fn router(services: Services) -> Router {
         .route("/", get(|| async { "Hello, world!" }))
         .route("/me", get(me))
         // The smallest protected answer (the benchmark's verification rate).
-        .route("/sub", get(|claims: SessionClaims| async move { claims.sub }))
+        .route(
+            "/sub",
+            get(|claims: SessionClaims| async move { claims.sub }),
+        )
         .route("/me/any", get(me_any))
         .route("/admin", get(admin))
         .with_state(services)

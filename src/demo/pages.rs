@@ -71,6 +71,32 @@ pub fn DashboardPage() -> impl IntoView {
                 </dl>
             }
         })}
+        <SessionTokenDemo/>
+    }
+}
+
+/// `use_session_token()` at work (SPEC §15): the token the app's other services would receive as
+/// `Authorization: Bearer`. Fetched by script; the same token comes back until shortly before it
+/// expires.
+#[component]
+fn SessionTokenDemo() -> impl IntoView {
+    let tokens = crate::components::use_session_token();
+    let issued = RwSignal::new(None::<Result<String, String>>);
+    let get = move |_| {
+        leptos::task::spawn_local(async move {
+            let got = tokens.get().await.map_err(|e| e.sentence());
+            issued.set(Some(got));
+        });
+    };
+    view! {
+        <section aria-labelledby="token-heading">
+            <h2 id="token-heading">"Calling other services"</h2>
+            <button type="button" on:click=get>"Get session token"</button>
+            {move || issued.get().map(|r| match r {
+                Ok(jwt) => view! { <p><code class="secret" aria-label="Session token">{jwt}</code></p> }.into_any(),
+                Err(e) => view! { <p class="alert" role="alert">{e}</p> }.into_any(),
+            })}
+        </section>
     }
 }
 
