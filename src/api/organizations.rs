@@ -74,6 +74,15 @@ pub async fn organization_leave() -> Result<AuthResult, FlowError> {
     .await
 }
 
+/// "Delete organization" (admins, after a recent verification).
+#[server(prefix = "/api", endpoint = "organizations/delete")]
+pub async fn organization_delete() -> Result<AuthResult, FlowError> {
+    edge::step(Limit::None, |state, ctx, req| async move {
+        crate::server::flows::organizations::delete(&state, &ctx, &req).await
+    })
+    .await
+}
+
 /// Invites an email address with a role (`org:sys_invitations:manage`).
 #[server(prefix = "/api", endpoint = "organizations/invitations/create")]
 pub async fn organization_invite(email: String, role: String) -> Result<AuthResult, FlowError> {

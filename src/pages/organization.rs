@@ -3,9 +3,9 @@
 //! land).
 
 use crate::api::{
-    get_invitation, get_organization_profile, AcceptInvitation, Activate, OrganizationInvite,
-    OrganizationLeave, OrganizationMemberRemove, OrganizationMemberRole, OrganizationRename,
-    OrganizationRevokeInvitation, SignOut,
+    get_invitation, get_organization_profile, AcceptInvitation, Activate, OrganizationDelete,
+    OrganizationInvite, OrganizationLeave, OrganizationMemberRemove, OrganizationMemberRole,
+    OrganizationRename, OrganizationRevokeInvitation, SignOut,
 };
 use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use crate::components::organizations::OrganizationSwitcher;
@@ -38,6 +38,7 @@ struct Actions {
     invite: ServerAction<OrganizationInvite>,
     revoke: ServerAction<OrganizationRevokeInvitation>,
     leave: ServerAction<OrganizationLeave>,
+    delete: ServerAction<OrganizationDelete>,
 }
 
 #[component]
@@ -49,9 +50,11 @@ pub fn OrganizationPage() -> impl IntoView {
         invite: flow_action::<OrganizationInvite>(),
         revoke: flow_action::<OrganizationRevokeInvitation>(),
         leave: flow_action::<OrganizationLeave>(),
+        delete: flow_action::<OrganizationDelete>(),
     };
     // Leaving needs a recent verification (SPEC §16): the dialog asks, then retries.
     crate::components::use_reverification(actions.leave);
+    crate::components::use_reverification(actions.delete);
     let changes = move || {
         (
             actions.rename.version().get(),
@@ -60,6 +63,7 @@ pub fn OrganizationPage() -> impl IntoView {
             actions.invite.version().get(),
             actions.revoke.version().get(),
             actions.leave.version().get(),
+            actions.delete.version().get(),
         )
     };
     let profile = Resource::new(changes, |_| get_organization_profile());
@@ -145,6 +149,16 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
                 <button type="submit" class="danger">"Leave organization"</button>
             </FlowForm>
         </section>
+        {manage_profile.then(|| view! {
+            <section aria-labelledby="delete-org-heading">
+                <h2 id="delete-org-heading">"Delete organization"</h2>
+                <p>"Its memberships and invitations are deleted for good."</p>
+                <FlowForm action=actions.delete>
+                    <FormAlert error=error_of(actions.delete)/>
+                    <button type="submit" class="danger">"Delete organization"</button>
+                </FlowForm>
+            </section>
+        })}
     }
 }
 

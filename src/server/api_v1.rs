@@ -41,7 +41,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/v1/organizations", post(create_organization))
         .route(
             "/v1/organizations/{id}",
-            get(get_organization).patch(update_organization),
+            get(get_organization)
+                .patch(update_organization)
+                .delete(delete_organization),
         )
         .route("/v1/organizations/{id}/memberships", post(add_membership))
         .route(
@@ -246,6 +248,12 @@ async fn revoke_session(State(state): State<AppState>, Path(id): Path<String>) -
         ErrorCode::ResourceNotFound.into(),
     ))?;
     Ok(Json(session_json(&session)).into_response())
+}
+
+/// `DELETE /v1/organizations/{id}`: the organization, its memberships and invitations.
+async fn delete_organization(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    state.store.delete_organization(&id).await?;
+    Ok(Json(json!({ "object": "organization", "id": id, "deleted": true })).into_response())
 }
 
 /// `POST /v1/sessions/{id}/tokens`: a session token for a live session (no `azp`: no browser

@@ -347,3 +347,50 @@ async fn verification_needs_a_signed_in_active_session() {
     let (status, b) = app.call(&pending, "account/delete", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{b}");
 }
+
+#[tokio::test]
+async fn an_admin_deletes_the_organization_after_a_recent_verification() {
+    let (app, clock) = app_with_clock("[organizations]\nenabled = true\n").await;
+    let admin = app.create_user("del-org-admin@example.com", PW).await;
+    let member = app.create_user("del-org-member@example.com", PW).await;
+    let org = app.organization("Doomed", &admin, &[&member]).await;
+    let m = app.in_org("del-org-member@example.com", &org).await;
+    let (status, b) = app.call(&m, "organizations/delete", &[]).await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "members cannot"
+    );
+    let a = app.in_org("del-org-admin@example.com", &org).await;
+    clock.advance(11 * 60);
+    let (status, b) = app.call(&a, "organizations/delete", &[]).await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("reverification_required"))
+    );
+    app.call(
+        &a,
+        "user/verify/password",
+        &[("password", PW), ("dialog", "true")],
+    )
+    .await;
+    let (status, b) = app.call(&a, "organizations/delete", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let org_id = org["id"].as_str().unwrap();
+    assert_eq!(
+        app.api(reqwest::Method::GET, &format!("/v1/organizations/{org_id}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // The member's session is back in its personal account.
+    let (_, me) = app.call(&m, "app/whoami", &[]).await;
+    assert_eq!(me["org_id"], Value::Null, "{me}");
+    let (status, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/v1/organizations/{org_id}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "already gone");
+}

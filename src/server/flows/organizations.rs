@@ -138,6 +138,25 @@ pub async fn leave(
     next(state, req, &Destination::default()).await
 }
 
+/// "Delete organization" (admins: `org:sys_profile:manage`), after a strict reverification
+/// (SPEC §16): its memberships and invitations go with it, and every session that had it active
+/// is back in its personal account (or owes `choose-organization`).
+pub async fn delete(
+    state: &AppState,
+    ctx: &ClientContext,
+    req: &RequestInfo,
+) -> FlowResult<Outcome> {
+    organizations_enabled(state)?;
+    let (s, org) = ctx.with_permission(MANAGE_PROFILE)?;
+    super::portal::require_strict(state, s)?;
+    state
+        .store
+        .delete_organization(&org.organization_id)
+        .await
+        .map_err(org_error)?;
+    next(state, req, &Destination::default()).await
+}
+
 /// The link an invitation email carries.
 pub fn invitation_url(state: &AppState, token: &str) -> String {
     format!("{}{INVITATION_PATH}?token={token}", state.public_url())

@@ -285,6 +285,9 @@ pub trait OrganizationStore: Send + Sync {
     /// Removes a member (`Conflict(LastAdmin)` for the last admin) and, in the same
     /// transaction, clears the organization from that user's sessions.
     async fn remove_member(&self, organization_id: &str, user_id: &str) -> StoreResult<()>;
+    /// Deletes an organization with its memberships and invitations, and clears it from every
+    /// session that had it active. One transaction; `NotFound` for an unknown id.
+    async fn delete_organization(&self, organization_id: &str) -> StoreResult<()>;
     /// Renames an organization; a taken slug is `Conflict(Slug)`.
     async fn rename_organization(
         &self,

@@ -329,6 +329,27 @@ macro_rules! impl_organizations {
                     Ok(())
                 }
 
+                async fn delete_organization(&self, organization_id: &str) -> StoreResult<()> {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query(
+                        "UPDATE sessions SET active_organization_id = NULL \
+                         WHERE active_organization_id = $1",
+                    )
+                    .bind(organization_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    // Memberships and invitations go with it (ON DELETE CASCADE).
+                    let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
+                        .bind(organization_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
                 async fn rename_organization(
                     &self,
                     organization_id: &str,
