@@ -13,6 +13,7 @@ import {
   strongPassword,
   totp,
   uniqueEmail,
+  orgMenu,
 } from './fixtures';
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
@@ -22,21 +23,21 @@ import type { APIRequestContext, Locator, Page } from '@playwright/test';
 const MAIN = base(SERVERS.main);
 
 /** Makes the user's sessions verified an hour ago (testing endpoint). */
-async function ageVerification(request: APIRequestContext, email: string): Promise<void> {
-  const response = await request.post(`${MAIN}/__testing/age-verification`, {
+async function ageVerification(request: APIRequestContext, email: string, on: string = MAIN): Promise<void> {
+  const response = await request.post(`${on}/__testing/age-verification`, {
     data: { email, seconds: 3600 },
   });
   expect(response.status(), await response.text()).toBe(200);
 }
 
 /** Where the verification is asked: the dialog (JS) or the hosted page (no JS). */
-async function verifier(page: Page, js: boolean): Promise<Page | Locator> {
+async function verifier(page: Page, js: boolean, on: string = MAIN): Promise<Page | Locator> {
   if (js) {
     const dialog = page.getByRole('dialog', { name: 'Verify your identity' });
     await expect(dialog).toBeVisible();
     return dialog;
   }
-  await expect(page).toHaveURL(at(MAIN, '/user/verify'));
+  await expect(page).toHaveURL(at(on, '/user/verify'));
   await expect(heading(page, 'Verify your identity')).toBeVisible();
   return page;
 }
@@ -98,4 +99,39 @@ test('regenerating backup codes asks for the second factor too', async ({ page, 
   await expect(page.getByRole('list', { name: 'Backup codes' }).getByRole('listitem')).toHaveCount(10);
   await expect(page.getByRole('dialog')).toHaveCount(0);
   await expect(alert(page, 'Verify your identity to continue.')).toHaveCount(0);
+});
+
+test('an admin deletes the organization after verifying again', async ({ page, request, js }) => {
+  const ORGS = base(SERVERS.orgsMulti);
+  const email = uniqueEmail('delete-org');
+  const password = strongPassword();
+  const admin = await createUser(request, { email, password }, ORGS);
+  const created = await request.post(`${ORGS}/v1/organizations`, {
+    headers: { Authorization: `Bearer ${SECRET_KEY}` },
+    data: { name: `Doomed ${Math.random().toString(36).slice(2, 7)}`, created_by: admin.id },
+  });
+  expect(created.status()).toBe(200);
+  const org = await created.json();
+  await passwordSignIn(page, ORGS, email, password);
+  await expect(heading(page, 'Dashboard')).toBeVisible();
+  await orgMenu(page).click();
+  await page.getByRole('button', { name: org.name, exact: true }).click();
+  await expect(page).toHaveURL(at(ORGS, '/dashboard'));
+  await ageVerification(request, email, ORGS);
+  await open(page, `${ORGS}/organization`);
+  const remove = page.getByRole('button', { name: 'Delete organization', exact: true });
+  await remove.click();
+  const where = await verifier(page, js, ORGS);
+  await where.getByLabel('Password', { exact: true }).fill(password);
+  await where.getByRole('button', { name: 'Continue', exact: true }).click();
+  if (!js) {
+    await expect(page).toHaveURL(at(ORGS, '/organization'));
+    await remove.click();
+  }
+  await expect(page).not.toHaveURL(at(ORGS, '/user/verify'));
+  await expect
+    .poll(async () => (await request.get(`${ORGS}/v1/organizations/${org.id}`, {
+      headers: { Authorization: `Bearer ${SECRET_KEY}` },
+    })).status())
+    .toBe(404);
 });
