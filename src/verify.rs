@@ -79,6 +79,8 @@ pub enum VerifyError {
 struct KeyCache {
     keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
+    /// The last fetch tried (successful or not): fetches are at most `min_refetch_interval` apart.
+    tried_at: Option<Instant>,
 }
 
 struct Inner {
@@ -121,6 +123,7 @@ impl Verifier {
             cache: RwLock::new(KeyCache {
                 keys: HashMap::new(),
                 fetched_at: None,
+                tried_at: None,
             }),
             verified: std::sync::RwLock::new(HashMap::new()),
         }))
@@ -197,8 +200,11 @@ impl Verifier {
             let fresh = age.is_some_and(|a| a < o.cache_for);
             match cache.keys.get(kid) {
                 Some(k) if fresh => return Ok(k.clone()),
-                // An unknown key was asked for a moment ago: do not let tokens make us fetch.
-                None if age.is_some_and(|a| a < o.min_refetch_interval) => {
+                // Keys were fetched (or tried) a moment ago: do not let tokens make us fetch.
+                None if cache
+                    .tried_at
+                    .is_some_and(|t| t.elapsed() < o.min_refetch_interval) =>
+                {
                     return Err(VerifyError::UnknownKey)
                 }
                 _ => {}
@@ -212,7 +218,9 @@ impl Verifier {
                 return Ok(k.clone());
             }
         }
-        if since.is_none_or(|a| a >= o.min_refetch_interval) {
+        let tried = cache.tried_at.map(|t| t.elapsed());
+        if tried.is_none_or(|a| a >= o.min_refetch_interval) {
+            cache.tried_at = Some(Instant::now());
             match self.fetch().await {
                 Ok(keys) => {
                     cache.keys = keys;

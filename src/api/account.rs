@@ -170,10 +170,12 @@ pub async fn account_factor_remove(
 
 /// "Delete account" in the portal: after a strict reverification (SPEC §16), the user and
 /// everything of theirs is deleted, and the browser goes to the after-sign-out URL.
+/// `user_id`, when given, must be the signed-in user's: a form shown for one account never
+/// deletes another that became active meanwhile (several accounts on one browser).
 #[server(prefix = "/api", endpoint = "account/delete")]
-pub async fn account_delete() -> Result<AuthResult, FlowError> {
+pub async fn account_delete(user_id: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, _| async move {
-        crate::server::flows::portal::delete_account(&state, &ctx).await
+        crate::server::flows::portal::delete_account(&state, &ctx, user_id.as_deref()).await
     })
     .await
 }

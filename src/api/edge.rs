@@ -70,9 +70,9 @@ where
             let level = e
                 .detail
                 .as_deref()
-                .and_then(crate::domain::reverification::Reverification::parse)
+                .and_then(crate::domain::reverification::Reverification::from_param)
                 .unwrap_or(crate::domain::reverification::Reverification::STRICT);
-            let next = crate::server::flows::reverify::page_url(&req, level.name());
+            let next = crate::server::flows::reverify::page_url(&req, &level.to_param());
             let out = Outcome {
                 next,
                 new_token: None,

@@ -66,19 +66,24 @@ pub async fn organization_member_remove(user_id: String) -> Result<AuthResult, F
 }
 
 /// "Leave organization" (anyone but the last admin).
+/// `organization_id`, when given, must be the active organization (as for deleting).
 #[server(prefix = "/api", endpoint = "organizations/leave")]
-pub async fn organization_leave() -> Result<AuthResult, FlowError> {
+pub async fn organization_leave(organization_id: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
-        crate::server::flows::organizations::leave(&state, &ctx, &req).await
+        crate::server::flows::organizations::leave(&state, &ctx, &req, organization_id.as_deref())
+            .await
     })
     .await
 }
 
 /// "Delete organization" (admins, after a recent verification).
+/// `organization_id`, when given, must be the active organization: a form shown for one
+/// organization never deletes another that became active meanwhile.
 #[server(prefix = "/api", endpoint = "organizations/delete")]
-pub async fn organization_delete() -> Result<AuthResult, FlowError> {
+pub async fn organization_delete(organization_id: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
-        crate::server::flows::organizations::delete(&state, &ctx, &req).await
+        crate::server::flows::organizations::delete(&state, &ctx, &req, organization_id.as_deref())
+            .await
     })
     .await
 }

@@ -77,7 +77,9 @@ pub async fn get_session_token() -> Result<SessionToken, FlowError> {
         let (state, req) = edge::request()?;
         let ctx = crate::server::client::load_client(&state, &req.headers).await?;
         let active = ctx.signed_in()?;
-        let azp = crate::server::session_tokens::request_origin(&req.headers);
+        // A request without Origin or Referer (not a browser's fetch) is this site's own.
+        let azp = crate::server::session_tokens::request_origin(&req.headers)
+            .or_else(|| Some(state.public_url()));
         let minted = crate::server::session_tokens::mint(&state, active, azp).await?;
         Ok(SessionToken {
             jwt: minted.jwt,

@@ -55,8 +55,13 @@ where
         }
     });
     Effect::new(move |_| {
-        let Some(Err(e)) = action.value().get() else {
-            return;
+        let e = match action.value().get() {
+            Some(Err(e)) => e,
+            // Done (or not run yet): the next refusal may ask again.
+            _ => {
+                retried.set_value(false);
+                return;
+            }
         };
         if e.code != ErrorCode::ReverificationRequired || retried.get_value() {
             retried.set_value(false);
@@ -126,9 +131,11 @@ pub fn ReverificationPanel(
         move || (password.version().get(), code.version().get()),
         move |_| get_reverification(Some(level_for_view.clone())),
     );
-    // In the dialog, verified enough after one of its own steps: run the action again.
+    // In the dialog, verified enough after one of its own steps succeeded (a wrong password
+    // never retries the action): run the action again.
     Effect::new(move |_| {
-        let stepped = password.version().get() + code.version().get() > 0;
+        let stepped = matches!(password.value().get(), Some(Ok(_)))
+            || matches!(code.value().get(), Some(Ok(_)));
         if let (true, true, Some(Ok(v))) = (dialog, stepped, view_res.get()) {
             if v.needed.is_none() {
                 if let Some(cb) = on_verified {

@@ -22,7 +22,8 @@ const REFRESH_BEFORE_SECS: i64 = 10;
 #[derive(Clone, Copy)]
 pub struct SessionTokens {
     auth: AuthContext,
-    cache: StoredValue<Option<SessionToken>>,
+    /// The last token, with the session and organization it was minted for.
+    cache: StoredValue<Option<(String, SessionToken)>>,
 }
 
 /// The session-token handle of the `AuthProvider` above (one cache per provider).
@@ -52,10 +53,14 @@ fn now_secs() -> i64 {
     }
 }
 
-/// The cached token is still good for the active session at `now`.
-fn reusable(cached: Option<&SessionToken>, active: Option<&str>, now: i64) -> Option<String> {
-    let t = cached?;
-    (Some(t.session_id.as_str()) == active && t.expires_at - now > REFRESH_BEFORE_SECS)
+/// The cached token is still good for `key` (the active session and organization) at `now`.
+fn reusable(
+    cached: Option<&(String, SessionToken)>,
+    key: Option<&str>,
+    now: i64,
+) -> Option<String> {
+    let (for_key, t) = cached?;
+    (Some(for_key.as_str()) == key && t.expires_at - now > REFRESH_BEFORE_SECS)
         .then(|| t.jwt.clone())
 }
 
@@ -64,14 +69,22 @@ impl SessionTokens {
     /// and the active session is still the one it was minted for, else a fresh one. Signed out
     /// → `unauthenticated`.
     pub async fn get(&self) -> Result<String, FlowError> {
-        let active = untrack(|| self.auth.snapshot()).and_then(|s| s.last_active_session_id);
+        // Keyed by the session and its active organization (the `o` claim).
+        let active = untrack(|| self.auth.snapshot()).and_then(|s| {
+            let session = s.active_session()?;
+            let org = session.organization.as_ref().map(|o| o.id.as_str());
+            Some(format!("{}/{}", session.id, org.unwrap_or("")))
+        });
         let cached = self.cache.get_value();
         if let Some(jwt) = reusable(cached.as_ref(), active.as_deref(), now_secs()) {
             return Ok(jwt);
         }
         let fresh = get_session_token().await?;
-        self.cache.set_value(Some(fresh.clone()));
-        Ok(fresh.jwt)
+        let jwt = fresh.jwt.clone();
+        if let Some(key) = active {
+            self.cache.set_value(Some((key, fresh)));
+        }
+        Ok(jwt)
     }
 
     /// Forgets the cached token (the next `get` fetches one).
@@ -86,26 +99,34 @@ mod tests {
 
     #[test]
     fn a_token_is_reused_for_its_session_until_shortly_before_it_expires() {
-        let t = SessionToken {
-            jwt: "jwt".into(),
-            expires_at: 100,
-            session_id: "sess_a".into(),
-        };
+        let t = (
+            "sess_a/org_1".to_string(),
+            SessionToken {
+                jwt: "jwt".into(),
+                expires_at: 100,
+                session_id: "sess_a".into(),
+            },
+        );
         assert_eq!(
-            reusable(Some(&t), Some("sess_a"), 89).as_deref(),
+            reusable(Some(&t), Some("sess_a/org_1"), 89).as_deref(),
             Some("jwt")
         );
         assert_eq!(
-            reusable(Some(&t), Some("sess_a"), 90),
+            reusable(Some(&t), Some("sess_a/org_1"), 90),
             None,
             "too close to exp"
         );
         assert_eq!(
-            reusable(Some(&t), Some("sess_b"), 0),
+            reusable(Some(&t), Some("sess_a/"), 0),
+            None,
+            "another organization"
+        );
+        assert_eq!(
+            reusable(Some(&t), Some("sess_b/org_1"), 0),
             None,
             "another session"
         );
         assert_eq!(reusable(Some(&t), None, 0), None, "signed out");
-        assert_eq!(reusable(None, Some("sess_a"), 0), None);
+        assert_eq!(reusable(None, Some("sess_a/org_1"), 0), None);
     }
 }

@@ -74,6 +74,38 @@ impl Reverification {
         }
     }
 
+    /// The level as a URL or error parameter: a preset's name, or `<minutes>m-<level>` for a
+    /// custom one (`30m-multi_factor`).
+    pub fn to_param(&self) -> String {
+        match self.name() {
+            "custom" => {
+                let level = match self.level {
+                    FactorLevel::FirstFactor => "first_factor",
+                    FactorLevel::SecondFactor => "second_factor",
+                    FactorLevel::MultiFactor => "multi_factor",
+                };
+                format!("{}m-{level}", self.after_minutes)
+            }
+            preset => preset.to_string(),
+        }
+    }
+
+    /// Reads [`Reverification::to_param`] back (a preset name or a custom level).
+    pub fn from_param(param: &str) -> Option<Self> {
+        if let Some(preset) = Self::parse(param) {
+            return Some(preset);
+        }
+        let (minutes, level) = param.split_once("m-")?;
+        let minutes: i64 = minutes.parse().ok().filter(|m| (0..=525_600).contains(m))?;
+        let level = match level {
+            "first_factor" => FactorLevel::FirstFactor,
+            "second_factor" => FactorLevel::SecondFactor,
+            "multi_factor" => FactorLevel::MultiFactor,
+            _ => return None,
+        };
+        Some(Self::custom(minutes, level))
+    }
+
     /// The first factor the session still has to verify at `now`, or `None` when it meets the
     /// requirement. A verification time in the future (skew between instances) counts as now.
     pub fn needed(&self, now: i64, v: &Verified) -> Option<NeededFactor> {
@@ -175,5 +207,31 @@ mod tests {
             "custom"
         );
         assert_eq!(Reverification::parse("none"), None);
+    }
+
+    #[test]
+    fn levels_travel_as_parameters() {
+        for r in [
+            Reverification::STRICT,
+            Reverification::LAX,
+            Reverification::custom(30, FactorLevel::MultiFactor),
+            Reverification::custom(5, FactorLevel::SecondFactor),
+        ] {
+            assert_eq!(Reverification::from_param(&r.to_param()), Some(r));
+        }
+        assert_eq!(
+            Reverification::custom(30, FactorLevel::FirstFactor).to_param(),
+            "30m-first_factor"
+        );
+        for bad in [
+            "",
+            "custom",
+            "30m-",
+            "xm-first_factor",
+            "-5m-first_factor",
+            "30m-other",
+        ] {
+            assert_eq!(Reverification::from_param(bad), None, "{bad}");
+        }
     }
 }

@@ -306,11 +306,15 @@ fn DevicesSection(
 /// "Delete account" (SPEC §14): after a recent verification, the account and everything of it.
 #[component]
 fn DeleteSection(action: ServerAction<AccountDelete>) -> impl IntoView {
+    // The account the page shows: another one made active meanwhile is never deleted by it.
+    let auth = crate::components::use_auth();
+    let user_id = move || auth.get().user_id.unwrap_or_default();
     view! {
         <section aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete account"</h2>
             <p>"Your account, its sign-in methods and memberships are deleted for good."</p>
             <FlowForm action=action>
+                <input type="hidden" name="user_id" value=user_id/>
                 <FormAlert error=error_of(action)/>
                 <button type="submit" class="danger">"Delete account"</button>
             </FlowForm>

@@ -102,6 +102,7 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
         can(MANAGE_PROFILE),
     );
     let org = profile.organization.clone();
+    let (leave_id, delete_id) = (org.id.clone(), org.id.clone());
     view! {
         <section aria-labelledby="org-profile-heading">
             <h2 id="org-profile-heading">"Profile"</h2>
@@ -145,6 +146,7 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
         <section aria-labelledby="leave-heading">
             <h2 id="leave-heading">"Leave organization"</h2>
             <FlowForm action=actions.leave>
+                <input type="hidden" name="organization_id" value=leave_id/>
                 <FormAlert error=error_of(actions.leave)/>
                 <button type="submit" class="danger">"Leave organization"</button>
             </FlowForm>
@@ -154,6 +156,7 @@ fn Portal(profile: OrganizationProfileView, actions: Actions) -> impl IntoView {
                 <h2 id="delete-org-heading">"Delete organization"</h2>
                 <p>"Its memberships and invitations are deleted for good."</p>
                 <FlowForm action=actions.delete>
+                    <input type="hidden" name="organization_id" value=delete_id.clone()/>
                     <FormAlert error=error_of(actions.delete)/>
                     <button type="submit" class="danger">"Delete organization"</button>
                 </FlowForm>

@@ -14,9 +14,9 @@ pub fn VerifyPage() -> impl IntoView {
         location.search.get_untracked().trim_start_matches('?'),
         "level",
     )
-    .and_then(|l| Reverification::parse(&l))
+    .and_then(|l| Reverification::from_param(&l))
     .unwrap_or(Reverification::STRICT)
-    .name();
+    .to_param();
     view! {
         <h1>"Verify your identity"</h1>
         <ReverificationPanel level=level/>

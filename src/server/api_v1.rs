@@ -279,9 +279,21 @@ async fn session_token(State(state): State<AppState>, Path(id): Path<String>) ->
     Ok(Json(json!({ "object": "token", "jwt": token.jwt })).into_response())
 }
 
-/// `POST /v1/signing_keys/rotate`: a new signing key now; the replaced one stays published.
-async fn rotate_signing_key(State(state): State<AppState>) -> ApiResult {
-    let kid = session_tokens::rotate_now(&state).await?;
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    #[serde(default)]
+    revoke_previous: bool,
+}
+
+/// `POST /v1/signing_keys/rotate` `{ revoke_previous? }`: a new signing key now; the replaced one
+/// stays published unless `revoke_previous` (after a suspected leak).
+async fn rotate_signing_key(
+    State(state): State<AppState>,
+    body: Option<Json<RotateBody>>,
+) -> ApiResult {
+    let revoke = body.map(|Json(b)| b.revoke_previous).unwrap_or(false);
+    let kid = session_tokens::rotate_now(&state, revoke).await?;
     Ok(Json(json!({ "object": "signing_key", "kid": kid })).into_response())
 }
 

@@ -82,7 +82,7 @@ impl Auth {
         }
         Err(FlowError::with_detail(
             ErrorCode::ReverificationRequired,
-            level.name(),
+            level.to_param(),
         ))
     }
 

@@ -130,13 +130,23 @@ pub async fn current_key(state: &AppState) -> Result<Arc<ActiveKey>, FlowError> 
     Ok(key)
 }
 
-/// Replaces the signing key now (the Backend API's rotation, e.g. after a suspected leak: the
-/// replaced key stays published as the previous one until the next rotation).
-pub async fn rotate_now(state: &AppState) -> Result<String, FlowError> {
+/// Replaces the signing key now (the Backend API's rotation). The replaced key stays published
+/// as the previous one until the next rotation, so tokens it signed still verify — unless
+/// `revoke_previous` (a suspected leak): then only the new key is published, and every token
+/// signed before stops verifying once verifiers fetch the keys again.
+pub async fn rotate_now(state: &AppState, revoke_previous: bool) -> Result<String, FlowError> {
     let now = state.now();
     let key = generate()?;
     state.store.rotate_signing_key(&key, now, now).await?;
     state.signing.forget();
+    if revoke_previous {
+        if let Some(newest) = state.store.signing_keys(1).await?.into_iter().next() {
+            state
+                .store
+                .revoke_signing_keys_before(newest.generation)
+                .await?;
+        }
+    }
     Ok(current_key(state).await?.kid.clone())
 }
 

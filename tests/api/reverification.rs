@@ -80,7 +80,15 @@ async fn deleting_the_account_needs_a_recent_password_then_removes_everything() 
     );
     let (_, view) = app.call(&c, "user/verify", &[]).await;
     assert_eq!(view["needed"], Value::Null);
-    let (status, b) = app.call(&c, "account/delete", &[]).await;
+    let (status, b) = app
+        .call(&c, "account/delete", &[("user_id", "user_someone_else")])
+        .await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let uid = user["id"].as_str().unwrap();
+    let (status, b) = app.call(&c, "account/delete", &[("user_id", uid)]).await;
     assert_eq!(status, StatusCode::OK, "{b}");
     assert_eq!(b["next"], "/", "the after-sign-out URL");
     assert_eq!(whoami(&app, &c).await, None, "signed out with the account");
@@ -362,6 +370,26 @@ async fn an_admin_deletes_the_organization_after_a_recent_verification() {
         "members cannot"
     );
     let a = app.in_org("del-org-admin@example.com", &org).await;
+    // A form shown for another organization never deletes the active one.
+    let (status, b) = app
+        .call(
+            &a,
+            "organizations/delete",
+            &[("organization_id", "org_other")],
+        )
+        .await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (status, _) = app
+        .call(
+            &a,
+            "organizations/leave",
+            &[("organization_id", "org_other")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     clock.advance(11 * 60);
     let (status, b) = app.call(&a, "organizations/delete", &[]).await;
     assert_eq!(

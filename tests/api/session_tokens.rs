@@ -266,7 +266,32 @@ async fn verification_survives_a_key_rotation() {
         fresh.verify(&before).await.unwrap_err(),
         VerifyError::UnknownKey
     );
-    assert!(fresh.verify(&jwt_of(&app, &c).await).await.is_ok());
+    let current = jwt_of(&app, &c).await;
+    assert!(fresh.verify(&current).await.is_ok());
+
+    // After a suspected leak the replaced key is not published at all.
+    let (status, _) = app
+        .post_json(
+            "/v1/signing_keys/rotate",
+            json!({ "revoke_previous": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let jwks: Value = Client::new()
+        .get(format!("{}/.well-known/jwks.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    let after_leak = Verifier::new(VerifierOptions::new(app.base.clone()));
+    assert_eq!(
+        after_leak.verify(&current).await.unwrap_err(),
+        VerifyError::UnknownKey
+    );
+    assert!(after_leak.verify(&jwt_of(&app, &c).await).await.is_ok());
 }
 
 #[tokio::test]
@@ -366,6 +391,14 @@ async fn the_browser_endpoint_refuses_the_signed_out_and_other_sites() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Without Origin or Referer (not a browser's fetch) the token names this site itself.
+    let (status, body) = app.call(&c, "sessions/token", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let claims = Verifier::new(VerifierOptions::new(app.base.clone()))
+        .verify(body["jwt"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(claims.azp.as_deref(), Some(app.base.as_str()));
     // Signed out: the session's cookie no longer mints.
     let (status, _) = app.call(&c, "sessions/sign_out", &[]).await;
     assert_eq!(status, StatusCode::OK);

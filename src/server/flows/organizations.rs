@@ -46,6 +46,20 @@ fn role_param(role: &str) -> FlowResult<&str> {
     }
 }
 
+/// A form names the organization it was shown for; another one active by now is refused.
+fn expect_active(
+    org: &crate::server::store::OrganizationMembership,
+    organization_id: Option<&str>,
+) -> FlowResult<()> {
+    match organization_id.filter(|id| !id.is_empty()) {
+        Some(id) if id != org.organization_id => Err(FlowError::with_detail(
+            ErrorCode::Forbidden,
+            "not the active organization",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Renames the active organization (and changes its slug when one is given).
 pub async fn rename(
     state: &AppState,
@@ -126,9 +140,11 @@ pub async fn leave(
     state: &AppState,
     ctx: &ClientContext,
     req: &RequestInfo,
+    organization_id: Option<&str>,
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (s, org) = ctx.in_organization()?;
+    expect_active(org, organization_id)?;
     super::portal::require_strict(state, s)?;
     state
         .store
@@ -145,9 +161,11 @@ pub async fn delete(
     state: &AppState,
     ctx: &ClientContext,
     req: &RequestInfo,
+    organization_id: Option<&str>,
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (s, org) = ctx.with_permission(MANAGE_PROFILE)?;
+    expect_active(org, organization_id)?;
     super::portal::require_strict(state, s)?;
     state
         .store

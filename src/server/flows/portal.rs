@@ -34,7 +34,7 @@ async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -
     }
     Err(FlowError::with_detail(
         ErrorCode::ReverificationRequired,
-        Reverification::STRICT.name(),
+        Reverification::STRICT.to_param(),
     ))
 }
 
@@ -332,8 +332,18 @@ pub async fn remove_factor(
 
 /// "Delete account" (SPEC §14, §16): after a strict reverification the user goes, with every
 /// session, factor and membership of theirs (one statement; the rest cascades).
-pub async fn delete_account(state: &AppState, ctx: &ClientContext) -> FlowResult<Outcome> {
+pub async fn delete_account(
+    state: &AppState,
+    ctx: &ClientContext,
+    user_id: Option<&str>,
+) -> FlowResult<Outcome> {
     let s = ctx.require_active()?;
+    if user_id.is_some_and(|id| !id.is_empty() && id != s.user.id) {
+        return Err(FlowError::with_detail(
+            ErrorCode::Forbidden,
+            "not the active user",
+        ));
+    }
     reverify_session(state, s, "").await?;
     state.store.delete_user(&s.user.id).await?;
     Ok(Outcome {

@@ -35,7 +35,7 @@ pub fn require(state: &AppState, s: &SessionDetail, level: Reverification) -> Fl
     }
     Err(FlowError::with_detail(
         ErrorCode::ReverificationRequired,
-        level.name(),
+        level.to_param(),
     ))
 }
 
@@ -70,7 +70,7 @@ impl Asked {
     fn level(&self) -> Reverification {
         self.level
             .as_deref()
-            .and_then(Reverification::parse)
+            .and_then(Reverification::from_param)
             .unwrap_or(Reverification::STRICT)
     }
 
@@ -115,7 +115,7 @@ pub async fn view(
     let user = &s.user;
     let left = state.store.backup_codes_left(&user.id).await?;
     Ok(ReverificationView {
-        level: level.name().to_string(),
+        level: level.to_param(),
         needed: level.needed(state.now(), &verified(s)),
         has_password: user.password_hash.is_some(),
         email: user.email.clone(),
@@ -213,7 +213,10 @@ pub async fn send_code(
     if asked.dialog {
         return Ok(Outcome::stay());
     }
-    let mut url = format!("{VERIFY_PATH}?level={}&step={step}", asked.level().name());
+    let mut url = format!(
+        "{VERIFY_PATH}?level={}&step={step}",
+        asked.level().to_param()
+    );
     if let Some(back) = asked.redirect_url.as_deref().and_then(safe_redirect) {
         url = crate::domain::redirect::with_redirect_url(&url, Some(&back));
     }

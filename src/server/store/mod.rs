@@ -483,6 +483,8 @@ pub trait SigningKeyStore: Send + Sync {
         now: i64,
         due_at: i64,
     ) -> StoreResult<bool>;
+    /// Removes every key older than `generation` (a leaked key must stop verifying at once).
+    async fn revoke_signing_keys_before(&self, generation: i64) -> StoreResult<u64>;
 }
 
 /// Everything the services need.

@@ -72,6 +72,17 @@ macro_rules! impl_signing_keys {
                 tx.commit().await?;
                 Ok(true)
             }
+
+            async fn revoke_signing_keys_before(
+                &self,
+                generation: i64,
+            ) -> $crate::server::store::StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM signing_keys WHERE generation < $1")
+                    .bind(generation)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
         }
     };
 }

@@ -180,4 +180,7 @@ pub async fn signing_keys_rotate_once_when_due(store: Shared) {
         [5, 4, 3],
         "only the three newest are kept"
     );
+    assert_eq!(store.revoke_signing_keys_before(5).await.unwrap(), 2);
+    let keys = store.signing_keys(10).await.unwrap();
+    assert_eq!(keys.iter().map(|k| k.generation).collect::<Vec<_>>(), [5]);
 }
