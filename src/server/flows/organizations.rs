@@ -12,6 +12,7 @@ use crate::domain::organization::{
     is_known_role, parse_name_and_slug, MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE,
 };
 use crate::domain::redirect::query_param;
+use crate::domain::reverification::Reverification;
 use crate::domain::snapshot::InvitationStatus;
 use crate::server::client::{internal, organizations_enabled, ClientContext};
 use crate::server::state::AppState;
@@ -145,7 +146,7 @@ pub async fn leave(
     organizations_enabled(state)?;
     let (s, org) = ctx.in_organization()?;
     expect_active(org, organization_id)?;
-    super::portal::require_strict(state, s)?;
+    super::reverify::require(state, s, Reverification::STRICT)?;
     state
         .store
         .remove_member(&org.organization_id, &s.user.id)
@@ -166,7 +167,7 @@ pub async fn delete(
     organizations_enabled(state)?;
     let (s, org) = ctx.with_permission(MANAGE_PROFILE)?;
     expect_active(org, organization_id)?;
-    super::portal::require_strict(state, s)?;
+    super::reverify::require(state, s, Reverification::STRICT)?;
     state
         .store
         .delete_organization(&org.organization_id)

@@ -29,13 +29,7 @@ async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -
         check_password(state, s, password).await?;
         v.first_at = state.now();
     }
-    if Reverification::STRICT.is_met(state.now(), &v) {
-        return Ok(());
-    }
-    Err(FlowError::with_detail(
-        ErrorCode::ReverificationRequired,
-        Reverification::STRICT.to_param(),
-    ))
+    reverify::require_verified(state, &v, Reverification::STRICT)
 }
 
 /// The current password must be right (wrong ones count towards the lockout); the session's
@@ -350,9 +344,4 @@ pub async fn delete_account(
         next: state.urls().after_sign_out_url.clone(),
         new_token: None,
     })
-}
-
-/// Reverification for an action outside the portal (leaving an organization): `strict`.
-pub fn require_strict(state: &AppState, s: &SessionDetail) -> FlowResult<()> {
-    reverify::require(state, s, Reverification::STRICT)
 }

@@ -8,7 +8,7 @@ use super::codes::{self, Channel, Redeemed};
 use super::{bounded, check_not_locked, count_failure, FlowResult, Outcome, RequestInfo};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::safe_redirect;
-use crate::domain::reverification::{NeededFactor, Reverification, Verified};
+use crate::domain::reverification::{Reverification, Verified};
 use crate::domain::snapshot::ReverificationView;
 use crate::domain::verification::{parse_code, CodePurpose};
 use crate::server::client::ClientContext;
@@ -30,7 +30,12 @@ pub fn verified(s: &SessionDetail) -> Verified {
 
 /// The session meets `level` now, or `reverification_required` (403) naming the level.
 pub fn require(state: &AppState, s: &SessionDetail, level: Reverification) -> FlowResult<()> {
-    if level.is_met(state.now(), &verified(s)) {
+    require_verified(state, &verified(s), level)
+}
+
+/// The same for verification times in hand (a password checked in this very request).
+pub fn require_verified(state: &AppState, v: &Verified, level: Reverification) -> FlowResult<()> {
+    if level.is_met(state.now(), v) {
         return Ok(());
     }
     Err(FlowError::with_detail(
@@ -286,9 +291,4 @@ pub async fn code(
             .await?;
         Ok(asked.after(state, s, s.session.first_factor_at, Some(now)))
     }
-}
-
-/// The needed factor, for tests and views.
-pub fn needed(state: &AppState, s: &SessionDetail, level: Reverification) -> Option<NeededFactor> {
-    level.needed(state.now(), &verified(s))
 }
