@@ -9,8 +9,9 @@ use super::verify::VerifyPage;
 use crate::components::auth_provider::AuthLoaded;
 use crate::components::{SignIn, SignUp};
 use leptos::prelude::*;
+use leptos_router::any_nested_route::IntoAnyNestedRoute;
 use leptos_router::components::Route;
-use leptos_router::{path, MatchNestedRoutes, SsrMode};
+use leptos_router::{path, SsrMode};
 
 /// The hosted pages at their default paths: `/sign-in` (and its steps and
 /// `/sign-in/tasks/<key>`), `/sign-up` (and `/sign-up/verify-email-address`), `/user` (and `/user/verify`),
@@ -18,7 +19,7 @@ use leptos_router::{path, MatchNestedRoutes, SsrMode};
 /// mounts `SignIn` / `SignUp` there itself (with the same URLs given to its `AuthProvider` and
 /// the server builder).
 #[component(transparent)]
-pub fn VestibuleRoutes() -> impl MatchNestedRoutes + Clone {
+pub fn VestibuleRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     view! {
         <Route path=path!("/sign-in") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/sign-in/:step") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
@@ -32,4 +33,7 @@ pub fn VestibuleRoutes() -> impl MatchNestedRoutes + Clone {
         <Route path=path!("/invitation") view=|| view! { <AuthLoaded><InvitationPage/></AuthLoaded> } ssr=SsrMode::Async/>
     }
     .into_inner()
+    // One route value either way: with `--cfg erase_components` a transparent component must
+    // return `AnyNestedRoute`.
+    .into_any_nested_route()
 }
