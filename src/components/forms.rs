@@ -2,6 +2,7 @@
 //! navigation per SPEC §4.3), the error alert, and labelled fields.
 
 use super::auth_provider::use_auth_context;
+use super::flow_action::FlowAction;
 use super::vestibule::{apply, FinalizeNavigate};
 use crate::api::AuthResult;
 use crate::domain::errors::FlowError;
@@ -10,13 +11,17 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_navigate};
 
-/// A server action for one flow step: on success it stores the new snapshot and navigates (see
-/// [`apply`]), with the `navigate` callback of the enclosing component if it set one.
-pub fn flow_action<S>() -> ServerAction<S>
+/// A flow step's action for the server function `S`: on success it stores the new snapshot and
+/// navigates (see [`apply`]), with the `navigate` callback of the enclosing component if it set
+/// one.
+pub fn flow_action<S>() -> FlowAction
 where
-    S: ServerFn<Output = AuthResult, Error = FlowError> + Clone + Send + Sync + 'static,
+    S: ServerFn<Output = AuthResult, Error = FlowError>,
 {
-    let action = ServerAction::<S>::new();
+    watched(FlowAction::new(S::url()))
+}
+
+fn watched(action: FlowAction) -> FlowAction {
     let ctx = use_auth_context();
     let navigate = use_navigate();
     let callback = use_context::<FinalizeNavigate>().map(|f| f.0);
@@ -28,39 +33,33 @@ where
     action
 }
 
-/// `ActionForm` whose controls are disabled while its action is pending, so a second click (or a
-/// quick second "Continue" on the next step) never submits the same form twice.
+/// The step's form: a plain `<form method="post">` to the server function, which works without
+/// JavaScript; after hydration a submit calls the action instead. Its controls are disabled while
+/// the action is pending, so a second click (or a quick second "Continue" on the next step) never
+/// submits the same form twice.
 #[component]
-pub fn FlowForm<S, P>(action: ServerAction<S>, children: Children) -> impl IntoView
-where
-    S: serde::de::DeserializeOwned
-        + ServerFn<Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, P>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    <<S::Client as leptos::server_fn::client::Client<S::Error>>::Request as leptos::server_fn::request::ClientReq<
-        S::Error,
-    >>::FormData: From<leptos::web_sys::FormData>,
-    S::Output: Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
-    <S as ServerFn>::Client: leptos::server_fn::client::Client<<S as ServerFn>::Error>,
-{
+pub fn FlowForm(action: FlowAction, children: Children) -> impl IntoView {
     let pending = action.pending();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = super::flow_action::form_body(&ev) {
+            ev.prevent_default();
+            action.call(body);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
-        <ActionForm action=action>
+        <form method="post" action=action.path() on:submit=submit>
             <fieldset class="form-body" role="none" disabled=move || pending.get()>
                 {children()}
             </fieldset>
-        </ActionForm>
+        </form>
     }
 }
 
 /// The sentence of the action's last error, if any.
-pub fn error_of<S>(action: ServerAction<S>) -> Signal<Option<String>>
-where
-    S: ServerFn<Output = AuthResult, Error = FlowError> + Clone + Send + Sync + 'static,
-{
+pub fn error_of(action: FlowAction) -> Signal<Option<String>> {
     Signal::derive(move || match action.value().get() {
         Some(Err(e)) => Some(e.sentence()),
         _ => None,

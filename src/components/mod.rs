@@ -1,6 +1,7 @@
 //! The component kit: provider, hooks, guard, `Show`, redirects and the flow components.
 
 pub mod auth_provider;
+pub mod flow_action;
 pub mod forms;
 pub mod not_found;
 pub mod organizations;
@@ -17,6 +18,7 @@ pub mod vestibule;
 pub use auth_provider::{
     use_auth, use_auth_context, use_auth_with, AuthContext, AuthGuard, AuthLoaded, AuthProvider,
 };
+pub use flow_action::{FlowAction, FlowCall};
 pub use not_found::NotFound;
 pub use organizations::{use_organization_list, OrganizationList, OrganizationSwitcher};
 pub use required_tasks::{TaskAcceptTerms, TaskCustom};

@@ -4,6 +4,7 @@
 //! watches a server action: when it answers `reverification_required` the dialog opens, and once
 //! the session is verified the action runs again, once, with the same input.
 
+use super::flow_action::{FlowAction, FlowCall};
 use super::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use crate::api::{get_reverification, ReverifyCode, ReverifyPassword, ReverifySendCode};
 use crate::domain::errors::{ErrorCode, FlowError};
@@ -38,27 +39,70 @@ fn state() -> ReverificationState {
     s
 }
 
-/// `use_reverification(action)`: when `action` fails with `reverification_required`, the
-/// page's `ReverificationDialog` opens for the level the server named; once verified, `action`
-/// is dispatched again with its last input (once: a second refusal shows its error).
-pub fn use_reverification<S>(action: ServerAction<S>)
+/// An action `use_reverification` can watch and run again: a flow step's [`FlowAction`], or an
+/// app's own `ServerAction` whose server function fails with [`FlowError`].
+pub trait RetryableAction: Copy + Send + Sync + 'static {
+    type Input: Clone + Send + Sync + 'static;
+    /// The last input dispatched (tracked).
+    fn last_input(&self) -> Option<Self::Input>;
+    /// The last answer's error, if it failed (tracked).
+    fn last_error(&self) -> Option<FlowError>;
+    fn dispatch_again(&self, input: Self::Input);
+}
+
+impl RetryableAction for FlowAction {
+    type Input = FlowCall;
+
+    fn last_input(&self) -> Option<FlowCall> {
+        self.input().get()
+    }
+
+    fn last_error(&self) -> Option<FlowError> {
+        self.value().get().and_then(Result::err)
+    }
+
+    fn dispatch_again(&self, input: FlowCall) {
+        self.dispatch(input);
+    }
+}
+
+impl<S> RetryableAction for ServerAction<S>
 where
     S: ServerFn<Error = FlowError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
+    type Input = S;
+
+    fn last_input(&self) -> Option<S> {
+        self.input().get()
+    }
+
+    fn last_error(&self) -> Option<FlowError> {
+        self.value().get().and_then(Result::err)
+    }
+
+    fn dispatch_again(&self, input: S) {
+        self.dispatch(input);
+    }
+}
+
+/// `use_reverification(action)`: when `action` fails with `reverification_required`, the
+/// page's `ReverificationDialog` opens for the level the server named; once verified, `action`
+/// is dispatched again with its last input (once: a second refusal shows its error).
+pub fn use_reverification<A: RetryableAction>(action: A) {
     let shared = state();
-    let last_input = StoredValue::new(None::<S>);
+    let last_input = StoredValue::new(None::<A::Input>);
     let retried = StoredValue::new(false);
     Effect::new(move |_| {
-        if let Some(input) = action.input().get() {
+        if let Some(input) = action.last_input() {
             last_input.set_value(Some(input));
         }
     });
     Effect::new(move |_| {
-        let e = match action.value().get() {
-            Some(Err(e)) => e,
+        let e = match action.last_error() {
+            Some(e) => e,
             // Done (or not run yet): the next refusal may ask again.
-            _ => {
+            None => {
                 retried.set_value(false);
                 return;
             }
@@ -71,7 +115,7 @@ where
         let retry = Callback::new(move |_| {
             if let Some(input) = last_input.get_value() {
                 retried.set_value(true);
-                action.dispatch(input);
+                action.dispatch_again(input);
             }
         });
         shared.waiting.set(Some(Waiting { level, retry }));
@@ -204,9 +248,9 @@ fn steps(
     v: ReverificationView,
     step: Option<String>,
     hidden: Hidden,
-    password: ServerAction<ReverifyPassword>,
-    send: ServerAction<ReverifySendCode>,
-    code: ServerAction<ReverifyCode>,
+    password: FlowAction,
+    send: FlowAction,
+    code: FlowAction,
     dialog: bool,
     choose_step: impl Fn(&'static str) + Copy + Send + Sync + 'static,
     backup_url: String,

@@ -7,6 +7,7 @@ use crate::api::{
     AccountTotpStart,
 };
 use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
+use crate::components::FlowAction;
 use crate::components::{use_reverification, ReverificationDialog, UserButton};
 use crate::domain::snapshot::AccountView;
 use leptos::prelude::*;
@@ -71,7 +72,7 @@ pub fn AccountPage() -> impl IntoView {
 /// After a factor was added or removed (`?factor_changed=1`): the offer to end every other
 /// session (ASVS 7.4.3).
 #[component]
-fn FactorChanged(action: ServerAction<AccountSignOutOthers>) -> impl IntoView {
+fn FactorChanged(action: FlowAction) -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let changed = move || {
         crate::domain::redirect::query_param(
@@ -109,7 +110,7 @@ fn Profile(account: AccountView) -> impl IntoView {
 }
 
 #[component]
-fn PasswordSection(action: ServerAction<AccountPassword>) -> impl IntoView {
+fn PasswordSection(action: FlowAction) -> impl IntoView {
     let done = move || {
         matches!(action.value().get(), Some(Ok(_)))
             .then(|| view! { <p role="status">"Your password was changed."</p> })
@@ -262,19 +263,16 @@ fn FactorsSection(account: AccountView, actions: FactorActions) -> impl IntoView
 /// The portal's second-factor actions.
 #[derive(Clone, Copy)]
 struct FactorActions {
-    codes: ServerAction<AccountBackupCodes>,
-    totp_start: ServerAction<AccountTotpStart>,
-    totp_confirm: ServerAction<AccountTotpConfirm>,
-    sms_start: ServerAction<AccountSmsStart>,
-    sms_confirm: ServerAction<AccountSmsConfirm>,
-    remove: ServerAction<AccountFactorRemove>,
+    codes: FlowAction,
+    totp_start: FlowAction,
+    totp_confirm: FlowAction,
+    sms_start: FlowAction,
+    sms_confirm: FlowAction,
+    remove: FlowAction,
 }
 
 #[component]
-fn DevicesSection(
-    account: AccountView,
-    action: ServerAction<AccountDeviceSignOut>,
-) -> impl IntoView {
+fn DevicesSection(account: AccountView, action: FlowAction) -> impl IntoView {
     let reverify = account.reverification_needed;
     view! {
         <section aria-labelledby="devices-heading">
@@ -305,7 +303,7 @@ fn DevicesSection(
 
 /// "Delete account" (SPEC §14): after a recent verification, the account and everything of it.
 #[component]
-fn DeleteSection(action: ServerAction<AccountDelete>) -> impl IntoView {
+fn DeleteSection(action: FlowAction) -> impl IntoView {
     // The account the page shows: another one made active meanwhile is never deleted by it.
     let auth = crate::components::use_auth();
     let user_id = move || auth.get().user_id.unwrap_or_default();

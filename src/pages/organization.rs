@@ -10,6 +10,7 @@ use crate::api::{
 use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use crate::components::organizations::OrganizationSwitcher;
 use crate::components::tasks::CreateOrganizationForm;
+use crate::components::FlowAction;
 use crate::components::UserButton;
 use crate::domain::organization::{
     MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE, ROLE_ADMIN, ROLE_MEMBER,
@@ -32,13 +33,13 @@ fn role_name(role: &str) -> &'static str {
 /// The portal's server actions; the page reloads its data after each.
 #[derive(Clone, Copy)]
 struct Actions {
-    rename: ServerAction<OrganizationRename>,
-    role: ServerAction<OrganizationMemberRole>,
-    remove: ServerAction<OrganizationMemberRemove>,
-    invite: ServerAction<OrganizationInvite>,
-    revoke: ServerAction<OrganizationRevokeInvitation>,
-    leave: ServerAction<OrganizationLeave>,
-    delete: ServerAction<OrganizationDelete>,
+    rename: FlowAction,
+    role: FlowAction,
+    remove: FlowAction,
+    invite: FlowAction,
+    revoke: FlowAction,
+    leave: FlowAction,
+    delete: FlowAction,
 }
 
 #[component]
