@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(PATH)
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export TEST_REQUIRE_POSTGRES := 1
 
-.PHONY: run test setup setup-test build test-rust test-e2e lint bench
+.PHONY: run test setup setup-test build test-size test-rust test-e2e lint bench
 
 ## Sets everything up and starts Vestibule on SQLite at http://127.0.0.1:3000
 run: setup
@@ -17,7 +17,7 @@ run: setup
 
 ## Sets everything up, checks formatting and clippy (both feature sets), runs every test:
 ## Rust unit + integration and Playwright (JS on and off), each on SQLite and on PostgreSQL.
-test: setup-test lint build test-rust test-e2e
+test: setup-test lint build test-size test-rust test-e2e
 
 setup:
 	scripts/setup.sh
@@ -29,6 +29,10 @@ setup-test:
 ## target directory.
 build:
 	cargo leptos build --release --precompress
+
+## The front end's weight: what /sign-in transfers (brotli), against the budget (issue 14).
+test-size:
+	SIZE_BUDGET=330000 bench/size.sh
 
 ## Unit tests (the store contract on both engines), the integration suite on SQLite (and the
 ## several-instances tests on PostgreSQL), then the integration suite again on PostgreSQL.
@@ -51,3 +55,4 @@ lint:
 bench: setup build
 	bench/run.sh
 	bench/tokens.sh
+	TTI=1 bench/size.sh
