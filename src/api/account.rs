@@ -12,7 +12,7 @@ use super::edge::{self, flag};
 use crate::server::http::Limit;
 
 /// What the account portal shows. Active sessions only.
-#[server(prefix = "/api", endpoint = "account")]
+#[server(prefix = "/api", endpoint = "account", output = crate::api::JsonText)]
 pub async fn get_account() -> Result<crate::domain::snapshot::AccountView, FlowError> {
     let (state, _) = edge::request()?;
     let ctx = edge::client(&state).await?;
@@ -22,7 +22,7 @@ pub async fn get_account() -> Result<crate::domain::snapshot::AccountView, FlowE
 }
 
 /// Changes the password from the portal. Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "account/password")]
+#[server(prefix = "/api", endpoint = "account/password", output = crate::api::JsonText)]
 pub async fn account_password(
     current_password: String,
     password: String,
@@ -44,7 +44,7 @@ pub async fn account_password(
 }
 
 /// "Regenerate backup codes" (password re-entered). Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "account/backup_codes")]
+#[server(prefix = "/api", endpoint = "account/backup_codes", output = crate::api::JsonText)]
 pub async fn account_backup_codes(current_password: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::regenerate_backup_codes(&state, &ctx, &current_password).await
@@ -54,7 +54,7 @@ pub async fn account_backup_codes(current_password: String) -> Result<AuthResult
 
 /// "Sign out" of one device in the portal's device list (password, unless the sign-in or the
 /// last re-verification is less than 10 minutes old). Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "account/devices/sign_out")]
+#[server(prefix = "/api", endpoint = "account/devices/sign_out", output = crate::api::JsonText)]
 pub async fn account_device_sign_out(
     session_id: String,
     current_password: Option<String>,
@@ -73,7 +73,7 @@ pub async fn account_device_sign_out(
 
 /// "Sign out of all other devices", offered after a factor changed (re-verification as above).
 /// Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "account/devices/sign_out_others")]
+#[server(prefix = "/api", endpoint = "account/devices/sign_out_others", output = crate::api::JsonText)]
 pub async fn account_sign_out_others(
     current_password: Option<String>,
 ) -> Result<AuthResult, FlowError> {
@@ -89,7 +89,7 @@ pub async fn account_sign_out_others(
 }
 
 /// "Add authenticator app" in the portal (password, unless signed in within 10 minutes).
-#[server(prefix = "/api", endpoint = "account/totp/start")]
+#[server(prefix = "/api", endpoint = "account/totp/start", output = crate::api::JsonText)]
 pub async fn account_totp_start(current_password: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::start_totp(
@@ -103,7 +103,7 @@ pub async fn account_totp_start(current_password: Option<String>) -> Result<Auth
 }
 
 /// The code that proves the new authenticator app. Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "account/totp/confirm")]
+#[server(prefix = "/api", endpoint = "account/totp/confirm", output = crate::api::JsonText)]
 pub async fn account_totp_confirm(code: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::confirm_totp(&state, &ctx, &code).await
@@ -112,7 +112,7 @@ pub async fn account_totp_confirm(code: String) -> Result<AuthResult, FlowError>
 }
 
 /// "Add phone" in the portal: a code goes to it.
-#[server(prefix = "/api", endpoint = "account/sms/start")]
+#[server(prefix = "/api", endpoint = "account/sms/start", output = crate::api::JsonText)]
 pub async fn account_sms_start(
     current_password: Option<String>,
     phone: String,
@@ -131,7 +131,7 @@ pub async fn account_sms_start(
 }
 
 /// The code sent to the new phone. Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "account/sms/confirm")]
+#[server(prefix = "/api", endpoint = "account/sms/confirm", output = crate::api::JsonText)]
 pub async fn account_sms_confirm(code: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::Factor, |state, ctx, _| async move {
         crate::server::flows::portal::confirm_sms(&state, &ctx, &code).await
@@ -140,7 +140,7 @@ pub async fn account_sms_confirm(code: String) -> Result<AuthResult, FlowError> 
 }
 
 /// Removes a second factor (`factor` is `totp` or `sms`).
-#[server(prefix = "/api", endpoint = "account/factor/remove")]
+#[server(prefix = "/api", endpoint = "account/factor/remove", output = crate::api::JsonText)]
 pub async fn account_factor_remove(
     factor: String,
     current_password: Option<String>,
@@ -172,7 +172,7 @@ pub async fn account_factor_remove(
 /// everything of theirs is deleted, and the browser goes to the after-sign-out URL.
 /// `user_id`, when given, must be the signed-in user's: a form shown for one account never
 /// deletes another that became active meanwhile (several accounts on one browser).
-#[server(prefix = "/api", endpoint = "account/delete")]
+#[server(prefix = "/api", endpoint = "account/delete", output = crate::api::JsonText)]
 pub async fn account_delete(user_id: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, _| async move {
         crate::server::flows::portal::delete_account(&state, &ctx, user_id.as_deref()).await

@@ -10,7 +10,7 @@ use super::edge::{self, destination};
 use crate::server::http::Limit;
 
 /// What the invitation page shows for a link's token. Anyone may call (the token is the secret).
-#[server(prefix = "/api", endpoint = "invitations/lookup")]
+#[server(prefix = "/api", endpoint = "invitations/lookup", output = crate::api::JsonText)]
 pub async fn get_invitation(
     token: String,
 ) -> Result<crate::domain::snapshot::InvitationPageView, FlowError> {
@@ -22,7 +22,7 @@ pub async fn get_invitation(
 }
 
 /// "Accept invitation": the signed-in invitee joins the organization.
-#[server(prefix = "/api", endpoint = "invitations/accept")]
+#[server(prefix = "/api", endpoint = "invitations/accept", output = crate::api::JsonText)]
 pub async fn accept_invitation(token: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::accept(&state, &ctx, &req, &token).await
@@ -32,7 +32,7 @@ pub async fn accept_invitation(token: String) -> Result<AuthResult, FlowError> {
 
 /// "Join <organization>": accepts one of the caller's pending invitations (by id) and makes the
 /// organization active.
-#[server(prefix = "/api", endpoint = "invitations/join")]
+#[server(prefix = "/api", endpoint = "invitations/join", output = crate::api::JsonText)]
 pub async fn join_invitation(
     invitation_id: String,
     redirect_url: Option<String>,

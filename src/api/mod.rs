@@ -6,12 +6,46 @@
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::snapshot::ClientSnapshot;
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::codec::Post;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use serde::{Deserialize, Serialize};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// JSON, as server_fn's `Json` sends it, read back from text (`serde_json::from_str`) — the reader
+/// hydration uses for the page's data — instead of bytes. Each answer type's decoder is then in
+/// the browser's wasm once, not once per reader.
+pub struct JsonTextEncoding;
+
+/// Server functions' `output`: JSON in the body of a `POST` answer.
+pub type JsonText = Post<JsonTextEncoding>;
+
+impl ContentType for JsonTextEncoding {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for JsonTextEncoding {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for JsonTextEncoding {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+impl<T: DeserializeOwned> Decodes<T> for JsonTextEncoding {
+    type Error = serde_json::Error;
+
+    fn decode(data: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&data).map_err(serde::de::Error::custom)?;
+        serde_json::from_str(text)
+    }
+}
 
 impl FromServerFnError for FlowError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonTextEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         FlowError::with_detail(ErrorCode::MalformedRequest, value.to_string())
@@ -46,7 +80,7 @@ pub use sign_up::*;
 pub use tasks::*;
 
 /// The caller's client snapshot (sessions, attempts in progress, public settings). Anyone may call.
-#[server(prefix = "/api", endpoint = "client")]
+#[server(prefix = "/api", endpoint = "client", output = crate::api::JsonText)]
 pub async fn get_client_snapshot() -> Result<ClientSnapshot, FlowError> {
     let (state, _) = edge::request()?;
     let mut ctx = edge::client(&state).await?;
@@ -56,7 +90,7 @@ pub async fn get_client_snapshot() -> Result<ClientSnapshot, FlowError> {
 
 /// Demo app data: the dashboard's view of the active session. Refuses a pending session (it is
 /// signed out by default), so a task cannot be skipped by calling this directly.
-#[server(prefix = "/api", endpoint = "app/whoami")]
+#[server(prefix = "/api", endpoint = "app/whoami", output = crate::api::JsonText)]
 pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
     require_auth(true).await
 }

@@ -12,7 +12,7 @@ use crate::server::http::Limit;
 
 /// What `/organization` shows for the active organization (members; invitations for admins).
 /// Active sessions with an active organization only.
-#[server(prefix = "/api", endpoint = "organizations/profile")]
+#[server(prefix = "/api", endpoint = "organizations/profile", output = crate::api::JsonText)]
 pub async fn get_organization_profile(
 ) -> Result<crate::domain::snapshot::OrganizationProfileView, FlowError> {
     let (state, _) = edge::request()?;
@@ -23,7 +23,7 @@ pub async fn get_organization_profile(
 }
 
 /// Renames the active organization (`org:sys_profile:manage`).
-#[server(prefix = "/api", endpoint = "organizations/rename")]
+#[server(prefix = "/api", endpoint = "organizations/rename", output = crate::api::JsonText)]
 pub async fn organization_rename(
     name: String,
     slug: Option<String>,
@@ -45,7 +45,7 @@ pub async fn organization_rename(
 }
 
 /// Changes a member's role (`org:sys_memberships:manage`); the last admin stays an admin.
-#[server(prefix = "/api", endpoint = "organizations/members/role")]
+#[server(prefix = "/api", endpoint = "organizations/members/role", output = crate::api::JsonText)]
 pub async fn organization_member_role(
     user_id: String,
     role: String,
@@ -57,7 +57,7 @@ pub async fn organization_member_role(
 }
 
 /// Removes a member (`org:sys_memberships:manage`); the last admin stays.
-#[server(prefix = "/api", endpoint = "organizations/members/remove")]
+#[server(prefix = "/api", endpoint = "organizations/members/remove", output = crate::api::JsonText)]
 pub async fn organization_member_remove(user_id: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::remove_member(&state, &ctx, &req, &user_id).await
@@ -67,7 +67,7 @@ pub async fn organization_member_remove(user_id: String) -> Result<AuthResult, F
 
 /// "Leave organization" (anyone but the last admin).
 /// `organization_id`, when given, must be the active organization (as for deleting).
-#[server(prefix = "/api", endpoint = "organizations/leave")]
+#[server(prefix = "/api", endpoint = "organizations/leave", output = crate::api::JsonText)]
 pub async fn organization_leave(organization_id: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::leave(&state, &ctx, &req, organization_id.as_deref())
@@ -79,7 +79,7 @@ pub async fn organization_leave(organization_id: Option<String>) -> Result<AuthR
 /// "Delete organization" (admins, after a recent verification).
 /// `organization_id`, when given, must be the active organization: a form shown for one
 /// organization never deletes another that became active meanwhile.
-#[server(prefix = "/api", endpoint = "organizations/delete")]
+#[server(prefix = "/api", endpoint = "organizations/delete", output = crate::api::JsonText)]
 pub async fn organization_delete(organization_id: Option<String>) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::delete(&state, &ctx, &req, organization_id.as_deref())
@@ -89,7 +89,7 @@ pub async fn organization_delete(organization_id: Option<String>) -> Result<Auth
 }
 
 /// Invites an email address with a role (`org:sys_invitations:manage`).
-#[server(prefix = "/api", endpoint = "organizations/invitations/create")]
+#[server(prefix = "/api", endpoint = "organizations/invitations/create", output = crate::api::JsonText)]
 pub async fn organization_invite(email: String, role: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::organizations::invite(&state, &ctx, &req, &email, &role).await
@@ -98,7 +98,7 @@ pub async fn organization_invite(email: String, role: String) -> Result<AuthResu
 }
 
 /// Revokes a pending invitation (`org:sys_invitations:manage`).
-#[server(prefix = "/api", endpoint = "organizations/invitations/revoke")]
+#[server(prefix = "/api", endpoint = "organizations/invitations/revoke", output = crate::api::JsonText)]
 pub async fn organization_revoke_invitation(
     invitation_id: String,
 ) -> Result<AuthResult, FlowError> {
@@ -109,7 +109,7 @@ pub async fn organization_revoke_invitation(
 }
 
 /// One page (from 0, 10 per page) of the caller's memberships and pending invitations.
-#[server(prefix = "/api", endpoint = "organizations/list")]
+#[server(prefix = "/api", endpoint = "organizations/list", output = crate::api::JsonText)]
 pub async fn organization_list(
     page: u32,
 ) -> Result<crate::domain::snapshot::OrganizationListPage, FlowError> {

@@ -24,7 +24,7 @@ fn asked(level: Option<String>, redirect_url: Option<String>, dialog: Option<Str
 }
 
 /// What `/user/verify` (or the dialog) shows for `level` (default `strict`). Active sessions only.
-#[server(prefix = "/api", endpoint = "user/verify")]
+#[server(prefix = "/api", endpoint = "user/verify", output = crate::api::JsonText)]
 pub async fn get_reverification(level: Option<String>) -> Result<ReverificationView, FlowError> {
     async {
         let (state, _) = edge::request()?;
@@ -36,7 +36,7 @@ pub async fn get_reverification(level: Option<String>) -> Result<ReverificationV
 }
 
 /// The password, again. Rate-limited as a factor attempt; wrong ones count towards the lockout.
-#[server(prefix = "/api", endpoint = "user/verify/password")]
+#[server(prefix = "/api", endpoint = "user/verify/password", output = crate::api::JsonText)]
 pub async fn reverify_password(
     password: String,
     level: Option<String>,
@@ -52,7 +52,7 @@ pub async fn reverify_password(
 
 /// "Email code" (a user without a password) or "SMS code" (`channel` `email` or `sms`): a code
 /// bound to this session.
-#[server(prefix = "/api", endpoint = "user/verify/send_code")]
+#[server(prefix = "/api", endpoint = "user/verify/send_code", output = crate::api::JsonText)]
 pub async fn reverify_send_code(
     channel: String,
     level: Option<String>,
@@ -78,7 +78,7 @@ pub async fn reverify_send_code(
 
 /// A code: `strategy` `email_code`, `totp`, `sms` or `backup_code`. Rate-limited as a factor
 /// attempt; wrong ones count towards the lockout.
-#[server(prefix = "/api", endpoint = "user/verify/code")]
+#[server(prefix = "/api", endpoint = "user/verify/code", output = crate::api::JsonText)]
 pub async fn reverify_code(
     strategy: String,
     code: String,

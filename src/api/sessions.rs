@@ -11,7 +11,7 @@ use crate::server::http::Limit;
 
 /// Signs out the active session, a given session of this client, or (`all`) every session of the
 /// client. Only sessions of the calling client can be named.
-#[server(prefix = "/api", endpoint = "sessions/sign_out")]
+#[server(prefix = "/api", endpoint = "sessions/sign_out", output = crate::api::JsonText)]
 pub async fn sign_out(
     session_id: Option<String>,
     all: Option<String>,
@@ -34,7 +34,7 @@ pub async fn sign_out(
 /// sessions; `organization` an id or slug of the caller's memberships, or `personal` for the
 /// personal workspace (refused while personal accounts are off); neither leaves it. Pending
 /// sessions may call it: it is how `choose-organization` is done.
-#[server(prefix = "/api", endpoint = "sessions/set_active")]
+#[server(prefix = "/api", endpoint = "sessions/set_active", output = crate::api::JsonText)]
 pub async fn activate(
     session_id: Option<String>,
     organization: Option<String>,
@@ -71,7 +71,7 @@ pub struct SessionToken {
 /// `POST /api/sessions/token`: a token for the caller's active session, pending or not (its `sts`
 /// says which). Cookie-authenticated; another site's origin is refused (`csrf_guard`), and the
 /// requesting origin becomes `azp`. Signed out → 401.
-#[server(prefix = "/api", endpoint = "sessions/token")]
+#[server(prefix = "/api", endpoint = "sessions/token", output = crate::api::JsonText)]
 pub async fn get_session_token() -> Result<SessionToken, FlowError> {
     async {
         let (state, req) = edge::request()?;

@@ -10,7 +10,7 @@ use super::edge::{self, flag};
 use crate::server::http::Limit;
 
 /// The first sign-up screen. Rate-limited as an attempt start.
-#[server(prefix = "/api", endpoint = "sign_up/create")]
+#[server(prefix = "/api", endpoint = "sign_up/create", output = crate::api::JsonText)]
 pub async fn sign_up_create(
     email: String,
     password: String,
@@ -37,7 +37,7 @@ pub async fn sign_up_create(
 }
 
 /// The emailed sign-up code. Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "sign_up/verify")]
+#[server(prefix = "/api", endpoint = "sign_up/verify", output = crate::api::JsonText)]
 pub async fn sign_up_verify(code: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::Factor, |state, ctx, req| async move {
         crate::server::flows::sign_up::verify(&state, &ctx, &req, &code).await
@@ -46,7 +46,7 @@ pub async fn sign_up_verify(code: String) -> Result<AuthResult, FlowError> {
 }
 
 /// "Resend code" on the sign-up verification step.
-#[server(prefix = "/api", endpoint = "sign_up/resend")]
+#[server(prefix = "/api", endpoint = "sign_up/resend", output = crate::api::JsonText)]
 pub async fn sign_up_resend() -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::sign_up::resend(&state, &ctx, &req).await

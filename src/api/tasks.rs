@@ -11,7 +11,7 @@ use super::edge::{self, destination, flag};
 use crate::server::http::Limit;
 
 /// The `reset-password` task. Only for a session whose current task it is.
-#[server(prefix = "/api", endpoint = "tasks/reset_password")]
+#[server(prefix = "/api", endpoint = "tasks/reset_password", output = crate::api::JsonText)]
 pub async fn task_reset_password(
     password: String,
     confirm_password: String,
@@ -35,7 +35,7 @@ pub async fn task_reset_password(
 }
 
 /// Creates an organization with the caller as admin and makes it active.
-#[server(prefix = "/api", endpoint = "organizations/create")]
+#[server(prefix = "/api", endpoint = "organizations/create", output = crate::api::JsonText)]
 pub async fn create_organization(
     name: String,
     slug: Option<String>,
@@ -57,7 +57,7 @@ pub async fn create_organization(
 }
 
 /// The authenticator code that proves the new secret. Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "tasks/mfa/totp")]
+#[server(prefix = "/api", endpoint = "tasks/mfa/totp", output = crate::api::JsonText)]
 pub async fn mfa_totp(
     code: String,
     redirect_url: Option<String>,
@@ -77,7 +77,7 @@ pub async fn mfa_totp(
 }
 
 /// The phone number for SMS codes.
-#[server(prefix = "/api", endpoint = "tasks/mfa/phone")]
+#[server(prefix = "/api", endpoint = "tasks/mfa/phone", output = crate::api::JsonText)]
 pub async fn mfa_phone(phone: String) -> Result<AuthResult, FlowError> {
     edge::step(Limit::None, |state, ctx, req| async move {
         crate::server::flows::tasks::mfa_phone(&state, &ctx, &req, &phone).await
@@ -86,7 +86,7 @@ pub async fn mfa_phone(phone: String) -> Result<AuthResult, FlowError> {
 }
 
 /// The code sent to the phone. Rate-limited as a factor attempt.
-#[server(prefix = "/api", endpoint = "tasks/mfa/phone_code")]
+#[server(prefix = "/api", endpoint = "tasks/mfa/phone_code", output = crate::api::JsonText)]
 pub async fn mfa_phone_code(
     code: String,
     redirect_url: Option<String>,
@@ -106,7 +106,7 @@ pub async fn mfa_phone_code(
 }
 
 /// "Continue" under the backup codes.
-#[server(prefix = "/api", endpoint = "tasks/mfa/done")]
+#[server(prefix = "/api", endpoint = "tasks/mfa/done", output = crate::api::JsonText)]
 pub async fn mfa_done(
     redirect_url: Option<String>,
     complete_url: Option<String>,
@@ -125,7 +125,7 @@ pub async fn mfa_done(
 
 /// "Continue" on the hosted page of an app-defined task (SPEC §4.4). Only for a session whose
 /// current task it is.
-#[server(prefix = "/api", endpoint = "tasks/complete")]
+#[server(prefix = "/api", endpoint = "tasks/complete", output = crate::api::JsonText)]
 pub async fn task_complete(
     key: String,
     redirect_url: Option<String>,
@@ -146,7 +146,7 @@ pub async fn task_complete(
 }
 
 /// The `accept-terms` task: the consent box, then "Continue".
-#[server(prefix = "/api", endpoint = "tasks/accept_terms")]
+#[server(prefix = "/api", endpoint = "tasks/accept_terms", output = crate::api::JsonText)]
 pub async fn task_accept_terms(
     legal_accepted: Option<String>,
     redirect_url: Option<String>,

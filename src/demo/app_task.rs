@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 /// The demo's own server function: whatever the app records first (nothing, here), then the
 /// task is completed for the caller's session — refused unless it is its current task.
-#[server(prefix = "/api", endpoint = "demo/finish_task")]
+#[server(prefix = "/api", endpoint = "demo/finish_task", output = crate::api::JsonText)]
 pub async fn demo_finish_task(key: String) -> Result<AuthResult, FlowError> {
     crate::api::complete_task(&key).await
 }
