@@ -3,10 +3,10 @@ import { SERVERS, base } from './servers';
 
 // The front end's weight as transferred (issue 14): /sign-in's stylesheet, JavaScript and wasm go
 // out precompressed (brotli), and their sum stays under the interim budget below — raise it only
-// with a reason, lower it as the bundle shrinks (the issue's target is 170 KB). 313,460 bytes when
+// with a reason, lower it as the bundle shrinks (the issue's target is 170 KB). 307,009 bytes when
 // the budget was last lowered.
 const MAIN = base(SERVERS.main);
-const BUDGET_BYTES = 330_000;
+const BUDGET_BYTES = 320_000;
 
 test('the sign-in page loads its assets compressed and within the budget', async ({ page, js }) => {
   const assets: { url: string; encoding: string | undefined; bytes: number }[] = [];
