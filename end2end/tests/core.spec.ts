@@ -156,6 +156,25 @@ test.describe('sign-in', () => {
     await expect(dd(page, 'User ID')).toHaveText(user.id);
   });
 
+  test('a crafted link cannot put its own words in the error alert', async ({ page }) => {
+    // The no-JavaScript error round trip carries the error in the URL (`__path`, `__err`); a link
+    // anyone can write must not show its own text on the sign-in page.
+    const carried = (error: object) =>
+      encodeURIComponent(Buffer.from(JSON.stringify(error)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'));
+    const spoof = 'Your account was suspended, call 555 0100';
+    await open(page, `/sign-in?__path=/api/sign_in/start&__err=${carried({ code: 'malformed_request', detail: spoof })}`);
+    await expect(alert(page, 'The request is malformed.')).toBeVisible();
+    await expect(page.getByText(spoof)).toHaveCount(0);
+
+    await open(page, `/sign-in?__path=/api/sign_in/start&__err=${carried({ code: 'form_param_missing', detail: 'Account suspended call us' })}`);
+    await expect(alert(page, 'A required field is missing.')).toBeVisible();
+    await expect(page.getByText('Account suspended')).toHaveCount(0);
+
+    // What the server itself carries there still shows.
+    await open(page, `/sign-in?__path=/api/sign_in/start&__err=${carried({ code: 'too_many_requests', n: 7 })}`);
+    await expect(alert(page, 'Too many requests. Please try again in 7 seconds.')).toBeVisible();
+  });
+
   test('a wrong password is refused', async ({ page, request }) => {
     const email = uniqueEmail('signin-wrong');
     await createUser(request, { email, password: strongPassword() });

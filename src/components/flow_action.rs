@@ -10,7 +10,8 @@ use leptos::server::ServerActionError;
 use leptos::server_fn::error::ServerFnUrlError;
 use std::ops::Deref;
 
-/// One call of a flow step: the server function's URL and its form-encoded arguments.
+/// One call of a flow step: the server function's URL and its form-encoded arguments. The
+/// request always goes to the URL of the action it is dispatched on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowCall {
     pub path: &'static str,
@@ -30,13 +31,18 @@ impl FlowAction {
     pub fn new(path: &'static str) -> Self {
         let left = use_context::<ServerActionError>()
             .filter(|e| e.path() == path)
-            .map(|e| Err(ServerFnUrlError::<FlowError>::decode_err(e.err())));
+            .map(|e| Err(ServerFnUrlError::<FlowError>::decode_err(e.err()).from_url()));
         // In the browser the request's future is not `Send` (one thread there); on the server,
         // where a page's owner may be dropped on another thread, the action must be `Send`.
         #[cfg(feature = "hydrate")]
-        let action = Action::new_unsync_with_value(left, |call: &FlowCall| post(call.clone()));
+        // The request goes to this action's own URL, whatever a dispatched `FlowCall` says.
+        #[cfg(feature = "hydrate")]
+        let action = Action::new_unsync_with_value(left, move |call: &FlowCall| {
+            post(path, call.body.clone())
+        });
         #[cfg(not(feature = "hydrate"))]
-        let action = Action::new_with_value(left, |call: &FlowCall| post(call.clone()));
+        let action =
+            Action::new_with_value(left, move |call: &FlowCall| post(path, call.body.clone()));
         Self { path, action }
     }
 
@@ -64,12 +70,14 @@ impl Deref for FlowAction {
 
 /// POSTs the call as `application/x-www-form-urlencoded`, asking for JSON: the answer is the
 /// step's `AuthResult`, or (4xx/5xx) its `FlowError` — what the server function's own client
-/// would decode.
+/// would decode. A `serverfnredirect` answer (`leptos_axum::redirect` in an app's own server
+/// function) is followed as the server function's own client follows it.
 #[cfg(feature = "hydrate")]
-async fn post(call: FlowCall) -> Result<AuthResult, FlowError> {
+async fn post(path: &'static str, body: String) -> Result<AuthResult, FlowError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let failed = |_| FlowError::with_detail(ErrorCode::MalformedRequest, "the request failed");
+    // The request did not get an answer (offline, or the page is going away).
+    let failed = |_| FlowError::new(ErrorCode::Internal);
     let window = web_sys::window().ok_or_else(|| failed(()))?;
     let headers = web_sys::Headers::new().map_err(|_| failed(()))?;
     headers
@@ -79,18 +87,26 @@ async fn post(call: FlowCall) -> Result<AuthResult, FlowError> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
-    init.set_body(&wasm_bindgen::JsValue::from_str(&call.body));
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str_and_init(call.path, &init))
-            .await
-            .map_err(|_| failed(()))?
-            .dyn_into()
-            .map_err(|_| failed(()))?;
+    init.set_body(&wasm_bindgen::JsValue::from_str(&body));
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|_| failed(()))?
+        .dyn_into()
+        .map_err(|_| failed(()))?;
     let text = JsFuture::from(response.text().map_err(|_| failed(()))?)
         .await
         .map_err(|_| failed(()))?
         .as_string()
         .unwrap_or_default();
+    let answer = response.headers();
+    if answer
+        .has(leptos::server_fn::redirect::REDIRECT_HEADER)
+        .unwrap_or(false)
+    {
+        if let Ok(Some(location)) = answer.get("location") {
+            leptos::server_fn::redirect::call_redirect_hook(&location);
+        }
+    }
     let malformed =
         |e: serde_json::Error| FlowError::with_detail(ErrorCode::MalformedRequest, e.to_string());
     if (400..=599).contains(&response.status()) {
@@ -102,8 +118,8 @@ async fn post(call: FlowCall) -> Result<AuthResult, FlowError> {
 
 /// On the server an action is never dispatched: forms post themselves there.
 #[cfg(not(feature = "hydrate"))]
-async fn post(call: FlowCall) -> Result<AuthResult, FlowError> {
-    let _ = call;
+async fn post(path: &'static str, body: String) -> Result<AuthResult, FlowError> {
+    let _ = (path, body);
     Err(FlowError::new(ErrorCode::MalformedRequest))
 }
 

@@ -203,6 +203,9 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// The largest `n` an error read from a URL keeps (minutes, seconds and limits are far below).
+pub const MAX_URL_N: u64 = 1_000_000;
+
 /// A flow error: a stable code, and the number some sentences carry (minutes, seconds, limits).
 /// On the wire it also carries `errors: [{ code, message }]`, the shape of every other error
 /// answer (SPEC §12), so a client can read any error the same way.
@@ -240,6 +243,33 @@ impl FlowError {
             code,
             n: None,
             detail: Some(detail.into()),
+        }
+    }
+
+    /// An error read back from a page's URL (the no-JavaScript round trip, `?__err=`): anyone can
+    /// write such a link, so only what the server itself puts there is kept — `detail` only as a
+    /// field name (up to two words, at most 24 letters, digits, `_` or `.`) and only for the
+    /// field errors, `n` at most [`MAX_URL_N`]. Anything else falls back to the fixed sentence.
+    pub fn from_url(self) -> Self {
+        let field_name = |d: &str| {
+            d.len() <= 24
+                && d.split(' ').count() <= 2
+                && d.split(' ').all(|w| {
+                    !w.is_empty()
+                        && w.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                })
+        };
+        let detail = match self.code {
+            ErrorCode::FormParamFormatInvalid
+            | ErrorCode::FormParamMissing
+            | ErrorCode::FormParamTooLong => self.detail.filter(|d| field_name(d)),
+            _ => None,
+        };
+        Self {
+            code: self.code,
+            n: self.n.filter(|n| *n <= MAX_URL_N),
+            detail,
         }
     }
 
@@ -404,6 +434,37 @@ impl From<ErrorCode> for FlowError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_from_a_url_keeps_only_what_the_server_puts_there() {
+        let field = FlowError::with_detail(ErrorCode::FormParamFormatInvalid, "Verification code");
+        assert_eq!(field.clone().from_url(), field);
+        let dotted = FlowError::with_detail(ErrorCode::FormParamTooLong, "members.role");
+        assert_eq!(dotted.clone().from_url(), dotted);
+        let spoof = FlowError::with_detail(
+            ErrorCode::MalformedRequest,
+            "Your account was suspended, call +1 555 0100",
+        );
+        assert_eq!(spoof.from_url().sentence(), "The request is malformed.");
+        for text in [
+            "Call us at 555",
+            "Account suspended, call",
+            "a\nb",
+            "<b>x</b>",
+            "",
+        ] {
+            let e = FlowError::with_detail(ErrorCode::FormParamMissing, text).from_url();
+            assert_eq!(e.detail, None, "{text:?} was kept");
+        }
+        let locked = FlowError::with_n(ErrorCode::UserLocked, u64::MAX).from_url();
+        assert_eq!(locked.n, None);
+        assert_eq!(
+            FlowError::with_n(ErrorCode::TooManyRequests, 7)
+                .from_url()
+                .n,
+            Some(7)
+        );
+    }
 
     #[test]
     fn fixed_sentences_match_the_spec() {
