@@ -34,7 +34,6 @@ impl FlowAction {
             .map(|e| Err(ServerFnUrlError::<FlowError>::decode_err(e.err()).from_url()));
         // In the browser the request's future is not `Send` (one thread there); on the server,
         // where a page's owner may be dropped on another thread, the action must be `Send`.
-        #[cfg(feature = "hydrate")]
         // The request goes to this action's own URL, whatever a dispatched `FlowCall` says.
         #[cfg(feature = "hydrate")]
         let action = Action::new_unsync_with_value(left, move |call: &FlowCall| {
