@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 /// What the provider shares with every component below it.
 #[derive(Clone, Copy)]
 pub struct AuthContext {
-    resource: Resource<Result<ClientSnapshot, crate::domain::errors::FlowError>>,
+    /// Where the snapshot comes from (none in a hosted island, which is given it).
+    resource: Option<Resource<Result<ClientSnapshot, crate::domain::errors::FlowError>>>,
     latest: RwSignal<Option<ClientSnapshot>>,
     urls: StoredValue<UrlProps>,
 }
@@ -33,7 +34,24 @@ impl AuthContext {
     pub fn snapshot(&self) -> Option<ClientSnapshot> {
         self.latest
             .get()
-            .or_else(|| self.resource.get().and_then(Result::ok))
+            .or_else(|| self.resource.and_then(|r| r.get()).and_then(Result::ok))
+    }
+
+    /// A context holding `snapshot` and resolved `urls` (what a hosted island is given by the
+    /// page's provider), refreshed only by the answers of the island's own mutations.
+    pub(crate) fn fixed(snapshot: ClientSnapshot, urls: AuthUrls) -> Self {
+        let props = UrlProps {
+            task_urls: Some(urls.task_urls),
+            sign_in_url: Some(urls.sign_in_url),
+            sign_up_url: Some(urls.sign_up_url),
+            after_sign_in_url: Some(urls.after_sign_in_url),
+            after_sign_out_url: Some(urls.after_sign_out_url),
+        };
+        Self {
+            resource: None,
+            latest: RwSignal::new(Some(snapshot)),
+            urls: StoredValue::new(props),
+        }
     }
 
     /// Replaces the snapshot after a mutation answered with a fresh one.
@@ -108,7 +126,7 @@ pub fn AuthProvider(
     };
     let resource = Resource::new_blocking(|| (), |_| get_client_snapshot());
     let ctx = AuthContext {
-        resource,
+        resource: Some(resource),
         latest: RwSignal::new(None),
         urls: StoredValue::new(urls),
     };
@@ -173,7 +191,7 @@ pub fn AuthGuard() -> impl IntoView {
 /// Focuses the page's `h1` once the new route has rendered (browser only) — unless something
 /// already has the focus (an error alert, or a field the user went on to type into): only a
 /// focus that fell back to the page body when the old page went away is moved.
-fn focus_heading_soon() {
+pub(crate) fn focus_heading_soon() {
     #[cfg(feature = "hydrate")]
     set_timeout(
         || {

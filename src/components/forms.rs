@@ -3,13 +3,13 @@
 
 use super::auth_provider::use_auth_context;
 use super::flow_action::FlowAction;
+use super::nav::{use_go, use_nav};
 use super::vestibule::{apply, FinalizeNavigate};
 use crate::api::AuthResult;
 use crate::domain::errors::FlowError;
 use crate::domain::redirect::query_param;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::hooks::{use_location, use_navigate};
 
 /// A flow step's action for the server function `S`: on success it stores the new snapshot and
 /// navigates (see [`apply`]), with the `navigate` callback of the enclosing component if it set
@@ -23,11 +23,11 @@ where
 
 fn watched(action: FlowAction) -> FlowAction {
     let ctx = use_auth_context();
-    let navigate = use_navigate();
+    let go = use_go();
     let callback = use_context::<FinalizeNavigate>().map(|f| f.0);
     Effect::new(move |_| {
         if let Some(Ok(result)) = action.value().get() {
-            apply(&ctx, result, callback, &|to, opts| navigate(to, opts));
+            apply(&ctx, result, callback, &|to| go(to, false));
         }
     });
     action
@@ -114,7 +114,7 @@ pub fn Field(
 
 /// The `redirect_url` of the current page's query, to carry through a flow.
 pub fn carried_redirect() -> Signal<String> {
-    let location = use_location();
+    let location = use_nav();
     Signal::derive(move || {
         query_param(
             location.search.get().trim_start_matches('?'),

@@ -2,11 +2,11 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
+use super::nav::use_nav;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{SignUpCreate, SignUpResend, SignUpVerify};
 use crate::domain::redirect::query_param;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 #[component]
 pub fn SignUp(
@@ -17,7 +17,7 @@ pub fn SignUp(
     if let Some(cb) = navigate {
         provide_context(FinalizeNavigate(cb));
     }
-    let location = use_location();
+    let location = use_nav();
     let ctx = use_auth_context();
     // The step is the path below the provider's `sign_up_url`.
     move || {
@@ -35,7 +35,7 @@ fn CreateStep() -> impl IntoView {
     let action = flow_action::<SignUpCreate>();
     let redirect = carried_redirect();
     // Arriving from an invitation link: the address is the invited one, and no code is needed.
-    let location = use_location();
+    let location = use_nav();
     let param = move |name: &str| {
         query_param(
             location.search.get_untracked().trim_start_matches('?'),

@@ -5,6 +5,7 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
+use super::nav::{redirect_view, use_nav};
 use super::required_tasks::{SwitchAwayFromStrictOrganization, TaskAcceptTerms, TaskCustom};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
@@ -14,8 +15,6 @@ use crate::api::{
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
-use leptos_router::hooks::use_location;
 
 /// Where a task page sends a visitor for whom `key` is not the current task.
 fn elsewhere(key: &TaskKey, complete: Option<String>) -> Option<String> {
@@ -53,7 +52,7 @@ pub fn TaskGate(key: TaskKey, complete: Option<String>, children: ChildrenFn) ->
             let complete = complete.clone();
             let children = children.clone();
             match untrack(|| elsewhere(&key, complete)) {
-                Some(to) => view! { <Redirect path=to/> }.into_any(),
+                Some(to) => redirect_view(to),
                 None => view! { <TaskFrame>{children()}</TaskFrame> }.into_any(),
             }
         })
@@ -151,7 +150,7 @@ pub fn TaskChooseOrganization(
 #[component]
 fn Chooser(complete: Option<String>) -> impl IntoView {
     let ctx = use_auth_context();
-    let location = use_location();
+    let location = use_nav();
     let creating =
         move || query_param(location.search.get().trim_start_matches('?'), "create").is_some();
     let can_create = move || {
@@ -196,7 +195,7 @@ fn MembershipList(
     let join = flow_action::<JoinInvitation>();
     let redirect = carried_redirect();
     let create_href = move || {
-        let path = use_location().pathname.get_untracked();
+        let path = use_nav().pathname.get_untracked();
         with_redirect_url(
             &format!("{path}?create=1"),
             safe_redirect(&redirect.get()).as_deref(),
@@ -283,7 +282,7 @@ pub fn TaskSetupMfa(
 #[component]
 fn SetupMfa(complete: Option<String>) -> impl IntoView {
     let ctx = use_auth_context();
-    let location = use_location();
+    let location = use_nav();
     let method = move || {
         query_param(location.search.get().trim_start_matches('?'), "method").unwrap_or_default()
     };
@@ -318,7 +317,7 @@ fn SetupMfa(complete: Option<String>) -> impl IntoView {
 #[component]
 fn MethodPicker() -> impl IntoView {
     let href = move |method: &str| {
-        let location = use_location();
+        let location = use_nav();
         let redirect = carried_redirect().get_untracked();
         with_redirect_url(
             &format!("{}?method={method}", location.pathname.get_untracked()),

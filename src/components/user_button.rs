@@ -52,7 +52,7 @@ pub fn UserButton() -> impl IntoView {
 /// sign-out), as a full page load would.
 pub fn close_on_change(details: NodeRef<leptos::html::Details>) {
     let ctx = use_auth_context();
-    let location = leptos_router::hooks::use_location();
+    let location = super::nav::use_nav();
     Effect::new(move |_| {
         location.pathname.track();
         location.search.track();

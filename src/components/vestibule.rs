@@ -2,13 +2,12 @@
 //! `navigate` callback of `finalize`, and `decorate_url`.
 
 use super::auth_provider::{use_auth_context, AuthContext};
+use super::nav::use_go;
 use crate::api::{activate, sign_out, AuthResult};
 use crate::domain::redirect::{query_param, with_redirect_url};
 use crate::domain::snapshot::SessionView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 
 /// What a `navigate` callback receives when a sign-in, sign-up, task or `set_active` finishes with
 /// an active session.
@@ -55,7 +54,7 @@ pub fn apply(
     ctx: &AuthContext,
     result: AuthResult,
     callback: Option<Callback<NavigateArgs>>,
-    navigate: &dyn Fn(&str, NavigateOptions),
+    navigate: &dyn Fn(&str),
 ) {
     ctx.set_snapshot(result.snapshot.clone());
     if result.next.is_empty() {
@@ -80,7 +79,7 @@ pub fn apply(
         _ => result.next,
     };
     if to.starts_with('/') {
-        navigate(&to, NavigateOptions::default());
+        navigate(&to);
     } else {
         #[cfg(feature = "hydrate")]
         if let Some(w) = web_sys::window() {
@@ -124,7 +123,7 @@ impl Vestibule {
     /// Switches the active session and/or organization, then navigates per SPEC §4.3.
     pub fn set_active(&self, params: SetActive) {
         let ctx = self.ctx;
-        let navigate = use_navigate();
+        let go = use_go();
         spawn_local(async move {
             let personal = params.organization.as_deref() == Some("");
             let organization = params.organization.filter(|o| !o.is_empty());
@@ -137,9 +136,7 @@ impl Vestibule {
             )
             .await;
             if let Ok(result) = result {
-                apply(&ctx, result, params.navigate, &|to, opts| {
-                    navigate(to, opts)
-                });
+                apply(&ctx, result, params.navigate, &|to| go(to, false));
             }
         });
     }
@@ -147,10 +144,10 @@ impl Vestibule {
     /// Signs out one session (the active one by default), then navigates.
     pub fn sign_out(&self, params: SignOutParams) {
         let ctx = self.ctx;
-        let navigate = use_navigate();
+        let go = use_go();
         spawn_local(async move {
             if let Ok(result) = sign_out(params.session_id, None, params.redirect_url).await {
-                apply(&ctx, result, None, &|to, opts| navigate(to, opts));
+                apply(&ctx, result, None, &|to| go(to, false));
             }
         });
     }
