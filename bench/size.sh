@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The front end's weight (issue 14): for the sign-in and sign-up pages, the bytes of /pkg/* a browser downloads to make
-# it interactive (the stylesheet, the JavaScript glue and the wasm it loads), as the server sends
-# them — uncompressed, then with `Accept-Encoding: gzip`, then `br` — plus each file's raw size.
+# The front end's weight (issue 14): for the sign-in and sign-up pages and for the pages that
+# hydrate whole (the portal's), the bytes of /pkg/* a browser downloads to make the page
+# interactive (the stylesheet, the JavaScript glue and the wasm it loads), as the server sends
+# them — uncompressed, then with `Accept-Encoding: gzip`, then `br` — plus each file's sizes.
 # Needs a release build (`make build`, which precompresses with `--precompress`). Nothing is
 # asserted here; SIZE_BUDGET (bytes), when set, fails the run if /sign-in transfers more with br
 # (`make test` sets it).
@@ -34,19 +35,24 @@ assets() {
 bytes() { curl -s -o /dev/null -H "Accept-Encoding: $2" -w '%{size_download}' "$BASE$1"; }
 
 printf '%-14s %12s %12s %12s\n' page identity gzip br
-# (Every page loads the same bundle: splitting pages off was measured and not kept, see README.)
-for page in /sign-in /sign-up; do
+# The hosted flow pages load the islands bundle; every other page (the portal's /user and
+# /organization, the demo's pages) loads the app's whole-page bundle, measured here on / since the
+# portal's pages answer a signed-out request with a redirect.
+for page in /sign-in /sign-up /; do
   total_id=0 total_gz=0 total_br=0
   for a in $(assets "$page" | sort -u); do
     total_id=$((total_id + $(bytes "$a" identity)))
     total_gz=$((total_gz + $(bytes "$a" gzip)))
     total_br=$((total_br + $(bytes "$a" br)))
   done
-  printf '%-14s %12d %12d %12d\n' "$page" "$total_id" "$total_gz" "$total_br"
+  label=$page
+  [ "$page" = / ] && label="/ (= /user)"
+  printf '%-14s %12d %12d %12d\n' "$label" "$total_id" "$total_gz" "$total_br"
   [ "$page" = /sign-in ] && sign_in_br=$total_br
 done
 echo
-for a in $(assets /sign-in); do
+# Every bundle, the task pages' too (a task page needs a pending session to be seen).
+for a in $(cd "${LEPTOS_SITE_ROOT:-target/site}" && ls pkg/*.css pkg/*.js pkg/*.wasm | sed 's|^|/|'); do
   printf '%-40s %10d raw %10d gzip %10d br\n' "$a" "$(bytes "$a" identity)" "$(bytes "$a" gzip)" "$(bytes "$a" br)"
 done
 # With TTI=1, the time to interactive on a simulated slow 4G link (bench/tti.mjs, Chromium).

@@ -25,3 +25,12 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(demo::App);
 }
+
+/// The islands bundle's browser entry (feature `islands`, without `demo`): the page's islands
+/// hydrate themselves (Leptos's island script calls this first, then each island's function).
+#[cfg(all(feature = "hydrate", feature = "islands", not(feature = "demo")))]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_islands();
+}

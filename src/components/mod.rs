@@ -3,6 +3,7 @@
 pub mod auth_provider;
 pub mod flow_action;
 pub mod forms;
+pub mod islands;
 pub mod nav;
 pub mod not_found;
 pub mod organizations;

@@ -3,9 +3,10 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
-use super::not_found::NotFound;
-use super::tasks::HostedTask;
+use super::nav::use_nav;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
+#[cfg(not(feature = "islands-flows"))]
+use super::{not_found::NotFound, tasks::HostedTask};
 use crate::api::{
     SignInBack, SignInCode, SignInEmailCode, SignInIdentify, SignInNewPassword, SignInResend,
     SignInSecondFactor, SignInSmsCode, SignInStart,
@@ -14,7 +15,6 @@ use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::query_param;
 use crate::domain::sign_in::{FirstFactor, SignInStatus};
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 #[component]
 pub fn SignIn(
@@ -25,7 +25,7 @@ pub fn SignIn(
     if let Some(cb) = navigate {
         provide_context(FinalizeNavigate(cb));
     }
-    let location = use_location();
+    let location = use_nav();
     let ctx = use_auth_context();
     // The step is the path below the provider's `sign_in_url`.
     move || {
@@ -35,6 +35,10 @@ pub fn SignIn(
         match step.as_str() {
             // The guard sends visitors of `/sign-in/tasks` to their current task.
             "tasks" => ().into_any(),
+            // (A hosted task page in islands mode is its own island, from its own bundle.)
+            #[cfg(feature = "islands-flows")]
+            s if s.starts_with("tasks/") => ().into_any(),
+            #[cfg(not(feature = "islands-flows"))]
             s if s.starts_with("tasks/") => match urls.task_of_path(&path) {
                 Some(key) => view! { <HostedTask key=key/> }.into_any(),
                 None => view! { <NotFound/> }.into_any(),
@@ -251,7 +255,7 @@ fn ClientTrust() -> impl IntoView {
 #[component]
 fn FactorTwo() -> impl IntoView {
     let ctx = use_auth_context();
-    let location = use_location();
+    let location = use_nav();
     let param = move |name: &str| query_param(location.search.get().trim_start_matches('?'), name);
     move || {
         let Some(attempt) = ctx.snapshot().and_then(|s| s.sign_in) else {

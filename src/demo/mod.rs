@@ -6,7 +6,7 @@ pub mod pages;
 
 use crate::components::auth_provider::AuthLoaded;
 use crate::components::{AuthGuard, AuthProvider, NotFound};
-use crate::pages::{apply_page_csp, VestibuleRoutes};
+use crate::pages::{apply_page_csp, VestibuleHydrationScripts, VestibuleRoutes};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -26,7 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <VestibuleHydrationScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -74,4 +74,10 @@ pub fn builder() -> crate::server::VestibuleBuilder {
             ..Default::default()
         })
         .require_role("/admin", crate::domain::organization::ROLE_ADMIN)
+        .hosted_islands(FLOWS_BUNDLE, TASKS_BUNDLE)
 }
+
+/// The islands bundles the hosted sign-in and sign-up pages, and the task pages, load
+/// (`make build` builds them with `scripts/build-islands.sh`).
+pub const FLOWS_BUNDLE: &str = "vestibule_islands";
+pub const TASKS_BUNDLE: &str = "vestibule_tasks";

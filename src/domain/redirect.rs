@@ -71,9 +71,27 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The last value of `name` in `query` — a parameter appended again (a plain form post's error,
+/// `__err`, after an earlier one) wins, as the router reads it.
+pub fn last_query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').rev().find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode_component(k) == name).then(|| decode_component(v))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_value_of_a_repeated_parameter_wins() {
+        let q = "__path=%2Fapi%2Fa&__err=one&x=1&__path=%2Fapi%2Fb&__err=two";
+        assert_eq!(last_query_param(q, "__err").as_deref(), Some("two"));
+        assert_eq!(last_query_param(q, "__path").as_deref(), Some("/api/b"));
+        assert_eq!(query_param(q, "__err").as_deref(), Some("one"));
+        assert_eq!(last_query_param(q, "missing"), None);
+    }
 
     #[test]
     fn honours_relative_paths_only() {

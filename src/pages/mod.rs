@@ -2,11 +2,13 @@
 //! group that mounts them with the sign-in and sign-up steps, and what an app's document needs.
 
 pub mod account;
+pub mod hosted;
 pub mod organization;
 mod routes;
 pub mod verify;
 
 pub use crate::components::NotFound as NotFoundPage;
+pub use hosted::{HostedIslands, VestibuleHydrationScripts};
 pub use routes::VestibuleRoutes;
 
 /// Call in the app's `shell` (the HTML document): on the server it sets the page's

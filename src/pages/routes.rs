@@ -1,13 +1,15 @@
 //! `<VestibuleRoutes/>`: the hosted pages as a route group an app places inside its own
 //! `<Routes>` — the sign-in and sign-up steps, the task pages, the account portal, the
 //! organization pages and the invitation landing. Each page waits for the client snapshot on the
-//! server (`SsrMode::Async`), so it renders completely without JavaScript.
+//! server (`SsrMode::Async`), so it renders completely without JavaScript. The sign-in and
+//! sign-up paths here are `hosted::is_hosted_flow_path`'s.
 
 use super::account::AccountPage;
+use super::hosted::HostedFlowPage;
 use super::organization::{InvitationPage, NewOrganizationPage, OrganizationPage};
 use super::verify::VerifyPage;
 use crate::components::auth_provider::AuthLoaded;
-use crate::components::{SignIn, SignUp};
+use crate::components::islands::HostedFlow;
 use leptos::prelude::*;
 use leptos_router::any_nested_route::IntoAnyNestedRoute;
 use leptos_router::components::Route;
@@ -21,11 +23,11 @@ use leptos_router::{path, SsrMode};
 #[component(transparent)]
 pub fn VestibuleRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
     view! {
-        <Route path=path!("/sign-in") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/sign-in/:step") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/sign-in/tasks/:key") view=|| view! { <AuthLoaded><SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-in") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-in/:step") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-in/tasks/:key") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/user") view=|| view! { <AuthLoaded><AccountPage/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/user/verify") view=|| view! { <AuthLoaded><VerifyPage/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/organization") view=|| view! { <AuthLoaded><OrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>

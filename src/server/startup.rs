@@ -23,6 +23,7 @@ use super::state::{AppState, AppStateParts, Site};
 use super::store::{self, ConnectError};
 use super::{api_v1, http, protect, testing_api};
 use crate::domain::guard::{AuthUrls, ORGANIZATION_PROFILE_PATH, USER_PROFILE_PATH};
+use crate::pages::HostedIslands;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -73,6 +74,7 @@ pub struct VestibuleBuilder {
     protected: Option<Vec<String>>,
     role_pages: Vec<(String, String)>,
     hash_concurrency: Option<usize>,
+    hosted_islands: Option<HostedIslands>,
 }
 
 impl VestibuleBuilder {
@@ -152,6 +154,20 @@ impl VestibuleBuilder {
     /// How many passwords are hashed at once (default: the cores).
     pub fn hash_concurrency(mut self, n: usize) -> Self {
         self.hash_concurrency = Some(n);
+        self
+    }
+
+    /// Serves the hosted sign-in, sign-up and task pages in islands mode: the sign-in steps and
+    /// sign-up pages load only the `flows` bundle, the task pages only the `tasks` bundle
+    /// (`/pkg/<name>.js` and `.wasm`: this crate's library built with the `islands-flows` and
+    /// `islands-tasks` features, `scripts/build-islands.sh`), and only the flow hydrates (see
+    /// `pages::hosted`). The shell must use `VestibuleHydrationScripts`. Default: every page
+    /// hydrates whole from the app's bundle.
+    pub fn hosted_islands(mut self, flows: impl Into<String>, tasks: impl Into<String>) -> Self {
+        self.hosted_islands = Some(HostedIslands {
+            flows: flows.into(),
+            tasks: tasks.into(),
+        });
         self
     }
 
@@ -244,7 +260,10 @@ impl VestibuleBuilder {
             leptos_options,
             signing: Default::default(),
         });
-        Ok(Vestibule { state })
+        Ok(Vestibule {
+            state,
+            islands: self.hosted_islands,
+        })
     }
 }
 
@@ -252,6 +271,7 @@ impl VestibuleBuilder {
 #[derive(Clone)]
 pub struct Vestibule {
     state: AppState,
+    islands: Option<HostedIslands>,
 }
 
 impl Vestibule {
@@ -268,9 +288,13 @@ impl Vestibule {
     /// the state for server functions, and the nonce of the page's CSP.
     pub fn context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
         let state = self.state.clone();
+        let islands = self.islands.clone();
         move || {
             provide_context(state.clone());
             leptos::nonce::provide_nonce();
+            if let Some(islands) = &islands {
+                provide_context(islands.clone());
+            }
         }
     }
 
@@ -365,6 +389,21 @@ impl Vestibule {
                  in and show every code — never run a production instance with it"
                     .to_string(),
             );
+        }
+        if let Some(islands) = &self.islands {
+            let options = &self.state.leptos_options;
+            for bundle in [&islands.flows, &islands.tasks] {
+                let wasm = PathBuf::from(options.site_root.as_ref())
+                    .join(options.site_pkg_dir.as_ref())
+                    .join(format!("{bundle}.wasm"));
+                if !wasm.exists() {
+                    warnings.push(format!(
+                        "no {}: the hosted sign-in, sign-up and task pages work only without \
+                         JavaScript until the islands bundles are built (make build)",
+                        wasm.display()
+                    ));
+                }
+            }
         }
         warnings
     }

@@ -7,6 +7,7 @@ mod backend_api;
 mod helpers;
 mod http;
 mod instances;
+mod islands;
 mod organizations;
 mod portal;
 mod required_tasks;
