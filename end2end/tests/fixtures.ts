@@ -213,6 +213,9 @@ export async function signIn(page: Page, email: string, password: string): Promi
     await submitSignIn(page, email, password);
     await expect(page).toHaveURL(URLS.dashboard);
     await expect(heading(page, 'Dashboard')).toBeVisible();
+    if (jsEnabled()) {
+      await expect(page.locator('[data-hydrated="true"]').first()).toBeAttached();
+    }
   });
 }
 
@@ -222,6 +225,10 @@ export async function signInOn(page: Page, base: string, email: string, password
   await test.step(`sign in as ${email}`, async () => {
     await submitSignIn(page, email, password);
     await expect(page).toHaveURL(at(base, '/dashboard'));
+    // (The hosted sign-in is an island: it reaches the dashboard with a page load.)
+    if (jsEnabled()) {
+      await expect(page.locator('[data-hydrated="true"]').first()).toBeAttached();
+    }
   });
 }
 

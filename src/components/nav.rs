@@ -45,11 +45,21 @@ pub fn use_nav() -> Nav {
 /// client-side navigation, or a full page load inside a hosted island. Call it where the hook
 /// can read the context (a component's body), use the function later.
 pub fn use_go() -> impl Fn(&str, bool) + Clone + 'static {
+    let island = use_context::<IslandNav>();
+    // (An island's own URL is not loaded again: the answer's snapshot already shows the state.)
+    let here = island.map(|IslandNav(nav)| {
+        format!(
+            "{}{}",
+            nav.pathname.get_untracked(),
+            nav.search.get_untracked()
+        )
+    });
     #[cfg(not(feature = "islands"))]
-    let router = use_context::<IslandNav>()
-        .is_none()
-        .then(leptos_router::hooks::use_navigate);
+    let router = island.is_none().then(leptos_router::hooks::use_navigate);
     move |to: &str, replace: bool| {
+        if here.as_deref() == Some(to) {
+            return;
+        }
         #[cfg(not(feature = "islands"))]
         if let Some(navigate) = &router {
             navigate(
