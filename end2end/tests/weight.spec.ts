@@ -1,4 +1,5 @@
-import { test, expect, heading } from './fixtures';
+import { test, expect, heading, createUser, uniqueEmail, strongPassword, signIn, open, URLS } from './fixtures';
+import type { Page } from '@playwright/test';
 import { SERVERS, base } from './servers';
 
 // The front end's weight as transferred (issue 14): /sign-in's stylesheet, JavaScript and wasm go
@@ -6,9 +7,16 @@ import { SERVERS, base } from './servers';
 // hydrates only its sign-in island, from the islands bundle (see README, Architecture).
 const MAIN = base(SERVERS.main);
 const BUDGET_BYTES = 170_000;
+// The pages that hydrate whole (the portal's) load the app's bundle, built without the hosted
+// flows (`no-hosted-flows`): 300,813 bytes brotli. Issue 14 asks for 250 KB, not reached yet;
+// this budget keeps the bundle from growing unnoticed (as `make test-size` does).
+const PORTAL_BUDGET_BYTES = 305_000;
 
-test('the sign-in page loads its assets compressed and within the budget', async ({ page, js }) => {
-  const assets: { url: string; encoding: string | undefined; bytes: number }[] = [];
+type Asset = { url: string; encoding: string | undefined; bytes: number };
+
+/** Records every /pkg/ response of `page`: its path, its encoding and its body's size. */
+function recordAssets(page: Page): Asset[] {
+  const assets: Asset[] = [];
   page.on('requestfinished', async (request) => {
     const url = new URL(request.url());
     if (!url.pathname.startsWith('/pkg/')) return;
@@ -20,6 +28,11 @@ test('the sign-in page loads its assets compressed and within the budget', async
       bytes: sizes.responseBodySize,
     });
   });
+  return assets;
+}
+
+test('the sign-in page loads its assets compressed and within the budget', async ({ page, js }) => {
+  const assets = recordAssets(page);
   await page.goto(`${MAIN}/sign-in`);
   await expect(heading(page, 'Sign in')).toBeVisible();
   if (js) {
@@ -37,4 +50,50 @@ test('the sign-in page loads its assets compressed and within the budget', async
   const total = assets.reduce((sum, a) => sum + a.bytes, 0);
   console.log(`/sign-in /pkg/* transferred: ${total} bytes`, assets);
   expect(total).toBeLessThan(BUDGET_BYTES);
+});
+
+// (`/organization` and the demo's pages load the same bundle; `bench/size.sh` measures it on `/`.)
+for (const path of ['/user']) {
+  test(`the portal page ${path} loads the app's bundle within the budget`, async ({ page, browser, js, request }) => {
+    const email = uniqueEmail('weight');
+    const password = strongPassword();
+    await createUser(request, { email, password });
+    await signIn(page, email, password);
+    // A fresh browser (no cached assets) with the same session cookie.
+    const fresh = await browser.newContext({
+      storageState: await page.context().storageState(),
+      javaScriptEnabled: js,
+    });
+    const portal = await fresh.newPage();
+    const assets = recordAssets(portal);
+    await open(portal, `${MAIN}${path}`);
+    await expect(portal).toHaveURL(new RegExp(`${path}(\\?.*)?$`));
+    await portal.waitForLoadState('networkidle');
+    const wasm = assets.filter((a) => a.url.endsWith('.wasm'));
+    // (Without JavaScript the page's preload links still fetch the bundle.)
+    expect(wasm.map((a) => a.url), JSON.stringify(assets)).toEqual(['/pkg/vestibule.wasm']);
+    const total = assets.reduce((sum, a) => sum + a.bytes, 0);
+    console.log(`${path} /pkg/* transferred: ${total} bytes`, assets);
+    expect(total).toBeLessThan(PORTAL_BUDGET_BYTES);
+    await fresh.close();
+  });
+}
+
+test('an in-app link to /sign-in loads the hosted page with its island', async ({ page, js }) => {
+  await open(page, `${MAIN}/`);
+  const assets = recordAssets(page);
+  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(URLS.signIn);
+  await expect(heading(page, 'Sign in')).toBeVisible();
+  if (js) {
+    // The app's bundle has no sign-in: the router's navigation became a page load, and the page
+    // hydrates its island from the islands bundle, with the focus on its heading.
+    await expect(page.locator('.hosted-island')).toHaveAttribute('data-hydrated', 'true');
+    await expect(heading(page, 'Sign in')).toBeFocused();
+    expect(assets.map((a) => a.url)).toContain('/pkg/vestibule_islands.wasm');
+  }
+  // One history entry for the sign-in page: back returns to the home page.
+  await page.goBack();
+  await expect(page).toHaveURL(URLS.home);
+  await expect(page.getByText('You are signed out')).toBeVisible();
 });

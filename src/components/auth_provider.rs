@@ -5,8 +5,7 @@ use crate::api::get_client_snapshot;
 use crate::domain::guard::{decide, AuthUrls, Visitor};
 use crate::domain::snapshot::{AuthView, ClientSnapshot};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_location;
 use std::collections::BTreeMap;
 
 /// What the provider shares with every component below it.
@@ -146,7 +145,13 @@ pub fn AuthLoaded(children: ChildrenFn) -> impl IntoView {
 pub fn AuthGuard() -> impl IntoView {
     let ctx = use_auth_context();
     let location = use_location();
-    let navigate = use_navigate();
+    let go = super::nav::use_go();
+    #[cfg(all(
+        feature = "no-hosted-flows",
+        feature = "hydrate",
+        not(feature = "islands")
+    ))]
+    Effect::new(|_| super::nav::load_hosted_links());
     // After an in-app navigation (a new step, a new page), focus moves to the new page's
     // heading, where a full page load would put the reader; not on the first render.
     Effect::new(move |previous: Option<String>| {
@@ -177,13 +182,7 @@ pub fn AuthGuard() -> impl IntoView {
             &urls,
             &snap.env.protected,
         ) {
-            navigate(
-                &to,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            go(&to, true);
         }
     });
 }

@@ -3,7 +3,7 @@
 
 use super::auth_provider::use_auth_context;
 use super::flow_action::FlowAction;
-use super::nav::{use_go, use_nav};
+use super::nav::{use_go, use_leaves, use_nav};
 use super::vestibule::{apply, FinalizeNavigate};
 use crate::api::AuthResult;
 use crate::domain::errors::FlowError;
@@ -24,10 +24,12 @@ where
 fn watched(action: FlowAction) -> FlowAction {
     let ctx = use_auth_context();
     let go = use_go();
+    let leaves = use_leaves();
     let callback = use_context::<FinalizeNavigate>().map(|f| f.0);
     Effect::new(move |_| {
         if let Some(Ok(result)) = action.value().get() {
-            apply(&ctx, result, callback, &|to| go(to, false));
+            // (Only the answer is tracked: `apply` reads the snapshot it then replaces.)
+            untrack(|| apply(&ctx, result, callback, &|to| go(to, false), &leaves));
         }
     });
     action

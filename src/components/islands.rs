@@ -7,9 +7,15 @@
 
 use super::auth_provider::{focus_heading_soon, AuthContext};
 use super::nav::{take_arrival, IslandNav, Nav};
-#[cfg(not(feature = "islands-flows"))]
+#[cfg(all(
+    any(feature = "ssr", feature = "islands"),
+    not(feature = "islands-flows")
+))]
 use super::{tasks::HostedTask, NotFound};
-#[cfg(not(feature = "islands-tasks"))]
+#[cfg(all(
+    any(feature = "ssr", feature = "islands"),
+    not(feature = "islands-tasks")
+))]
 use super::{SignIn, SignUp};
 use crate::domain::guard::AuthUrls;
 use crate::domain::redirect::last_query_param;
@@ -39,8 +45,12 @@ pub struct IslandPage {
 }
 
 /// `SignIn` or `SignUp` as an island, for the hosted sign-in steps and sign-up pages in islands
-/// mode (the `vestibule_islands` bundle: `islands-flows`).
-#[cfg(not(feature = "islands-tasks"))]
+/// mode (the `vestibule_islands` bundle: `islands-flows`). Not in the app's whole-page bundle:
+/// an island's hydration function is exported from the wasm, so it would keep the flow there.
+#[cfg(all(
+    any(feature = "ssr", feature = "islands"),
+    not(feature = "islands-tasks")
+))]
 #[island]
 pub fn HostedIsland(page: IslandPage) -> impl IntoView {
     let flow = page.flow;
@@ -52,7 +62,10 @@ pub fn HostedIsland(page: IslandPage) -> impl IntoView {
 
 /// A hosted task page (`/sign-in/tasks/<key>`) as an island, in islands mode (the
 /// `vestibule_tasks` bundle: `islands-tasks`). The key is the page's.
-#[cfg(not(feature = "islands-flows"))]
+#[cfg(all(
+    any(feature = "ssr", feature = "islands"),
+    not(feature = "islands-flows")
+))]
 #[island]
 pub fn HostedTaskIsland(page: IslandPage) -> impl IntoView {
     let key = page.urls.task_of_path(&page.path);

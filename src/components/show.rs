@@ -1,9 +1,9 @@
 //! `Show`, `RedirectToSignIn` and `RedirectToTasks` (SPEC §7.4).
 
 use super::auth_provider::{use_auth_context, use_auth_with};
+use super::nav::redirect_view;
 use crate::domain::redirect::with_redirect_url;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 /// The condition of a `Show`.
@@ -52,7 +52,7 @@ pub fn RedirectToSignIn() -> impl IntoView {
     move || {
         (!auth.get().is_signed_in && ctx.is_loaded()).then(|| {
             let here = format!("{}{}", location.pathname.get(), location.search.get());
-            view! { <Redirect path=with_redirect_url(&ctx.urls().sign_in_url, Some(&here))/> }
+            redirect_view(with_redirect_url(&ctx.urls().sign_in_url, Some(&here)))
         })
     }
 }
@@ -64,9 +64,12 @@ pub fn RedirectToTasks() -> impl IntoView {
     let auth = use_auth_with(false);
     let location = use_location();
     move || {
-        auth.get().current_task.filter(|_| auth.get().is_pending()).map(|task| {
-            let here = format!("{}{}", location.pathname.get(), location.search.get());
-            view! { <Redirect path=with_redirect_url(&ctx.urls().task_url(&task), Some(&here))/> }
-        })
+        auth.get()
+            .current_task
+            .filter(|_| auth.get().is_pending())
+            .map(|task| {
+                let here = format!("{}{}", location.pathname.get(), location.search.get());
+                redirect_view(with_redirect_url(&ctx.urls().task_url(&task), Some(&here)))
+            })
     }
 }

@@ -2,7 +2,7 @@
 //! `navigate` callback of `finalize`, and `decorate_url`.
 
 use super::auth_provider::{use_auth_context, AuthContext};
-use super::nav::use_go;
+use super::nav::{use_go, use_leaves};
 use crate::api::{activate, sign_out, AuthResult};
 use crate::domain::redirect::{query_param, with_redirect_url};
 use crate::domain::snapshot::SessionView;
@@ -49,35 +49,43 @@ pub struct FinalizeNavigate(pub Callback<NavigateArgs>);
 /// Applies a mutation's answer: stores the new snapshot, then navigates per SPEC §4.3 — the task
 /// URL if the active session is pending, else the `navigate` callback (for a finished session),
 /// else the server's answer (the carried `redirect_url` or the after-sign-in URL). An empty answer
-/// stays on the page.
+/// stays on the page. When `leaves` says the destination is another page's load (in a hosted
+/// island, see [`super::nav::use_leaves`]), the snapshot is left for that page to show: the old
+/// page never shows the next state while the browser loads the next one.
 pub fn apply(
     ctx: &AuthContext,
     result: AuthResult,
     callback: Option<Callback<NavigateArgs>>,
     navigate: &dyn Fn(&str),
+    leaves: &dyn Fn(&str) -> bool,
 ) {
-    ctx.set_snapshot(result.snapshot.clone());
-    if result.next.is_empty() {
+    let AuthResult { snapshot, next } = result;
+    if next.is_empty() {
+        ctx.set_snapshot(snapshot);
         return;
     }
-    let active = result.snapshot.active_session().cloned();
+    let active = snapshot.active_session().cloned();
     let to = match (&active, callback) {
         (Some(s), _) if !s.tasks.is_empty() => {
-            let back = result
-                .next
+            let back = next
                 .split_once('?')
                 .and_then(|(_, q)| query_param(q, "redirect_url"));
-            with_redirect_url(&ctx.urls().task_url(&s.tasks[0]), back.as_deref())
+            let urls = untrack(|| ctx.urls());
+            with_redirect_url(&urls.task_url(&s.tasks[0]), back.as_deref())
         }
         (Some(_), Some(cb)) => {
+            ctx.set_snapshot(snapshot);
             cb.run(NavigateArgs {
                 session: active,
                 decorate_url,
             });
             return;
         }
-        _ => result.next,
+        _ => next,
     };
+    if !(to.starts_with('/') && leaves(&to)) {
+        ctx.set_snapshot(snapshot);
+    }
     if to.starts_with('/') {
         navigate(&to);
     } else {
@@ -124,6 +132,7 @@ impl Vestibule {
     pub fn set_active(&self, params: SetActive) {
         let ctx = self.ctx;
         let go = use_go();
+        let leaves = use_leaves();
         spawn_local(async move {
             let personal = params.organization.as_deref() == Some("");
             let organization = params.organization.filter(|o| !o.is_empty());
@@ -136,7 +145,7 @@ impl Vestibule {
             )
             .await;
             if let Ok(result) = result {
-                apply(&ctx, result, params.navigate, &|to| go(to, false));
+                apply(&ctx, result, params.navigate, &|to| go(to, false), &leaves);
             }
         });
     }
@@ -145,9 +154,10 @@ impl Vestibule {
     pub fn sign_out(&self, params: SignOutParams) {
         let ctx = self.ctx;
         let go = use_go();
+        let leaves = use_leaves();
         spawn_local(async move {
             if let Ok(result) = sign_out(params.session_id, None, params.redirect_url).await {
-                apply(&ctx, result, None, &|to| go(to, false));
+                apply(&ctx, result, None, &|to| go(to, false), &leaves);
             }
         });
     }
@@ -156,6 +166,51 @@ impl Vestibule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::snapshot::ClientSnapshot;
+    use std::cell::RefCell;
+
+    /// Applies an answer moving to `next` (the answer's snapshot names the last active session
+    /// `"after"`), where `leaves` answers `leaving`: what the context then holds, and where it
+    /// navigated.
+    fn applied(next: &str, leaving: bool) -> (Option<String>, Vec<String>) {
+        let owner = Owner::new();
+        owner.set();
+        let ctx = AuthContext::fixed(ClientSnapshot::default(), Default::default());
+        let result = AuthResult {
+            next: next.into(),
+            snapshot: ClientSnapshot {
+                last_active_session_id: Some("after".into()),
+                ..Default::default()
+            },
+        };
+        let went = RefCell::new(Vec::new());
+        apply(
+            &ctx,
+            result,
+            None,
+            &|to| went.borrow_mut().push(to.to_string()),
+            &|_| leaving,
+        );
+        let held = ctx.snapshot().and_then(|s| s.last_active_session_id);
+        (held, went.into_inner())
+    }
+
+    #[test]
+    fn an_answer_that_stays_on_the_page_shows_its_snapshot_here() {
+        assert_eq!(applied("", true), (Some("after".into()), vec![]));
+        assert_eq!(
+            applied("/sign-in/factor-one", false),
+            (Some("after".into()), vec!["/sign-in/factor-one".into()])
+        );
+    }
+
+    #[test]
+    fn an_answer_that_loads_another_page_leaves_the_snapshot_to_it() {
+        assert_eq!(
+            applied("/dashboard", true),
+            (None, vec!["/dashboard".into()])
+        );
+    }
 
     #[test]
     fn decorate_url_keeps_in_app_paths_and_absolutises_the_rest() {

@@ -141,6 +141,15 @@ pub fn is_protected(path: &str, patterns: &[String]) -> bool {
     })
 }
 
+/// The paths Vestibule's route group serves the hosted sign-in and sign-up flows at (their steps
+/// and the task pages too): what islands mode serves as islands (`pages::hosted`).
+pub fn is_hosted_flow_path(path: &str) -> bool {
+    path == "/sign-in"
+        || path.starts_with("/sign-in/")
+        || path == "/sign-up"
+        || path == "/sign-up/verify-email-address"
+}
+
 /// A page of the sign-in or sign-up flow (not the account chooser, not a task).
 fn is_auth_flow_page(urls: &AuthUrls, path: &str) -> bool {
     let sign_in = urls
@@ -215,6 +224,22 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hosted_flow_paths_are_the_route_groups() {
+        for path in [
+            "/sign-in",
+            "/sign-in/factor-one",
+            "/sign-in/tasks/setup-mfa",
+            "/sign-up",
+            "/sign-up/verify-email-address",
+        ] {
+            assert!(super::is_hosted_flow_path(path), "{path}");
+        }
+        for path in ["/", "/sign-in-help", "/sign-up/other", "/user", "/sign-ups"] {
+            assert!(!super::is_hosted_flow_path(path), "{path}");
+        }
+    }
+
     use super::*;
 
     fn protected() -> Vec<String> {

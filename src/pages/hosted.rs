@@ -9,7 +9,14 @@
 use crate::components::islands::HostedFlow;
 #[cfg(feature = "ssr")]
 use crate::components::islands::{HostedIsland, HostedTaskIsland, IslandPage};
+#[cfg(not(all(
+    feature = "no-hosted-flows",
+    feature = "hydrate",
+    not(any(feature = "ssr", feature = "islands"))
+)))]
 use crate::components::{SignIn, SignUp};
+#[cfg(feature = "ssr")]
+use crate::domain::guard::is_hosted_flow_path;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 
@@ -22,14 +29,6 @@ pub struct HostedIslands {
     pub flows: String,
     /// For the task pages.
     pub tasks: String,
-}
-
-/// The paths the route group serves the flow components at (see `VestibuleRoutes`).
-pub fn is_hosted_flow_path(path: &str) -> bool {
-    path == "/sign-in"
-        || path.starts_with("/sign-in/")
-        || path == "/sign-up"
-        || path == "/sign-up/verify-email-address"
 }
 
 /// Whether `path` is a hosted task page (its island comes from the tasks bundle).
@@ -73,7 +72,9 @@ pub fn VestibuleHydrationScripts(options: LeptosOptions) -> impl IntoView {
 }
 
 /// A hosted flow page: the flow (or the task) as an island in islands mode (rendered on the
-/// server only: the browser hydrates the island from its bundle), else the component itself.
+/// server only: the browser hydrates the island from its bundle), else the component itself. In
+/// an app bundle built with `no-hosted-flows` (for a server in islands mode), a client-side
+/// navigation here loads the page from the server.
 #[component]
 pub(super) fn HostedFlowPage(flow: HostedFlow) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -100,6 +101,20 @@ pub(super) fn HostedFlowPage(flow: HostedFlow) -> impl IntoView {
         })
         .into_any();
     }
+    #[cfg(all(
+        feature = "no-hosted-flows",
+        feature = "hydrate",
+        not(any(feature = "ssr", feature = "islands"))
+    ))]
+    {
+        let _ = flow;
+        crate::components::nav::load_from_server()
+    }
+    #[cfg(not(all(
+        feature = "no-hosted-flows",
+        feature = "hydrate",
+        not(any(feature = "ssr", feature = "islands"))
+    )))]
     match flow {
         HostedFlow::SignIn => view! { <SignIn/> }.into_any(),
         HostedFlow::SignUp => view! { <SignUp/> }.into_any(),

@@ -2,7 +2,7 @@
 //! `<Routes>` — the sign-in and sign-up steps, the task pages, the account portal, the
 //! organization pages and the invitation landing. Each page waits for the client snapshot on the
 //! server (`SsrMode::Async`), so it renders completely without JavaScript. The sign-in and
-//! sign-up paths here are `hosted::is_hosted_flow_path`'s.
+//! sign-up paths here are `domain::guard::is_hosted_flow_path`'s.
 
 use super::account::AccountPage;
 use super::hosted::HostedFlowPage;
