@@ -1,6 +1,7 @@
 import {
   test,
   expect,
+  hydrated,
   alert,
   clickAction,
   createUser,
@@ -42,6 +43,8 @@ async function enterCode(page: Page, code: string): Promise<void> {
 async function expectDashboardFor(page: Page, email: string): Promise<void> {
   await expect(page).toHaveURL(URLS.dashboard);
   await expect(heading(page, 'Dashboard')).toBeVisible();
+  // (Reached with a page load from the hosted island: let it hydrate before using its menus.)
+  await hydrated(page);
   await expect(dd(page, 'Email')).toHaveText(email);
   await expect(dd(page, 'Session status')).toHaveText('active');
 }

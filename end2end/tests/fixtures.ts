@@ -112,6 +112,16 @@ function jsEnabled(): boolean {
   return test.info().project.use.javaScriptEnabled !== false;
 }
 
+/**
+ * With JavaScript on, waits until the page has hydrated: a disclosure menu (`<details>`) opened
+ * before that closes when the page hydrates.
+ */
+export async function hydrated(page: Page): Promise<void> {
+  if (jsEnabled()) {
+    await expect(page.locator('[data-hydrated="true"]').first()).toBeAttached();
+  }
+}
+
 /** Navigates to `url`; with JavaScript on, waits until the app has hydrated. */
 export async function open(page: Page, url: string): Promise<void> {
   await page.goto(url);

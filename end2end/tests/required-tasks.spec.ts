@@ -1,6 +1,7 @@
 import {
   test,
   expect,
+  hydrated,
   alert,
   at,
   backend,
@@ -38,6 +39,8 @@ async function newUser(request: APIRequestContext, server: string, prefix: strin
 async function expectDashboard(page: Page, server: string, facts: Record<string, string>) {
   await expect(page).toHaveURL(at(server, '/dashboard'));
   await expect(heading(page, 'Dashboard')).toBeVisible();
+  // (Reached with a page load from the hosted island: let it hydrate before using its menus.)
+  await hydrated(page);
   for (const [term, value] of Object.entries(facts)) {
     await expect(dd(page, term)).toHaveText(value);
   }

@@ -1,6 +1,7 @@
 import {
   test,
   expect,
+  hydrated,
   alert,
   backend,
   clickAction,
@@ -40,6 +41,8 @@ async function newUser(request: APIRequestContext, base: string, prefix: string)
 async function expectDashboard(page: Page, base: string, facts: Record<string, string>) {
   await expect(page).toHaveURL(at(base, '/dashboard'));
   await expect(heading(page, 'Dashboard')).toBeVisible();
+  // (Reached with a page load from the hosted island: let it hydrate before using its menus.)
+  await hydrated(page);
   for (const [term, value] of Object.entries(facts)) {
     await expect(dd(page, term)).toHaveText(value);
   }
