@@ -2,13 +2,13 @@
 
 use super::auth_provider::use_auth_context;
 use super::forms::{error_of, flow_action, FlowForm, FormAlert};
+use super::nav::use_nav;
 use super::user_button::close_on_change;
 use crate::api::{Activate, JoinInvitation};
 use crate::domain::guard::{CREATE_ORGANIZATION_PATH, ORGANIZATION_PROFILE_PATH};
 use crate::domain::redirect::query_param;
 use crate::domain::snapshot::{InvitationView, OrganizationListPage, OrganizationView};
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 /// The query parameter that holds the page (from 1) of `use_organization_list()`, so "Next" and
 /// "Previous" are plain links that work without JavaScript too.
@@ -49,7 +49,7 @@ impl OrganizationList {
 /// `organization_list(page)` answers the same pages for code outside the components.
 pub fn use_organization_list() -> OrganizationList {
     let ctx = use_auth_context();
-    let location = use_location();
+    let location = use_nav();
     let index = Memo::new(move |_| {
         query_param(location.search.get().trim_start_matches('?'), PAGE_PARAM)
             .and_then(|p| p.parse::<u32>().ok())
@@ -104,7 +104,7 @@ pub fn OrganizationSwitcher() -> impl IntoView {
     let details = NodeRef::<leptos::html::Details>::new();
     close_on_change(details);
     // A switch stays on the page it was made from.
-    let location = use_location();
+    let location = use_nav();
     let here = move || location.pathname.get();
     let others = move || {
         let active_id = active().map(|o| o.id);

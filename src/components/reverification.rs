@@ -6,6 +6,7 @@
 
 use super::flow_action::{FlowAction, FlowCall};
 use super::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
+use super::nav::use_nav;
 use crate::api::{get_reverification, ReverifyCode, ReverifyPassword, ReverifySendCode};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::{encode_component, query_param};
@@ -13,7 +14,6 @@ use crate::domain::reverification::NeededFactor;
 use crate::domain::snapshot::ReverificationView;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::hooks::use_location;
 
 /// A reverification the page is waiting for: the level asked, and the action to run again.
 #[derive(Clone)]
@@ -159,7 +159,7 @@ pub fn ReverificationPanel(
     let password = flow_action::<ReverifyPassword>();
     let send = flow_action::<ReverifySendCode>();
     let code = flow_action::<ReverifyCode>();
-    let location = use_location();
+    let location = use_nav();
     let param = move |name: &str| query_param(location.search.get().trim_start_matches('?'), name);
     // The dialog keeps its step here; the page keeps it in its URL (`?step=`).
     let local_step = RwSignal::new(None::<String>);

@@ -73,7 +73,7 @@ pub fn AccountPage() -> impl IntoView {
 /// session (ASVS 7.4.3).
 #[component]
 fn FactorChanged(action: FlowAction) -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
+    let location = crate::components::nav::use_nav();
     let changed = move || {
         crate::domain::redirect::query_param(
             location.search.get().trim_start_matches('?'),

@@ -8,6 +8,7 @@ use crate::api::{
     OrganizationRename, OrganizationRevokeInvitation, SignOut,
 };
 use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
+use crate::components::nav::use_nav;
 use crate::components::organizations::OrganizationSwitcher;
 use crate::components::tasks::CreateOrganizationForm;
 use crate::components::FlowAction;
@@ -20,7 +21,6 @@ use crate::domain::snapshot::{
     InvitationPageView, InvitationStatus, MemberView, OrganizationProfileView,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 fn role_name(role: &str) -> &'static str {
     match role {
@@ -290,7 +290,7 @@ pub fn NewOrganizationPage() -> impl IntoView {
 /// the button that joins.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
-    let location = use_location();
+    let location = use_nav();
     let token = Memo::new(move |_| {
         query_param(location.search.get().trim_start_matches('?'), "token").unwrap_or_default()
     });

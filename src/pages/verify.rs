@@ -1,15 +1,15 @@
 //! `/user/verify` (SPEC §16): where a plain form post that needs a recent verification lands —
 //! "Verify your identity", what the session still has to verify, then back to `redirect_url`.
 
+use crate::components::nav::use_nav;
 use crate::components::reverification::ReverificationPanel;
 use crate::domain::redirect::query_param;
 use crate::domain::reverification::Reverification;
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 #[component]
 pub fn VerifyPage() -> impl IntoView {
-    let location = use_location();
+    let location = use_nav();
     let level = query_param(
         location.search.get_untracked().trim_start_matches('?'),
         "level",
