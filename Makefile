@@ -32,10 +32,10 @@ build:
 	cargo leptos build --release --precompress
 	scripts/build-islands.sh
 
-## The front end's weight (brotli): /sign-in within issue 14's 170 KB; no page above 305 KB (the
-## pages that hydrate whole: a guard against growth, issue 14's 250 KB is not reached yet).
+## The front end's weight (brotli): /sign-in within issue 14's 170 KB, no hosted page (sign-in,
+## sign-up, portal) above its 250 KB; the demo's pages, which hydrate whole, kept from growing.
 test-size:
-	SIZE_BUDGET=170000 PAGE_BUDGET=305000 bench/size.sh
+	SIZE_BUDGET=170000 PAGE_BUDGET=250000 APP_BUDGET=310000 bench/size.sh
 
 ## Unit tests (the store contract on both engines), the integration suite on SQLite (and the
 ## several-instances tests on PostgreSQL), then the integration suite again on PostgreSQL.
@@ -55,6 +55,7 @@ lint:
 	cargo clippy --lib --no-default-features --features hydrate,demo,no-hosted-flows --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --no-default-features --features islands-flows --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --no-default-features --features islands-tasks --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --no-default-features --features islands-portal --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p embedded --all-targets --no-default-features --features ssr -- -D warnings
 	cargo clippy -p embedded --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
 

@@ -2,7 +2,8 @@
 # Builds the islands bundles the hosted pages load in islands mode (issue 14; see
 # `pages::hosted`): this crate's library for the browser, without `demo`, once with
 # `islands-flows` (the sign-in steps and sign-up: vestibule_islands) and once with
-# `islands-tasks` (the task pages: vestibule_tasks), each optimised and precompressed as
+# `islands-tasks` (the task pages: vestibule_tasks), once with `islands-portal` (the portal
+# pages: vestibule_portal), each optimised and precompressed as
 # `cargo leptos build --release --precompress` does the app's bundle —
 # target/site/pkg/<name>.{js,wasm} with a .br and a .gz beside each.
 # Run after `cargo leptos build --release` (`make build` does); it reuses that build's target dir.
@@ -15,7 +16,7 @@ export LEPTOS_OUTPUT_NAME=${LEPTOS_OUTPUT_NAME:-vestibule}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 mkdir -p "$pkg"
-for bundle in islands-flows:vestibule_islands islands-tasks:vestibule_tasks; do
+for bundle in islands-flows:vestibule_islands islands-tasks:vestibule_tasks islands-portal:vestibule_portal; do
   feature=${bundle%%:*} name=${bundle#*:}
   cargo build --lib --target wasm32-unknown-unknown --profile wasm-release \
     --no-default-features --features "$feature"

@@ -268,3 +268,20 @@ test('switching to a pending account takes the user to its task', async ({ page,
     await expect(heading(page, 'Reset your password')).toBeVisible();
   });
 });
+
+test('switching organizations on the organization page shows the one chosen', async ({ page, request }) => {
+  const admin = await person(request, 'switch-portal');
+  const first = await organization(request, 'First', admin);
+  const second = await organization(request, 'Second', admin);
+  await open(page, `${ORGS}/sign-in`);
+  await signInOn(page, ORGS, admin.email, admin.password);
+  await chooseOrganization(page, first.name);
+  await open(page, `${ORGS}/organization`);
+  await expect(dd(page, 'Name')).toHaveText(first.name);
+  await orgMenu(page).click();
+  await page.getByRole('button', { name: second.name, exact: true }).click();
+  // The page stays, and shows the organization now active.
+  await expect(dd(page, 'Name')).toHaveText(second.name);
+  await expect(page).toHaveURL(at('/organization'));
+  await expect(heading(page, 'Organization')).toBeVisible();
+});

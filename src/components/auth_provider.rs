@@ -36,6 +36,16 @@ impl AuthContext {
             .or_else(|| self.resource.and_then(|r| r.get()).and_then(Result::ok))
     }
 
+    /// The snapshot once it has loaded (`None` if it could not be), for a server-side render that
+    /// must build its view once, with it.
+    #[cfg(feature = "ssr")]
+    pub(crate) async fn loaded(&self) -> Option<ClientSnapshot> {
+        if let Some(snapshot) = self.latest.get_untracked() {
+            return Some(snapshot);
+        }
+        self.resource?.await.ok()
+    }
+
     /// A context holding `snapshot` and resolved `urls` (what a hosted island is given by the
     /// page's provider), refreshed only by the answers of the island's own mutations.
     pub(crate) fn fixed(snapshot: ClientSnapshot, urls: AuthUrls) -> Self {

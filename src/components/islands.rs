@@ -7,15 +7,9 @@
 
 use super::auth_provider::{focus_heading_soon, AuthContext};
 use super::nav::{take_arrival, IslandNav, Nav};
-#[cfg(all(
-    any(feature = "ssr", feature = "islands"),
-    not(feature = "islands-flows")
-))]
+#[cfg(any(feature = "ssr", feature = "islands-tasks"))]
 use super::{tasks::HostedTask, NotFound};
-#[cfg(all(
-    any(feature = "ssr", feature = "islands"),
-    not(feature = "islands-tasks")
-))]
+#[cfg(any(feature = "ssr", feature = "islands-flows"))]
 use super::{SignIn, SignUp};
 use crate::domain::guard::AuthUrls;
 use crate::domain::redirect::last_query_param;
@@ -31,11 +25,12 @@ pub enum HostedFlow {
     SignUp,
 }
 
-/// What the server gives a hosted island: all its components read from the provider and the
-/// router when the page hydrates whole.
+/// What the server gives a hosted island: which page it is (`W`: a [`HostedFlow`], or a portal
+/// page), and all its components read from the provider and the router when the page hydrates
+/// whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IslandPage {
-    pub flow: HostedFlow,
+pub struct IslandPage<W> {
+    pub which: W,
     pub snapshot: ClientSnapshot,
     /// The provider's URLs, resolved.
     pub urls: AuthUrls,
@@ -47,13 +42,10 @@ pub struct IslandPage {
 /// `SignIn` or `SignUp` as an island, for the hosted sign-in steps and sign-up pages in islands
 /// mode (the `vestibule_islands` bundle: `islands-flows`). Not in the app's whole-page bundle:
 /// an island's hydration function is exported from the wasm, so it would keep the flow there.
-#[cfg(all(
-    any(feature = "ssr", feature = "islands"),
-    not(feature = "islands-tasks")
-))]
+#[cfg(any(feature = "ssr", feature = "islands-flows"))]
 #[island]
-pub fn HostedIsland(page: IslandPage) -> impl IntoView {
-    let flow = page.flow;
+pub fn HostedIsland(page: IslandPage<HostedFlow>) -> impl IntoView {
+    let flow = page.which;
     island_frame(page, move || match flow {
         HostedFlow::SignIn => view! { <SignIn/> }.into_any(),
         HostedFlow::SignUp => view! { <SignUp/> }.into_any(),
@@ -62,12 +54,9 @@ pub fn HostedIsland(page: IslandPage) -> impl IntoView {
 
 /// A hosted task page (`/sign-in/tasks/<key>`) as an island, in islands mode (the
 /// `vestibule_tasks` bundle: `islands-tasks`). The key is the page's.
-#[cfg(all(
-    any(feature = "ssr", feature = "islands"),
-    not(feature = "islands-flows")
-))]
+#[cfg(any(feature = "ssr", feature = "islands-tasks"))]
 #[island]
-pub fn HostedTaskIsland(page: IslandPage) -> impl IntoView {
+pub fn HostedTaskIsland(page: IslandPage<HostedFlow>) -> impl IntoView {
     let key = page.urls.task_of_path(&page.path);
     island_frame(page, move || match key {
         Some(key) => view! { <HostedTask key=key/> }.into_any(),
@@ -77,8 +66,11 @@ pub fn HostedTaskIsland(page: IslandPage) -> impl IntoView {
 
 /// Provides what an island's components read (see the module's note) and renders `body` in the
 /// frame the tests and the focus handling rely on.
-#[allow(dead_code)] // (in a bundle built with neither island's feature)
-fn island_frame(page: IslandPage, body: impl FnOnce() -> AnyView) -> impl IntoView {
+#[allow(dead_code)] // (in a bundle built with no island's feature)
+pub(crate) fn island_frame<W>(
+    page: IslandPage<W>,
+    body: impl FnOnce() -> AnyView,
+) -> impl IntoView {
     let IslandPage {
         snapshot,
         urls,

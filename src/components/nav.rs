@@ -107,6 +107,7 @@ fn page_load(to: &str, replace: bool) {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
         mark_arrival();
+        LEAVING.with(|l| l.set(true));
         let location = window.location();
         let _ = if replace {
             location.replace(&to)
@@ -116,6 +117,17 @@ fn page_load(to: &str, replace: bool) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (to, replace);
+}
+
+thread_local! {
+    static LEAVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this page has started loading another one (see [`page_load`]): what it would load
+/// for itself now, no one would see — and it could take what the next page is to show once
+/// (new backup codes).
+pub(crate) fn leaving() -> bool {
+    LEAVING.with(std::cell::Cell::get)
 }
 
 #[cfg(feature = "hydrate")]

@@ -75,9 +75,12 @@ pub fn builder() -> crate::server::VestibuleBuilder {
         })
         .require_role("/admin", crate::domain::organization::ROLE_ADMIN)
         .hosted_islands(FLOWS_BUNDLE, TASKS_BUNDLE)
+        .hosted_portal_island(PORTAL_BUNDLE)
 }
 
 /// The islands bundles the hosted sign-in and sign-up pages, and the task pages, load
 /// (`make build` builds them with `scripts/build-islands.sh`).
 pub const FLOWS_BUNDLE: &str = "vestibule_islands";
 pub const TASKS_BUNDLE: &str = "vestibule_tasks";
+/// The islands bundle the portal pages load (`scripts/build-islands.sh` builds it too).
+pub const PORTAL_BUNDLE: &str = "vestibule_portal";

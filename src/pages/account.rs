@@ -9,6 +9,7 @@ use crate::api::{
 use crate::components::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use crate::components::FlowAction;
 use crate::components::{use_reverification, ReverificationDialog, UserButton};
+use crate::domain::errors::FlowError;
 use crate::domain::snapshot::AccountView;
 use leptos::prelude::*;
 
@@ -49,7 +50,7 @@ pub fn AccountPage() -> impl IntoView {
             factors.remove.version().get(),
         )
     };
-    let account = Resource::new(changes, |_| get_account());
+    let account = AccountData::new(changes);
     let ctx = crate::components::use_auth_context();
     view! {
         <header class="app-header">
@@ -58,7 +59,7 @@ pub fn AccountPage() -> impl IntoView {
         </header>
         <h1>"Account"</h1>
         <FactorChanged action=others/>
-        {move || account.get().and_then(Result::ok).map(|a| view! {
+        {move || account.get().map(|a| view! {
             <Profile account=a.clone()/>
             <PasswordSection action=password/>
             <FactorsSection account=a.clone() actions=factors/>
@@ -66,6 +67,57 @@ pub fn AccountPage() -> impl IntoView {
             <DeleteSection action=delete/>
         })}
         <ReverificationDialog/>
+    }
+}
+
+/// The account a hosted island was handed by the server (see `pages::hosted::PortalIsland`).
+#[derive(Clone)]
+pub(crate) struct InitialAccount(pub AccountView);
+
+/// The account the page shows: loaded by a resource, or — in a hosted island — the server's,
+/// then loaded again after each change (`changes`) the page makes.
+#[derive(Clone, Copy)]
+enum AccountData {
+    Loaded(Resource<Result<AccountView, FlowError>>),
+    Handed(RwSignal<Option<AccountView>>),
+}
+
+impl AccountData {
+    fn new<K>(changes: impl Fn() -> K + Send + Sync + 'static) -> Self
+    where
+        K: PartialEq + Clone + Send + Sync + 'static,
+    {
+        let Some(InitialAccount(first)) = use_context::<InitialAccount>() else {
+            return Self::Loaded(Resource::new(changes, |_| get_account()));
+        };
+        let data = RwSignal::new(Some(first));
+        Effect::new(move |seen: Option<()>| {
+            changes();
+            if seen.is_some() {
+                // After the change's answer was applied (the same turn's effects): not when it
+                // sent the browser to another page, the one to show what changed.
+                set_timeout(
+                    move || {
+                        if !crate::components::nav::leaving() {
+                            leptos::task::spawn_local(async move {
+                                if let Ok(account) = get_account().await {
+                                    data.set(Some(account));
+                                }
+                            });
+                        }
+                    },
+                    std::time::Duration::ZERO,
+                );
+            }
+        });
+        Self::Handed(data)
+    }
+
+    fn get(self) -> Option<AccountView> {
+        match self {
+            Self::Loaded(resource) => resource.get().and_then(Result::ok),
+            Self::Handed(data) => data.get(),
+        }
     }
 }
 

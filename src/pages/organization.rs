@@ -67,8 +67,17 @@ pub fn OrganizationPage() -> impl IntoView {
             actions.delete.version().get(),
         )
     };
-    let profile = Resource::new(changes, |_| get_organization_profile());
     let ctx = crate::components::use_auth_context();
+    // Also reloaded when another organization becomes active (the switcher stays on this page).
+    let active = Memo::new(move |_| {
+        ctx.snapshot()
+            .and_then(|s| s.active_session().and_then(|a| a.organization.clone()))
+            .map(|o| o.id)
+    });
+    let profile = Resource::new(
+        move || (changes(), active.get()),
+        |_| get_organization_profile(),
+    );
     // A memo: the page is rebuilt only if the setting changes, not on every snapshot refresh.
     let enabled = Memo::new(move |_| ctx.snapshot().is_some_and(|s| s.env.organizations_enabled));
     move || {

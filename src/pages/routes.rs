@@ -4,10 +4,7 @@
 //! server (`SsrMode::Async`), so it renders completely without JavaScript. The sign-in and
 //! sign-up paths here are `domain::guard::is_hosted_flow_path`'s.
 
-use super::account::AccountPage;
-use super::hosted::HostedFlowPage;
-use super::organization::{InvitationPage, NewOrganizationPage, OrganizationPage};
-use super::verify::VerifyPage;
+use super::hosted::{HostedFlowPage, HostedPortalPage, PortalPage};
 use crate::components::auth_provider::AuthLoaded;
 use crate::components::islands::HostedFlow;
 use leptos::prelude::*;
@@ -28,11 +25,11 @@ pub fn VestibuleRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
         <Route path=path!("/sign-in/tasks/:key") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignIn/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/sign-up") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
         <Route path=path!("/sign-up/verify-email-address") view=|| view! { <AuthLoaded><HostedFlowPage flow=HostedFlow::SignUp/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/user") view=|| view! { <AuthLoaded><AccountPage/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/user/verify") view=|| view! { <AuthLoaded><VerifyPage/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/organization") view=|| view! { <AuthLoaded><OrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/organization/new") view=|| view! { <AuthLoaded><NewOrganizationPage/></AuthLoaded> } ssr=SsrMode::Async/>
-        <Route path=path!("/invitation") view=|| view! { <AuthLoaded><InvitationPage/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/user") view=|| view! { <AuthLoaded><HostedPortalPage page=PortalPage::Account/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/user/verify") view=|| view! { <AuthLoaded><HostedPortalPage page=PortalPage::Verify/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/organization") view=|| view! { <AuthLoaded><HostedPortalPage page=PortalPage::Organization/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/organization/new") view=|| view! { <AuthLoaded><HostedPortalPage page=PortalPage::NewOrganization/></AuthLoaded> } ssr=SsrMode::Async/>
+        <Route path=path!("/invitation") view=|| view! { <AuthLoaded><HostedPortalPage page=PortalPage::Invitation/></AuthLoaded> } ssr=SsrMode::Async/>
     }
     .into_inner()
     // One route value either way: with `--cfg erase_components` a transparent component must

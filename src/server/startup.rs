@@ -74,7 +74,7 @@ pub struct VestibuleBuilder {
     protected: Option<Vec<String>>,
     role_pages: Vec<(String, String)>,
     hash_concurrency: Option<usize>,
-    hosted_islands: Option<HostedIslands>,
+    hosted_islands: HostedIslands,
 }
 
 impl VestibuleBuilder {
@@ -164,10 +164,19 @@ impl VestibuleBuilder {
     /// `pages::hosted`). The shell must use `VestibuleHydrationScripts`. Default: every page
     /// hydrates whole from the app's bundle.
     pub fn hosted_islands(mut self, flows: impl Into<String>, tasks: impl Into<String>) -> Self {
-        self.hosted_islands = Some(HostedIslands {
-            flows: flows.into(),
-            tasks: tasks.into(),
-        });
+        self.hosted_islands.flows = Some(flows.into());
+        self.hosted_islands.tasks = Some(tasks.into());
+        self
+    }
+
+    /// Serves the portal pages of `VestibuleRoutes` (`/user`, `/user/verify`, `/organization`,
+    /// `/organization/new`, `/invitation`) in islands mode: a page loaded from the server loads
+    /// only the `portal` bundle (this crate's library built with `islands-portal`,
+    /// `scripts/build-islands.sh`), and only the page's content hydrates — its header's menus
+    /// included, its links page loads. A client-side navigation to one of them still renders it
+    /// with the app's bundle. The shell must use `VestibuleHydrationScripts`.
+    pub fn hosted_portal_island(mut self, portal: impl Into<String>) -> Self {
+        self.hosted_islands.portal = Some(portal.into());
         self
     }
 
@@ -262,7 +271,8 @@ impl VestibuleBuilder {
         });
         Ok(Vestibule {
             state,
-            islands: self.hosted_islands,
+            islands: (self.hosted_islands != HostedIslands::default())
+                .then_some(self.hosted_islands),
         })
     }
 }
@@ -392,13 +402,14 @@ impl Vestibule {
         }
         if let Some(islands) = &self.islands {
             let options = &self.state.leptos_options;
-            for bundle in [&islands.flows, &islands.tasks] {
+            let bundles = [&islands.flows, &islands.tasks, &islands.portal];
+            for bundle in bundles.into_iter().flatten() {
                 let wasm = PathBuf::from(options.site_root.as_ref())
                     .join(options.site_pkg_dir.as_ref())
                     .join(format!("{bundle}.wasm"));
                 if !wasm.exists() {
                     warnings.push(format!(
-                        "no {}: the hosted sign-in, sign-up and task pages work only without \
+                        "no {}: the hosted pages served as islands work only without \
                          JavaScript until the islands bundles are built (make build)",
                         wasm.display()
                     ));

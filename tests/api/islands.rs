@@ -1,6 +1,6 @@
 //! Islands mode (issue 14): the demo serves its hosted flow pages with the flow as an island and
-//! loads only the islands bundle there, the task pages only the tasks bundle, every other page
-//! the app's whole-page bundle.
+//! loads only the islands bundle there, the task pages only the tasks bundle, the portal pages
+//! only the portal bundle, every other page the app's whole-page bundle.
 
 use crate::helpers::*;
 
@@ -18,7 +18,12 @@ async fn scripts_of(app: &TestApp, c: &Client, path: &str) -> (String, Vec<Strin
     scripts.sort();
     scripts.dedup();
     // The island loader names its bundle in a call: `("", "pkg", "<name>", "<name>", false)`.
-    for name in ["vestibule_islands", "vestibule_tasks", "vestibule"] {
+    for name in [
+        "vestibule_islands",
+        "vestibule_tasks",
+        "vestibule_portal",
+        "vestibule",
+    ] {
         if html.contains(&format!("\"pkg\", \"{name}\"")) && !scripts.iter().any(|s| s == name) {
             scripts.push(name.to_string());
         }
@@ -54,4 +59,31 @@ async fn each_page_loads_only_its_own_bundle() {
     );
     let (_, scripts) = scripts_of(&app, &c, "/").await;
     assert_eq!(scripts, ["vestibule"]);
+
+    // An active member: each portal page is an island from the portal bundle; the demo's
+    // dashboard still hydrates whole.
+    let admin = app.create_user("admin@example.com", PW).await;
+    let org = app.organization("Acme", &admin, &[]).await;
+    let c = app.in_org("admin@example.com", &org).await;
+    for path in [
+        "/user",
+        "/user/verify",
+        "/organization",
+        "/organization/new",
+    ] {
+        let (html, scripts) = scripts_of(&app, &c, path).await;
+        assert_eq!(scripts, ["vestibule_portal"], "{path}");
+        assert!(
+            html.contains("<leptos-island data-component=\"HostedPortalIsland_"),
+            "{path}: {html}"
+        );
+    }
+    let (html, _) = scripts_of(&app, &c, "/organization").await;
+    assert!(
+        html.contains("Acme"),
+        "the island renders the page's data on the server"
+    );
+    let (html, scripts) = scripts_of(&app, &c, "/dashboard").await;
+    assert_eq!(scripts, ["vestibule"]);
+    assert!(!html.contains("<leptos-island"));
 }
