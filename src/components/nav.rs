@@ -108,6 +108,10 @@ fn page_load(to: &str, replace: bool) {
     if let Some(window) = web_sys::window() {
         mark_arrival();
         LEAVING.with(|l| l.set(true));
+        // (A page the browser shows again from its back-forward cache is no longer leaving.)
+        let _ = window_event_listener(leptos::ev::pageshow, |_| {
+            LEAVING.with(|l| l.set(false));
+        });
         let location = window.location();
         let _ = if replace {
             location.replace(&to)

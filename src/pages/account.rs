@@ -91,6 +91,9 @@ impl AccountData {
             return Self::Loaded(Resource::new(changes, |_| get_account()));
         };
         let data = RwSignal::new(Some(first));
+        // The number of the latest reload: an earlier one that answers later is dropped, as a
+        // resource drops it.
+        let latest = StoredValue::new(0u64);
         Effect::new(move |seen: Option<()>| {
             changes();
             if seen.is_some() {
@@ -98,13 +101,18 @@ impl AccountData {
                 // sent the browser to another page, the one to show what changed.
                 set_timeout(
                     move || {
-                        if !crate::components::nav::leaving() {
-                            leptos::task::spawn_local(async move {
-                                if let Ok(account) = get_account().await {
+                        if crate::components::nav::leaving() {
+                            return;
+                        }
+                        let n = latest.get_value() + 1;
+                        latest.set_value(n);
+                        leptos::task::spawn_local(async move {
+                            if let Ok(account) = get_account().await {
+                                if latest.get_value() == n {
                                     data.set(Some(account));
                                 }
-                            });
-                        }
+                            }
+                        });
                     },
                     std::time::Duration::ZERO,
                 );
