@@ -78,7 +78,7 @@ for a in $(cd "${LEPTOS_SITE_ROOT:-target/site}" && ls pkg/*.css pkg/*.js pkg/*.
 done
 # With TTI=1, the time to interactive on a simulated slow 4G link (bench/tti.mjs, Chromium).
 if [ "${TTI:-0}" = 1 ]; then
-  node bench/tti.mjs "$BASE"
+  node bench/tti.mjs "$BASE" "$cookie"
 fi
 if [ -n "${SIZE_BUDGET:-}" ] && [ "$sign_in_br" -gt "$SIZE_BUDGET" ]; then
   over_budget+=("/sign-in transfers $sign_in_br bytes (br), over the budget of $SIZE_BUDGET")
