@@ -14,6 +14,7 @@ pub mod messages;
 pub mod mfa;
 pub mod password;
 pub mod protect;
+mod route_list;
 pub mod session_tokens;
 pub mod settings;
 pub mod startup;

@@ -30,7 +30,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::{provide_context, IntoView};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::LeptosRoutes;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -338,7 +338,9 @@ impl Vestibule {
 
     /// The whole HTTP surface for an app whose root component is `app` and whose document is
     /// `shell`: its pages (with Vestibule's route group inside its `<Routes>`), every server
-    /// function, Vestibule's routes, static files, and the layers.
+    /// function, Vestibule's routes, static files, and the layers. The route list of `app` is
+    /// generated once per app type in the process (see `route_list`): build the first router of
+    /// an app before serving, as `main.rs` does.
     pub fn router<A, AV, S, SV>(&self, app: A, shell: S) -> Router
     where
         A: Fn() -> AV + Clone + Send + Sync + 'static,
@@ -346,7 +348,7 @@ impl Vestibule {
         S: Fn(LeptosOptions) -> SV + Clone + Send + Sync + 'static,
         SV: IntoView + 'static,
     {
-        let routes = generate_route_list(app);
+        let routes = super::route_list::of(app);
         let options = self.state.leptos_options.clone();
         let page_shell = {
             let shell = shell.clone();

@@ -65,3 +65,42 @@ async fn start_up_warns_about_development_mode_and_testing_over_https() {
         .warnings();
     assert!(fine.is_empty(), "{fine:?}");
 }
+
+/// Leptos lists a router's routes by rendering its app once with resource loading turned off in
+/// the whole process (leptos#4773): a page another server in the process began rendering at that
+/// moment waited forever for its data. Routers built while a server renders pages leave its
+/// pages alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_a_router_never_stalls_the_pages_of_a_running_server() {
+    let app = spawn_app("").await;
+    let dir = tempfile::tempdir().unwrap();
+    let other = vestibule::demo::builder()
+        .config_toml("")
+        .env(Vec::new())
+        .database_url(format!("sqlite://{}", dir.path().join("o.db").display()))
+        .build()
+        .await
+        .unwrap();
+    let building = tokio::task::spawn_blocking(move || {
+        for _ in 0..300 {
+            drop(other.router(vestibule::demo::App, vestibule::demo::shell));
+        }
+    });
+    let c = Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let mut pages = 0;
+    while !building.is_finished() || pages < 20 {
+        let res = c
+            .get(format!("{}/sign-in", app.base))
+            .send()
+            .await
+            .expect("the page answers");
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.expect("the page is sent whole");
+        assert!(html.contains("</html>"));
+        pages += 1;
+    }
+    building.await.unwrap();
+}
