@@ -6,14 +6,14 @@ use crate::helpers::*;
 async fn backend_api_authenticates_and_validates() {
     let app = spawn_app("").await;
     let url = format!("{}/v1/users", app.base);
-    let anon = Client::new()
+    let anon = client()
         .post(&url)
         .json(&json!({"email": "a@example.com"}))
         .send()
         .await
         .unwrap();
     assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
-    let wrong = Client::new()
+    let wrong = client()
         .post(&url)
         .bearer_auth("sk_wrong_key_000000000")
         .json(&json!({"email": "a@example.com"}))
@@ -21,7 +21,7 @@ async fn backend_api_authenticates_and_validates() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let k = || Client::new().post(&url).bearer_auth(KEY);
+    let k = || client().post(&url).bearer_auth(KEY);
     let malformed = k()
         .header(header::CONTENT_TYPE, "application/json")
         .body("{nope")

@@ -131,8 +131,18 @@ async fn serve(
     }
 }
 
+/// How long a test request waits for its whole answer: a response that never ends fails its test
+/// at the request's line instead of holding up the whole run.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A client without cookies.
+pub fn client() -> Client {
+    Client::builder().timeout(REQUEST_TIMEOUT).build().unwrap()
+}
+
 pub fn browser() -> Client {
     Client::builder()
+        .timeout(REQUEST_TIMEOUT)
         .cookie_store(true)
         .redirect(Policy::none())
         .build()
@@ -141,7 +151,7 @@ pub fn browser() -> Client {
 
 impl TestApp {
     pub async fn create_user(&self, email: &str, password: &str) -> Value {
-        let res = Client::new()
+        let res = client()
             .post(format!("{}/v1/users", self.base))
             .bearer_auth(KEY)
             .json(&json!({ "email": email, "password": password, "email_verified": true }))
@@ -171,7 +181,7 @@ impl TestApp {
 
     /// Calls the Backend API with the secret key; answers the status and JSON body.
     pub async fn api(&self, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
-        let res = Client::new()
+        let res = client()
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(KEY)
             .send()
@@ -182,7 +192,7 @@ impl TestApp {
     }
 
     pub async fn latest_code(&self, to: &str) -> String {
-        let list: Value = Client::new()
+        let list: Value = client()
             .get(format!("{}/__testing/outbox?to={to}", self.base))
             .send()
             .await
@@ -204,7 +214,7 @@ pub const ORGS_REQUIRED: &str =
 
 impl TestApp {
     pub async fn post_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let res = Client::new()
+        let res = client()
             .post(format!("{}{path}", self.base))
             .bearer_auth(KEY)
             .json(&body)
@@ -350,7 +360,7 @@ impl TestApp {
     }
 
     pub async fn outbox(&self, to: &str) -> Value {
-        Client::new()
+        client()
             .get(format!("{}/__testing/outbox?to={to}", self.base))
             .send()
             .await

@@ -154,7 +154,7 @@ async fn static_files_are_served_precompressed() {
     let get = |path: &'static str, encoding: &'static str| {
         let url = format!("http://{addr}{path}");
         async move {
-            let res = Client::new()
+            let res = client()
                 .get(url)
                 .header(header::ACCEPT_ENCODING, encoding)
                 .send()

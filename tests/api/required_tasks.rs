@@ -11,7 +11,7 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Client::new()
+    let mut req = client()
         .request(method, format!("{}{path}", app.base))
         .bearer_auth(KEY);
     if let Some(body) = body {
@@ -205,7 +205,7 @@ async fn the_backend_api_refuses_bad_task_requests_and_changes_nothing() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = Client::new()
+    let (status, _) = client()
         .post(format!("{}{path}", app.base))
         .json(&json!({ "key": "accept-dpa" }))
         .send()

@@ -47,7 +47,7 @@ async fn jwt_of(app: &TestApp, c: &Client) -> String {
 }
 
 async fn get_with(url: &str, jwt: Option<&str>) -> (StatusCode, Value) {
-    let mut req = Client::new().get(url);
+    let mut req = client().get(url);
     if let Some(jwt) = jwt {
         req = req.bearer_auth(jwt);
     }
@@ -230,7 +230,7 @@ async fn verification_survives_a_key_rotation() {
         StatusCode::OK
     );
 
-    let res = Client::new()
+    let res = client()
         .get(format!("{}/.well-known/jwks.json", app.base))
         .send()
         .await
@@ -277,7 +277,7 @@ async fn verification_survives_a_key_rotation() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let jwks: Value = Client::new()
+    let jwks: Value = client()
         .get(format!("{}/.well-known/jwks.json", app.base))
         .send()
         .await
@@ -346,7 +346,7 @@ async fn the_backend_api_mints_for_live_sessions_only() {
         StatusCode::UNAUTHORIZED
     );
 
-    let unauthenticated = Client::new()
+    let unauthenticated = client()
         .post(format!("{}/v1/sessions/{sid}/tokens", app.base))
         .send()
         .await

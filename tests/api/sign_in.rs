@@ -146,7 +146,7 @@ async fn sign_out_ends_the_session_and_a_forged_cookie_is_nobody() {
     assert_eq!(b["snapshot"]["sessions"].as_array().unwrap().len(), 0);
     let (status, _) = app.call(&c, "app/whoami", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let forged = Client::new()
+    let forged = client()
         .post(format!("{}/api/app/whoami", app.base))
         .header(header::ACCEPT, "application/json")
         .header(header::COOKIE, format!("__client={}", "a".repeat(64)))

@@ -82,7 +82,7 @@ async fn the_outbox_keeps_bodies_only_in_testing_and_purges_old_messages() {
     assert_eq!(messages[0].template, "sign_up_code");
     assert_eq!(messages[0].body, "");
     assert_eq!(messages[0].code, None);
-    let res = Client::new()
+    let res = client()
         .get(format!("{}/__testing/outbox?to=kept@example.com", app.base))
         .send()
         .await
