@@ -25,8 +25,8 @@ where
     A: Fn() -> AV + Clone + Send + Sync + 'static,
     AV: IntoView + 'static,
 {
-    // Held while generating: a second router of any type waits rather than opening a second
-    // window while the first one's servers may already serve.
+    // Held while generating, so that routers of one type built at once generate the list once.
+    // (The first router of another type, built while a server serves, still opens the window.)
     let mut routes = ROUTES.lock().unwrap_or_else(PoisonError::into_inner);
     routes
         .entry(TypeId::of::<A>())
