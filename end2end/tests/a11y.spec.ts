@@ -25,6 +25,11 @@ import type { BrowserContext, Locator, Page } from '@playwright/test';
 
 // Accessibility of every hosted page and state (WCAG 2.1 A/AA, axe-core), with JavaScript on and
 // off: a serious or critical finding fails the test, naming the rule and the elements.
+// Each test checks up to a dozen pages and states, and axe takes seconds on each (more without
+// JavaScript, where every check opens a scratch page): the default 30 s is for one flow, not for
+// a dozen audits on a slow machine (a CI run timed out inside the eleventh check).
+test.describe.configure({ timeout: 120_000 });
+
 const MAIN = base(SERVERS.main);
 const MFA = base(SERVERS.mfa);
 const TRUST = base(SERVERS.trust);
