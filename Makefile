@@ -44,20 +44,27 @@ test-rust:
 	VESTIBULE_TEST_ENGINE=postgres cargo test --release --no-default-features --features ssr,demo \
 	  --test api --test logs --test memory -- --skip instances::
 
+## Every flow with JavaScript on and off on SQLite, then with JavaScript on again on PostgreSQL:
+## the engine is behind the server functions, which a page without JavaScript calls the same way
+## (a form post) as one with it, so the second run checks the engine, not the browser again.
 test-e2e:
 	cd end2end && E2E_ENGINE=sqlite npx playwright test
-	cd end2end && E2E_ENGINE=postgres npx playwright test
+	cd end2end && E2E_ENGINE=postgres npx playwright test --project js
 
+## Clippy in the profiles the builds use (release for the server, wasm-release for the browser),
+## so its build scripts and proc macros are the ones `build` and `test-rust` reuse.
+SERVER_CLIPPY := cargo clippy --release
+WASM_CLIPPY := cargo clippy --profile wasm-release --target wasm32-unknown-unknown
 lint:
 	cargo fmt --all --check
-	cargo clippy --all-targets --no-default-features --features ssr,demo -- -D warnings
-	cargo clippy --lib --no-default-features --features hydrate,demo --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy --lib --no-default-features --features hydrate,demo,no-hosted-flows --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy --lib --no-default-features --features islands-flows --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy --lib --no-default-features --features islands-tasks --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy --lib --no-default-features --features islands-portal --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -p embedded --all-targets --no-default-features --features ssr -- -D warnings
-	cargo clippy -p embedded --lib --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	$(SERVER_CLIPPY) --all-targets --no-default-features --features ssr,demo -- -D warnings
+	$(WASM_CLIPPY) --lib --no-default-features --features hydrate,demo -- -D warnings
+	$(WASM_CLIPPY) --lib --no-default-features --features hydrate,demo,no-hosted-flows -- -D warnings
+	$(WASM_CLIPPY) --lib --no-default-features --features islands-flows -- -D warnings
+	$(WASM_CLIPPY) --lib --no-default-features --features islands-tasks -- -D warnings
+	$(WASM_CLIPPY) --lib --no-default-features --features islands-portal -- -D warnings
+	$(SERVER_CLIPPY) -p embedded --all-targets --no-default-features --features ssr -- -D warnings
+	$(WASM_CLIPPY) -p embedded --lib --no-default-features --features hydrate -- -D warnings
 
 bench: setup build
 	bench/run.sh
