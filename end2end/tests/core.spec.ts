@@ -17,6 +17,7 @@ import {
   submitSignIn,
   uniqueEmail,
   URLS,
+  userMenu,
   wrongCode,
   continueButton,
 } from './fixtures';
@@ -363,4 +364,32 @@ test.describe('sign-out and home page', () => {
       await expect(page.getByText('You are signed out')).toHaveCount(0);
     });
   });
+});
+
+test('a user menu opened before the page hydrates stays open', async ({ page, request }) => {
+  const email = uniqueEmail('early-menu');
+  const password = strongPassword();
+  await createUser(request, { email, password });
+  await signIn(page, email, password);
+
+  // A slow network: the page's wasm arrives only after the user has opened the menu. (Routing
+  // turns Playwright's cache off, so the wasm is fetched again.)
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/pkg/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/dashboard', { waitUntil: 'domcontentloaded' });
+  await userMenu(page).click();
+  const manage = page.locator('details.user-button').getByRole('link', { name: 'Manage account' });
+  await expect(manage).toBeVisible();
+
+  release();
+  await hydrated(page);
+  await expect(page.locator('details.user-button')).toHaveAttribute('open', '');
+  await expect(manage).toBeVisible();
+  // And the opener still closes it.
+  await userMenu(page).click();
+  await expect(manage).toBeHidden();
 });

@@ -113,8 +113,8 @@ function jsEnabled(): boolean {
 }
 
 /**
- * With JavaScript on, waits until the page has hydrated: a disclosure menu (`<details>`) opened
- * before that closes when the page hydrates.
+ * With JavaScript on, waits until the page has hydrated: before that, a click on a link or a form
+ * is the browser's (a page load), not the app's.
  */
 export async function hydrated(page: Page): Promise<void> {
   if (jsEnabled()) {

@@ -49,20 +49,26 @@ pub fn UserButton() -> impl IntoView {
 }
 
 /// Closes a disclosure menu after every navigation and every change of the client (a switch, a
-/// sign-out), as a full page load would.
+/// sign-out), as a full page load would. A menu that hydrates is left as it is on the effect's
+/// first run (the page hydrating): one the user opened before that stays open. A menu built
+/// after hydration closes on its first run too, since a change of the client can rebuild it over
+/// the open `<details>` it replaces.
 pub fn close_on_change(details: NodeRef<leptos::html::Details>) {
     let ctx = use_auth_context();
     let location = super::nav::use_nav();
-    Effect::new(move |_| {
+    let hydrating = Owner::current_shared_context().is_some_and(|sc| sc.during_hydration());
+    Effect::new(move |ran: Option<()>| {
         location.pathname.track();
         location.search.track();
         let _ = ctx.snapshot();
         #[cfg(feature = "hydrate")]
-        if let Some(d) = details.get_untracked() {
-            d.set_open(false);
+        if ran.is_some() || !hydrating {
+            if let Some(d) = details.get_untracked() {
+                d.set_open(false);
+            }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = details;
+        let _ = (details, ran, hydrating);
     });
 }
 
