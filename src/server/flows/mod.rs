@@ -186,6 +186,49 @@ pub fn check_not_locked(user: &User, now: i64) -> FlowResult<()> {
     }
 }
 
+/// Checks `user`'s password under the lockout (SPEC §5.6): the guess is counted before it is
+/// hashed and given back when it is right, so guesses sent together are at most
+/// `lockout.max_attempts` however many wait for the hasher at once. A wrong one answers
+/// `form_password_incorrect`, or `user_locked` when it locked the user (or the user is locked,
+/// or that many guesses are being checked already).
+pub async fn check_password_guess(state: &AppState, user: &User, password: &str) -> FlowResult<()> {
+    let now = state.now();
+    check_not_locked(user, now)?;
+    let max = state.settings.lockout.max_attempts;
+    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
+    if !state.store.claim_guess(&user.id, max, now).await? {
+        // Locked meanwhile (with the minutes left), or `max` guesses are in flight.
+        if let Some(fresh) = state.store.user_by_id(&user.id).await? {
+            check_not_locked(&fresh, now)?;
+        }
+        return Err(FlowError::with_n(ErrorCode::UserLocked, minutes(duration)));
+    }
+    // A guess the hasher could not judge stays counted.
+    let right = state
+        .hasher
+        .verify(password.to_string(), user.password_hash.clone())
+        .await
+        .map_err(FlowError::from)?;
+    let now = state.now();
+    match state
+        .store
+        .settle_guess(&user.id, right, max, now + duration, now)
+        .await?
+    {
+        Some(until) => Err(FlowError::with_n(
+            ErrorCode::UserLocked,
+            minutes(until - now),
+        )),
+        None if right => Ok(()),
+        None => Err(ErrorCode::FormPasswordIncorrect.into()),
+    }
+}
+
+/// Whole minutes, rounded up, in `secs`.
+fn minutes(secs: i64) -> u64 {
+    ((secs.max(0) + 59) / 60) as u64
+}
+
 /// Counts a failed password or code against the lockout (SPEC §5.6); answers `user_locked` when
 /// this failure locked the user, else `fallback`.
 pub async fn count_failure(state: &AppState, user: &User, fallback: ErrorCode) -> FlowError {

@@ -5,7 +5,8 @@
 use super::credentials::{codes_json, fresh_backup_codes};
 use super::reverify;
 use super::{
-    bounded, check_not_locked, count_failure, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
+    bounded, check_not_locked, check_password_guess, FlowResult, Outcome, RequestInfo,
+    MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::reverification::Reverification;
@@ -42,15 +43,7 @@ pub(super) async fn check_password(
     let user = &s.user;
     let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     // A locked user may not keep guessing from a signed-in session either.
-    check_not_locked(user, state.now())?;
-    let ok = state
-        .hasher
-        .verify(password.to_string(), user.password_hash.clone())
-        .await
-        .map_err(FlowError::from)?;
-    if !ok {
-        return Err(count_failure(state, user, ErrorCode::FormPasswordIncorrect).await);
-    }
+    check_password_guess(state, user, password).await?;
     let fresh = state
         .store
         .user_by_id(&user.id)

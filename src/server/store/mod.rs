@@ -149,6 +149,21 @@ pub trait UserStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<i64>>;
     async fn clear_failures(&self, id: &str) -> StoreResult<()>;
+    /// Counts a password guess before it is checked, unless the user is locked at `now` or `max`
+    /// guesses are counted already — one guarded statement, so guesses sent together cannot all
+    /// pass one lockout check while each waits for the hasher. Whether the guess may be checked.
+    async fn claim_guess(&self, id: &str, max: u32, now: i64) -> StoreResult<bool>;
+    /// Settles a claimed guess: a right one is given back; a wrong one stays counted, and once
+    /// `max` are counted it locks the user until `lock_until` and restarts the count. Returns the
+    /// lockout end, if this settlement locked the user.
+    async fn settle_guess(
+        &self,
+        id: &str,
+        right: bool,
+        max: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
     /// Sets a new password hash and clears the compromised flag; with `end_other_sessions`, every
     /// live session of the user except those on `keep_client` is revoked. One transaction.
     async fn change_password(

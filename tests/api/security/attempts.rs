@@ -271,6 +271,55 @@ async fn two_hundred_concurrent_guesses_get_at_most_five_judgements() {
 }
 
 #[tokio::test]
+async fn password_guesses_sent_together_are_judged_at_most_up_to_the_lockout() {
+    // Three failures lock the user: twenty wrong passwords sent at once, each waiting for the
+    // hasher, must not all pass the lockout check before the first is counted.
+    let app = spawn_app(&format!("{NO_LIMITS}[lockout]\nmax_attempts = 3\n")).await;
+    let user = app.create_user("burst@example.com", PW).await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let url = format!("{}/api/sign_in/start", app.base);
+        set.spawn(async move {
+            let res = browser()
+                .post(url)
+                .header(header::ACCEPT, "application/json")
+                .form(&[
+                    ("email", "burst@example.com"),
+                    ("password", format!("Wrong-password-{i}").as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            res.json::<Value>().await.unwrap()["code"].clone()
+        });
+    }
+    let codes = set.join_all().await;
+    let incorrect = codes
+        .iter()
+        .filter(|c| *c == "form_password_incorrect")
+        .count();
+    let locked = codes.iter().filter(|c| *c == "user_locked").count();
+    assert_eq!((incorrect, locked), (2, 18), "{codes:?}");
+    // Only three were judged: none was hashed and counted after the lock (a count restarted by
+    // the lock stays at zero).
+    let id = user["id"].as_str().unwrap();
+    let stored = app.store.user_by_id(id).await.unwrap().unwrap();
+    assert_eq!(stored.failed_attempts, 0, "guesses judged after the lock");
+    assert!(stored.locked_for(unix_now()).is_some());
+    // The right password waits for the lockout too.
+    let c = browser();
+    let (_, b) = app
+        .call(
+            &c,
+            "sign_in/start",
+            &[("email", "burst@example.com"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(b["code"], "user_locked", "{b}");
+    assert_eq!(live_sessions_of(&app, &user).await, 0);
+}
+
+#[tokio::test]
 async fn forgot_password_with_mfa_changes_the_password_only_after_the_second_factor() {
     let app = spawn_app(NO_LIMITS).await;
     app.totp_user("mfa-reset@example.com").await;

@@ -6,8 +6,8 @@
 use super::codes::{self, Channel};
 use super::sessions::{start_session, StartSession};
 use super::{
-    bounded, check_not_locked, count_failure, ensure_client, parse_email, FlowResult, Outcome,
-    RequestInfo, MAX_PASSWORD_BYTES,
+    bounded, check_not_locked, check_password_guess, count_failure, ensure_client, parse_email,
+    FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::safe_redirect;
@@ -350,23 +350,20 @@ pub async fn start(
                 ));
             }
             let now = state.now();
-            if let Some(u) = &user {
-                check_not_locked(u, now)?;
-            }
-            let ok = state
-                .hasher
-                .verify(
-                    password.to_string(),
-                    user.as_ref().and_then(|u| u.password_hash.clone()),
-                )
-                .await
-                .map_err(FlowError::from)?;
             let user = match user {
-                Some(u) if ok => u,
                 Some(u) => {
-                    return Err(count_failure(state, &u, ErrorCode::FormPasswordIncorrect).await)
+                    check_password_guess(state, &u, password).await?;
+                    u
                 }
-                None => return Err(ErrorCode::FormPasswordIncorrect.into()),
+                None => {
+                    // As long as a known user's check, so the answer's time says nothing.
+                    let _ = state
+                        .hasher
+                        .verify(password.to_string(), None)
+                        .await
+                        .map_err(FlowError::from)?;
+                    return Err(ErrorCode::FormPasswordIncorrect.into());
+                }
             };
             // The lock may have been set while this request waited for the hasher.
             let mut user = state

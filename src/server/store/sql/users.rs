@@ -177,6 +177,56 @@ macro_rules! impl_users {
                 Ok(until.flatten().filter(|u| *u == lock_until))
             }
 
+            async fn claim_guess(
+                &self,
+                id: &str,
+                max: u32,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET failed_attempts = failed_attempts + 1, updated_at = $3 \
+                     WHERE id = $1 AND failed_attempts < $2 \
+                       AND (lockout_until IS NULL OR lockout_until <= $3)",
+                )
+                .bind(id)
+                .bind(max as i64)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn settle_guess(
+                &self,
+                id: &str,
+                right: bool,
+                max: u32,
+                lock_until: i64,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<Option<i64>> {
+                if right {
+                    sqlx::query(
+                        "UPDATE users SET failed_attempts = failed_attempts - 1 \
+                         WHERE id = $1 AND failed_attempts > 0",
+                    )
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                    return Ok(None);
+                }
+                let until: Option<Option<i64>> = sqlx::query_scalar(
+                    "UPDATE users SET lockout_until = $2, failed_attempts = 0, updated_at = $3 \
+                     WHERE id = $1 AND failed_attempts >= $4 RETURNING lockout_until",
+                )
+                .bind(id)
+                .bind(lock_until)
+                .bind(now)
+                .bind(max as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(until.flatten())
+            }
+
             async fn clear_failures(&self, id: &str) -> $crate::server::store::StoreResult<()> {
                 sqlx::query(
                     "UPDATE users SET failed_attempts = 0 WHERE id = $1 AND failed_attempts <> 0",

@@ -38,6 +38,41 @@ pub(super) async fn failures_lock_at_the_maximum_and_restart_the_count(s: Shared
     assert_eq!(u.locked_for(500), None);
 }
 
+pub(super) async fn guesses_sent_together_are_claimed_at_most_max_times(s: Shared) {
+    let u = s.create_user(new_user("a@b.co"), 1).await.unwrap();
+    let claims = race(30, |_| {
+        let s = s.clone();
+        let id = u.id.clone();
+        async move { s.claim_guess(&id, 3, 10).await.unwrap() }
+    })
+    .await;
+    assert_eq!(claims.iter().filter(|c| **c).count(), 3, "{claims:?}");
+    // A right guess is given back; a wrong one locks once three are counted.
+    assert_eq!(s.settle_guess(&u.id, true, 3, 500, 11).await.unwrap(), None);
+    assert!(s.claim_guess(&u.id, 3, 12).await.unwrap());
+    assert_eq!(
+        s.settle_guess(&u.id, false, 3, 500, 13).await.unwrap(),
+        Some(500)
+    );
+    let locked = s.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!(
+        (locked.locked_for(13), locked.failed_attempts),
+        (Some(487), 0)
+    );
+    // The others settle wrong later: the lock stands, nothing more is counted.
+    assert_eq!(
+        s.settle_guess(&u.id, false, 3, 900, 14).await.unwrap(),
+        None
+    );
+    assert!(!s.claim_guess(&u.id, 3, 499).await.unwrap(), "locked");
+    assert!(
+        s.claim_guess(&u.id, 3, 500).await.unwrap(),
+        "the lock is over"
+    );
+    let u = s.user_by_id(&u.id).await.unwrap().unwrap();
+    assert_eq!((u.locked_for(500), u.failed_attempts), (None, 1));
+}
+
 fn binding(attempt: &str, user: &str) -> CodeBinding {
     CodeBinding {
         purpose: CodePurpose::SignInEmail,

@@ -70,6 +70,7 @@ contract!(
     users_are_unique_by_email,
     user_flags_round_trip,
     failures_lock_at_the_maximum_and_restart_the_count,
+    guesses_sent_together_are_claimed_at_most_max_times,
     codes_are_bound_judged_at_most_five_times_and_single_use,
     send_intervals_are_claimed_once,
     rate_limit_windows_count_and_reset,
