@@ -331,6 +331,48 @@ async fn leaving_an_organization_needs_a_recent_verification() {
 }
 
 #[tokio::test]
+async fn an_admin_removing_themselves_needs_a_recent_verification() {
+    let (app, clock) = app_with_clock("[organizations]\nenabled = true\n").await;
+    let admin = app.create_user("self-remove-admin@example.com", PW).await;
+    let other = app.create_user("self-remove-other@example.com", PW).await;
+    let org = app.organization("Selfless", &admin, &[&other]).await;
+    let a = app.in_org("self-remove-admin@example.com", &org).await;
+    let (admin_id, other_id) = (admin["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+    // A second admin, so that the last-admin rule is not what refuses.
+    let (status, b) = app
+        .call(
+            &a,
+            "organizations/members/role",
+            &[("user_id", other_id), ("role", "org:admin")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    clock.advance(11 * 60);
+    // Removing yourself is leaving (SPEC §16), whichever form it comes from.
+    let (status, b) = app
+        .call(&a, "organizations/members/remove", &[("user_id", admin_id)])
+        .await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("reverification_required"))
+    );
+    let (_, me) = app.call(&a, "app/whoami", &[]).await;
+    assert_eq!(me["org_id"], org["id"], "still a member: {me}");
+    app.call(
+        &a,
+        "user/verify/password",
+        &[("password", PW), ("dialog", "true")],
+    )
+    .await;
+    let (status, b) = app
+        .call(&a, "organizations/members/remove", &[("user_id", admin_id)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let (_, me) = app.call(&a, "app/whoami", &[]).await;
+    assert_eq!(me["org_id"], Value::Null, "{me}");
+}
+
+#[tokio::test]
 async fn verification_needs_a_signed_in_active_session() {
     let app = spawn_app(&format!("{NO_LIMITS}{ORGS_REQUIRED}")).await;
     let anonymous = browser();

@@ -115,7 +115,9 @@ pub async fn set_role(
 }
 
 /// Removes a member. The last admin cannot be removed; the member's sessions lose the
-/// organization at once (a session that needs one turns pending again).
+/// organization at once (a session that needs one turns pending again). An admin removing
+/// themselves leaves the organization, which takes a strict reverification as "Leave
+/// organization" does (SPEC §16).
 pub async fn remove_member(
     state: &AppState,
     ctx: &ClientContext,
@@ -125,6 +127,9 @@ pub async fn remove_member(
     organizations_enabled(state)?;
     let (s, org) = ctx.with_permission(MANAGE_MEMBERS)?;
     let user_id = bounded(user_id, 128, "Member")?;
+    if user_id == s.user.id {
+        super::reverify::require(state, s, Reverification::STRICT)?;
+    }
     state
         .store
         .remove_member(&org.organization_id, user_id)
