@@ -138,3 +138,43 @@ test('an admin deletes the organization after verifying again', async ({ page, r
     })).status())
     .toBe(404);
 });
+
+test('an admin removing themselves verifies again first', async ({ page, request, js }) => {
+  const ORGS = base(SERVERS.orgsMulti);
+  const email = uniqueEmail('self-remove');
+  const password = strongPassword();
+  const admin = await createUser(request, { email, password }, ORGS);
+  const other = await createUser(request, { email: uniqueEmail('self-remove-other'), password }, ORGS);
+  const auth = { Authorization: `Bearer ${SECRET_KEY}` };
+  const created = await request.post(`${ORGS}/v1/organizations`, {
+    headers: auth,
+    data: { name: `Selfless ${Math.random().toString(36).slice(2, 7)}`, created_by: admin.id },
+  });
+  expect(created.status()).toBe(200);
+  const org = await created.json();
+  // A second admin, so that the last-admin rule is not what stops it.
+  const added = await request.post(`${ORGS}/v1/organizations/${org.id}/memberships`, {
+    headers: auth,
+    data: { user_id: other.id, role: 'org:admin' },
+  });
+  expect(added.status(), await added.text()).toBe(200);
+  await passwordSignIn(page, ORGS, email, password);
+  await expect(heading(page, 'Dashboard')).toBeVisible();
+  await orgMenu(page).click();
+  await page.getByRole('button', { name: org.name, exact: true }).click();
+  await expect(dd(page, 'Organization')).toHaveText(org.name);
+  await ageVerification(request, email, ORGS);
+  await open(page, `${ORGS}/organization`);
+  const remove = page.getByRole('button', { name: `Remove ${email}`, exact: true });
+  await remove.click();
+  const where = await verifier(page, js, ORGS);
+  await where.getByLabel('Password', { exact: true }).fill(password);
+  await where.getByRole('button', { name: 'Continue', exact: true }).click();
+  if (!js) {
+    await expect(page).toHaveURL(at(ORGS, '/organization'));
+    await remove.click();
+  }
+  // Out of the organization: on to the dashboard, in the personal account.
+  await expect(page).toHaveURL(at(ORGS, '/dashboard'));
+  await expect(dd(page, 'Organization')).toHaveText('None');
+});

@@ -53,8 +53,10 @@ pub fn OrganizationPage() -> impl IntoView {
         leave: flow_action::<OrganizationLeave>(),
         delete: flow_action::<OrganizationDelete>(),
     };
-    // Leaving needs a recent verification (SPEC §16): the dialog asks, then retries.
+    // Leaving needs a recent verification (SPEC §16), and so does an admin removing themselves:
+    // the dialog asks, then retries.
     crate::components::use_reverification(actions.leave);
+    crate::components::use_reverification(actions.remove);
     crate::components::use_reverification(actions.delete);
     let changes = move || {
         (
