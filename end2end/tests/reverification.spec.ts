@@ -102,17 +102,28 @@ test('regenerating backup codes asks for the second factor too', async ({ page, 
   await expect(alert(page, 'Verify your identity to continue.')).toHaveCount(0);
 });
 
-test('an admin deletes the organization after verifying again', async ({ page, request, js }) => {
-  const ORGS = base(SERVERS.orgsMulti);
-  const email = uniqueEmail('delete-org');
+const ORGS = base(SERVERS.orgsMulti);
+
+/**
+ * A new user who is the admin of a new organization (`prefix` names both), signed in on the
+ * organizations server with that organization active; `setup` runs before the sign-in.
+ */
+async function adminOfNewOrganization(
+  page: Page,
+  request: APIRequestContext,
+  prefix: string,
+  setup: (org: { id: string; name: string }) => Promise<void> = async () => {},
+) {
+  const email = uniqueEmail(prefix.toLowerCase());
   const password = strongPassword();
   const admin = await createUser(request, { email, password }, ORGS);
   const created = await request.post(`${ORGS}/v1/organizations`, {
     headers: { Authorization: `Bearer ${SECRET_KEY}` },
-    data: { name: `Doomed ${Math.random().toString(36).slice(2, 7)}`, created_by: admin.id },
+    data: { name: `${prefix} ${Math.random().toString(36).slice(2, 7)}`, created_by: admin.id },
   });
   expect(created.status()).toBe(200);
   const org = await created.json();
+  await setup(org);
   await passwordSignIn(page, ORGS, email, password);
   await expect(heading(page, 'Dashboard')).toBeVisible();
   await orgMenu(page).click();
@@ -120,17 +131,30 @@ test('an admin deletes the organization after verifying again', async ({ page, r
   // (The URL is /dashboard before the switch too: wait for the switched page, or the next
   // navigation may cancel the switch's form post without JavaScript.)
   await expect(dd(page, 'Organization')).toHaveText(org.name);
+  return { email, password, org };
+}
+
+/**
+ * Clicks `button` on the organization page with the session's verification aged, verifies with
+ * `password` (the dialog, or the hosted page and back), and clicks it again without JavaScript.
+ */
+async function actAfterVerifying(page: Page, request: APIRequestContext, js: boolean, button: string, email: string, password: string) {
   await ageVerification(request, email, ORGS);
   await open(page, `${ORGS}/organization`);
-  const remove = page.getByRole('button', { name: 'Delete organization', exact: true });
-  await remove.click();
+  const target = page.getByRole('button', { name: button, exact: true });
+  await target.click();
   const where = await verifier(page, js, ORGS);
   await where.getByLabel('Password', { exact: true }).fill(password);
   await where.getByRole('button', { name: 'Continue', exact: true }).click();
   if (!js) {
     await expect(page).toHaveURL(at(ORGS, '/organization'));
-    await remove.click();
+    await target.click();
   }
+}
+
+test('an admin deletes the organization after verifying again', async ({ page, request, js }) => {
+  const { email, password, org } = await adminOfNewOrganization(page, request, 'Doomed');
+  await actAfterVerifying(page, request, js, 'Delete organization', email, password);
   await expect(page).not.toHaveURL(at(ORGS, '/user/verify'));
   await expect
     .poll(async () => (await request.get(`${ORGS}/v1/organizations/${org.id}`, {
@@ -140,40 +164,17 @@ test('an admin deletes the organization after verifying again', async ({ page, r
 });
 
 test('an admin removing themselves verifies again first', async ({ page, request, js }) => {
-  const ORGS = base(SERVERS.orgsMulti);
-  const email = uniqueEmail('self-remove');
-  const password = strongPassword();
-  const admin = await createUser(request, { email, password }, ORGS);
-  const other = await createUser(request, { email: uniqueEmail('self-remove-other'), password }, ORGS);
-  const auth = { Authorization: `Bearer ${SECRET_KEY}` };
-  const created = await request.post(`${ORGS}/v1/organizations`, {
-    headers: auth,
-    data: { name: `Selfless ${Math.random().toString(36).slice(2, 7)}`, created_by: admin.id },
-  });
-  expect(created.status()).toBe(200);
-  const org = await created.json();
   // A second admin, so that the last-admin rule is not what stops it.
-  const added = await request.post(`${ORGS}/v1/organizations/${org.id}/memberships`, {
-    headers: auth,
-    data: { user_id: other.id, role: 'org:admin' },
-  });
-  expect(added.status(), await added.text()).toBe(200);
-  await passwordSignIn(page, ORGS, email, password);
-  await expect(heading(page, 'Dashboard')).toBeVisible();
-  await orgMenu(page).click();
-  await page.getByRole('button', { name: org.name, exact: true }).click();
-  await expect(dd(page, 'Organization')).toHaveText(org.name);
-  await ageVerification(request, email, ORGS);
-  await open(page, `${ORGS}/organization`);
-  const remove = page.getByRole('button', { name: `Remove ${email}`, exact: true });
-  await remove.click();
-  const where = await verifier(page, js, ORGS);
-  await where.getByLabel('Password', { exact: true }).fill(password);
-  await where.getByRole('button', { name: 'Continue', exact: true }).click();
-  if (!js) {
-    await expect(page).toHaveURL(at(ORGS, '/organization'));
-    await remove.click();
-  }
+  const secondAdmin = async (org: { id: string }) => {
+    const other = await createUser(request, { email: uniqueEmail('selfless-other'), password: strongPassword() }, ORGS);
+    const added = await request.post(`${ORGS}/v1/organizations/${org.id}/memberships`, {
+      headers: { Authorization: `Bearer ${SECRET_KEY}` },
+      data: { user_id: other.id, role: 'org:admin' },
+    });
+    expect(added.status(), await added.text()).toBe(200);
+  };
+  const { email, password } = await adminOfNewOrganization(page, request, 'Selfless', secondAdmin);
+  await actAfterVerifying(page, request, js, `Remove ${email}`, email, password);
   // Out of the organization: on to the dashboard, in the personal account.
   await expect(page).toHaveURL(at(ORGS, '/dashboard'));
   await expect(dd(page, 'Organization')).toHaveText('None');
