@@ -1,4 +1,4 @@
-import { test, expect, at, createUser, ddText, passwordSignIn, strongPassword, uniqueEmail } from './fixtures';
+import { test, expect, at, createUser, ddText, hydrated, passwordSignIn, strongPassword, uniqueEmail } from './fixtures';
 import { SERVERS, base } from './servers';
 
 // Session tokens for other services (SPEC §15): the browser kit's use_session_token() on the
@@ -19,6 +19,8 @@ test('the signed-in browser gets a session token for its session', async ({ page
 
   let jwt: string;
   if (js) {
+    // The sign-in reaches the dashboard with a page load: its button works once it hydrates.
+    await hydrated(page);
     await page.getByRole('button', { name: 'Get session token', exact: true }).click();
     const shown = page.getByLabel('Session token', { exact: true });
     await expect(shown).toBeVisible();
