@@ -90,7 +90,7 @@ bench_engine() {
   # This runs in a subshell (its output is the result): stop its server whatever happens.
   trap 'kill $server 2>/dev/null || true' EXIT
   RUST_LOG=warn DATABASE_URL=$url LEPTOS_SITE_ADDR=127.0.0.1:$PORT LEPTOS_SITE_ROOT=target/site \
-    "$BIN" --config "$tmp/bench.toml" > "$tmp/$name.log" 2>&1 &
+    "$BIN" --config "$tmp/bench.toml" --allow-testing-endpoints > "$tmp/$name.log" 2>&1 &
   server=$!
   wait_up "$BASE/healthz"
   local rss_start rss_one rss_one_idle peak after signins cookie whoami dash home p99 p99_flood rps_flood

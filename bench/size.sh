@@ -24,7 +24,7 @@ enabled = true
 secret_key = "sk_size_0123456789abcdef"
 TOML
 LEPTOS_OUTPUT_NAME=vestibule LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
-  DATABASE_URL="sqlite://$tmp/size.db" RUST_LOG=warn "$BIN" --config "$tmp/size.toml" &
+  DATABASE_URL="sqlite://$tmp/size.db" RUST_LOG=warn "$BIN" --config "$tmp/size.toml" --allow-testing-endpoints &
 server=$!
 for _ in $(seq 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
 # A signed-in account, for the portal's pages (which send a signed-out visitor to sign in).

@@ -39,7 +39,7 @@ cargo build -q --release --no-default-features --features ssr,demo --example hel
 target/release/examples/hello "$HELLO_PORT" & pids+=($!)
 rm -f "$tmp/bench.db"
 RUST_LOG=warn DATABASE_URL="sqlite://$tmp/bench.db" LEPTOS_SITE_ADDR=127.0.0.1:$PORT \
-  LEPTOS_SITE_ROOT=target/site "$BIN" --config "$tmp/bench.toml" > "$tmp/server.log" 2>&1 & pids+=($!)
+  LEPTOS_SITE_ROOT=target/site "$BIN" --config "$tmp/bench.toml" --allow-testing-endpoints > "$tmp/server.log" 2>&1 & pids+=($!)
 VESTIBULE_URL=$BASE target/release/examples/resource_server "$RS_PORT" & pids+=($!)
 wait_up "http://127.0.0.1:$HELLO_PORT/"
 wait_up "$BASE/healthz"

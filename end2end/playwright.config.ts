@@ -53,7 +53,7 @@ function database(server: Server): { prepare: string; url: string } {
 function webServer(server: Server) {
   const { prepare, url } = database(server);
   return {
-    command: `${prepare} && exec ${server.binary} --config ${server.config}`,
+    command: `${prepare} && exec ${server.binary} --config ${server.config} --allow-testing-endpoints`,
     cwd: '..',
     url: `${base(server)}/healthz`,
     reuseExistingServer: false,

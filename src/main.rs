@@ -14,6 +14,11 @@ struct Cli {
     /// The instance configuration (default: Leptos.toml in the working directory).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Serve the testing endpoints when the settings enable them (`[testing] enabled`): they
+    /// sign anyone in and show every code sent. For test runs only; without this flag such a
+    /// configuration refuses to start.
+    #[arg(long)]
+    allow_testing_endpoints: bool,
 }
 
 #[tokio::main]
@@ -36,7 +41,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => demo::builder().config_file(path),
         None => demo::builder().config_file_if_present("Leptos.toml"),
     };
-    let vestibule = builder.build().await?;
+    let vestibule = builder
+        .allow_testing_endpoints(cli.allow_testing_endpoints)
+        .build()
+        .await?;
     for warning in vestibule.warnings() {
         tracing::warn!("{warning}");
     }

@@ -53,6 +53,12 @@ pub enum BuildError {
     Leptos(String),
     #[error("cannot record the custom tasks: {0}")]
     Tasks(String),
+    #[error(
+        "testing.enabled is on, but the testing endpoints sign anyone in and show every code: \
+         start with --allow-testing-endpoints (VestibuleBuilder::allow_testing_endpoints) to \
+         confirm this instance is for tests"
+    )]
+    TestingNotAllowed,
 }
 
 /// Where the settings come from.
@@ -75,6 +81,7 @@ pub struct VestibuleBuilder {
     role_pages: Vec<(String, String)>,
     hash_concurrency: Option<usize>,
     hosted_islands: HostedIslands,
+    allow_testing: bool,
 }
 
 impl VestibuleBuilder {
@@ -180,6 +187,15 @@ impl VestibuleBuilder {
         self
     }
 
+    /// Confirms, from outside the settings file, that this instance may serve the testing
+    /// endpoints (`[testing] enabled`): they sign anyone in and show every code sent, so a
+    /// settings file alone — copied from a test setup, or overridden through the environment —
+    /// never turns them on. Test harnesses pass it (the binary's `--allow-testing-endpoints`).
+    pub fn allow_testing_endpoints(mut self, allow: bool) -> Self {
+        self.allow_testing = allow;
+        self
+    }
+
     /// Loads the settings, connects and migrates the store, sizes the hasher.
     pub async fn build(self) -> Result<Vestibule, BuildError> {
         let env = self
@@ -190,6 +206,9 @@ impl VestibuleBuilder {
             Some(Source::Toml(text)) => Settings::from_toml(&text, env)?,
             None => Settings::load(&PathBuf::from("Leptos.toml"), true, env)?,
         };
+        if settings.testing.enabled && !self.allow_testing {
+            return Err(BuildError::TestingNotAllowed);
+        }
         let database_url = self
             .database_url
             .or_else(|| std::env::var("DATABASE_URL").ok())
@@ -395,12 +414,16 @@ impl Vestibule {
                     .to_string(),
             );
         }
-        if self.state.settings.testing.enabled && self.state.https() {
-            warnings.push(
-                "testing.enabled is on for an https public_url: the testing endpoints sign anyone \
-                 in and show every code — never run a production instance with it"
-                    .to_string(),
-            );
+        if self.state.settings.testing.enabled {
+            let https = if self.state.https() {
+                " (and public_url is https: is this a production instance?)"
+            } else {
+                ""
+            };
+            warnings.push(format!(
+                "testing.enabled is on: /__testing/sign-in signs anyone in and /__testing/outbox \
+                 shows every code sent — for tests only{https}"
+            ));
         }
         if let Some(islands) = &self.islands {
             let options = &self.state.leptos_options;

@@ -111,6 +111,7 @@ async fn serve(
         .clock(clock)
         .leptos_options(options)
         .hash_concurrency(2)
+        .allow_testing_endpoints(testing)
         .build()
         .await
         .unwrap();

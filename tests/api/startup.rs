@@ -38,32 +38,176 @@ async fn an_unsupported_database_url_stops_the_build_with_a_clear_message() {
 async fn start_up_warns_about_development_mode_and_testing_over_https() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("w.db").display());
+    // (What the builds say of the islands bundles depends on whether `make build` ran.)
     let build = |toml: &str| {
-        vestibule::demo::builder()
+        let built = vestibule::demo::builder()
             .config_toml(toml.to_string())
             .env(Vec::new())
             .database_url(url.clone())
-            .build()
+            .allow_testing_endpoints(true)
+            .build();
+        async move {
+            let warnings = built.await.unwrap().warnings();
+            warnings
+                .into_iter()
+                .filter(|w| !w.contains("islands"))
+                .collect::<Vec<_>>()
+        }
     };
-    let dev = build("").await.unwrap().warnings();
+    let dev = build("").await;
     assert!(
         dev.iter().any(|w| w.contains("development only")),
         "{dev:?}"
     );
-    let risky = build(
-        "[testing]\nenabled = true\n[instance]\npublic_url = \"https://auth.example.com\"\n\
-         [email]\nsmtp_url = \"smtp://127.0.0.1:9\"\n",
-    )
-    .await
-    .unwrap()
-    .warnings();
+    let delivered = "[email]\nsmtp_url = \"smtp://127.0.0.1:9\"\n";
+    // Every start with the testing endpoints says so, louder over https.
+    let testing = build(&format!("[testing]\nenabled = true\n{delivered}")).await;
+    assert_eq!(testing.len(), 1, "{testing:?}");
+    assert!(testing[0].contains("testing.enabled"), "{testing:?}");
+    let risky = build(&format!(
+        "[testing]\nenabled = true\n[instance]\npublic_url = \"https://auth.example.com\"\n{delivered}"
+    ))
+    .await;
     assert_eq!(risky.len(), 1, "{risky:?}");
-    assert!(risky[0].contains("testing.enabled"), "{risky:?}");
-    let fine = build("[email]\nsmtp_url = \"smtp://127.0.0.1:9\"\n")
-        .await
-        .unwrap()
-        .warnings();
+    assert!(risky[0].contains("production"), "{risky:?}");
+    let fine = build(delivered).await;
     assert!(fine.is_empty(), "{fine:?}");
+}
+
+#[tokio::test]
+async fn testing_settings_alone_do_not_open_the_testing_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    // In the settings file, or through the environment: without the opt-in, no server.
+    for (toml, env) in [
+        ("[testing]\nenabled = true\n", vec![]),
+        (
+            "",
+            vec![("VESTIBULE_TESTING__ENABLED".to_string(), "true".to_string())],
+        ),
+    ] {
+        let err = vestibule::demo::builder()
+            .config_toml(toml)
+            .env(env)
+            .database_url(url.clone())
+            .build()
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            err.to_string().contains("--allow-testing-endpoints"),
+            "{err}"
+        );
+    }
+}
+
+/// The binary as `make run` starts it: from the project root with the repository's own
+/// `Leptos.toml` (plus `args` and `env`), on a free port and a fresh database.
+struct Binary {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Binary {
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_vestibule"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["--config", "Leptos.toml"])
+            .args(args)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.path().join("run.db").display()),
+            )
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    /// Waits until it answers `/healthz`, or returns what it said when it exited.
+    async fn ready(&mut self) -> Result<(), String> {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut said = String::new();
+                if let Some(mut err) = self.child.stderr.take() {
+                    std::io::Read::read_to_string(&mut err, &mut said).unwrap();
+                }
+                return Err(format!("{status}: {said}"));
+            }
+            if client()
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the binary did not start in 30 s");
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_shipped_configuration_serves_no_testing_endpoints() {
+    let mut server = Binary::start(&[], &[]);
+    server.ready().await.unwrap();
+    let http = client();
+    let outbox = http
+        .get(format!("{}/__testing/outbox?to=a@example.com", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outbox.status(), StatusCode::NOT_FOUND);
+    let sign_in = http
+        .post(format!("{}/__testing/sign-in", server.base))
+        .json(&serde_json::json!({ "email": "anyone@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sign_in.status(), StatusCode::NOT_FOUND);
+    assert!(sign_in.headers().get(header::SET_COOKIE).is_none());
+}
+
+#[tokio::test]
+async fn the_binary_refuses_testing_settings_without_the_flag() {
+    let enabled = [("VESTIBULE_TESTING__ENABLED", "true")];
+    let mut refused = Binary::start(&[], &enabled);
+    let said = refused.ready().await.expect_err("started without the flag");
+    assert!(said.contains("--allow-testing-endpoints"), "{said}");
+    let mut allowed = Binary::start(&["--allow-testing-endpoints"], &enabled);
+    allowed.ready().await.unwrap();
+    let outbox = client()
+        .get(format!(
+            "{}/__testing/outbox?to=a@example.com",
+            allowed.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outbox.status(), StatusCode::OK);
 }
 
 /// Leptos lists a router's routes by rendering its app once with resource loading turned off in

@@ -25,10 +25,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(i) => args.get(i + 1).cloned().ok_or("--config needs a path")?,
         None => "Embedded.toml".to_string(),
     };
+    // The testing endpoints need this flag as well as `[testing] enabled` (the Playwright run
+    // passes it); a settings file alone never turns them on.
+    let allow_testing = args.iter().any(|a| a == "--allow-testing-endpoints");
     let vestibule = Vestibule::builder()
         .config_file(config)
         .urls(embedded::app::urls())
         .protect(["/projects"])
+        .allow_testing_endpoints(allow_testing)
         .build()
         .await?;
     for warning in vestibule.warnings() {
