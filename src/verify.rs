@@ -1,7 +1,12 @@
-//! Verifying Vestibule session tokens in another Rust service (SPEC §15), offline: the JWKS is
-//! fetched once and cached (fetched again when a token names a key it does not hold, so a key
-//! rotation never breaks verification), and each token is checked for its ES256 signature, `exp`
-//! and `nbf` (with a small leeway), `iss` and, when a list is given, `azp`.
+//! Verifying Vestibule session tokens in another Rust service, offline: the JWKS is fetched and
+//! cached (fetched again when a token names a key it does not hold, so a key rotation never breaks
+//! verification), and each token is checked for its ES256 signature, `exp` and `nbf` (with a small
+//! leeway), `iss`, a lifetime (`exp − iat`) no longer than `max_lifetime` and, when a list is
+//! given, `azp`.
+//!
+//! A key the instance stops publishing (the previous key aging out, or revoked after a suspected
+//! leak) is forgotten at the next fetch, and so is every token it verified: the keys are fetched
+//! again at the latest `cache_for` after the last fetch, or as soon as a token names a new key.
 //!
 //! ```ignore
 //! let verifier = Verifier::new(VerifierOptions::new("https://auth.example.com"));
@@ -9,8 +14,8 @@
 //! async fn me(claims: SessionClaims) -> String { claims.sub }
 //! ```
 //!
-//! The extractor refuses a pending session (one that still owes a task), as `auth()` does
-//! (SPEC §4.2), unless the verifier was built with `treat_pending_as_signed_out = false`.
+//! The extractor refuses a pending session (one that still owes a task), as `auth()` does, unless
+//! the verifier was built with `treat_pending_as_signed_out = false`.
 //! Nothing here depends on the server side of Vestibule (feature `verify` only).
 
 pub use crate::domain::claims::{OrganizationClaims, SessionClaims};
@@ -21,9 +26,8 @@ use http::{header, HeaderValue, StatusCode};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::RwLock;
 
 /// How a [`Verifier`] checks tokens.
 #[derive(Clone, Debug)]
@@ -35,14 +39,19 @@ pub struct VerifierOptions {
     /// Origins a browser-minted token may name in `azp`; empty accepts any. A token minted by the
     /// Backend API has no `azp` and is always accepted.
     pub authorized_parties: Vec<String>,
-    /// Clock skew allowed on `exp` and `nbf`.
+    /// Clock skew allowed on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
     /// A pending session's token is refused (the default), as `auth()` treats it as signed out.
     pub treat_pending_as_signed_out: bool,
-    /// How long the fetched keys are used before they are fetched again.
+    /// How long the fetched keys, and the tokens they verified, are trusted before the keys are
+    /// fetched again: the longest a key the instance withdrew can still be accepted here.
     pub cache_for: Duration,
     /// A token naming an unknown key fetches the keys again at most this often.
     pub min_refetch_interval: Duration,
+    /// The longest lifetime (`exp − iat`) a token may claim (default one day; Vestibule's own
+    /// last a minute). Whoever holds a leaked key can sign tokens that claim to be valid for
+    /// years: this bounds how long such a token stays usable, whatever it claims.
+    pub max_lifetime: Duration,
 }
 
 impl VerifierOptions {
@@ -55,6 +64,7 @@ impl VerifierOptions {
             treat_pending_as_signed_out: true,
             cache_for: Duration::from_secs(300),
             min_refetch_interval: Duration::from_secs(10),
+            max_lifetime: Duration::from_secs(86_400),
         }
     }
 }
@@ -76,21 +86,51 @@ pub enum VerifyError {
     Jwks(String),
 }
 
-struct KeyCache {
+/// A token already verified, and the key that verified it.
+struct Verified {
+    kid: String,
+    claims: SessionClaims,
+}
+
+/// The fetched keys and the tokens they verified. They live under one lock, held only for map
+/// operations (never across a fetch), so that swapping in new keys drops the tokens of every key
+/// that left the set in the same step.
+#[derive(Default)]
+struct Cache {
     keys: HashMap<String, DecodingKey>,
+    /// When the request of the last successful fetch went out.
     fetched_at: Option<Instant>,
-    /// The last fetch tried (successful or not): fetches are at most `min_refetch_interval` apart.
+    /// When the request of the last fetch, successful or not, went out: fetches are at most
+    /// `min_refetch_interval` apart.
     tried_at: Option<Instant>,
+    /// Tokens already verified, by their exact text, until they expire: a browser reuses its
+    /// token for most of its minute, and a signature is checked once, not on every request.
+    verified: HashMap<String, Verified>,
+}
+
+impl Cache {
+    /// Swaps in freshly fetched keys. A token verified by a key no longer published goes with
+    /// its key: the instance withdrew the key, perhaps because it leaked, and a token forged with
+    /// it must not outlive it here.
+    fn replace(&mut self, keys: HashMap<String, DecodingKey>, fetched_at: Instant) {
+        self.verified.retain(|_, v| keys.contains_key(&v.kid));
+        self.keys = keys;
+        self.fetched_at = Some(fetched_at);
+    }
+
+    fn fresh(&self, cache_for: Duration) -> bool {
+        self.fetched_at.is_some_and(|t| t.elapsed() < cache_for)
+    }
 }
 
 struct Inner {
     options: VerifierOptions,
     jwks_url: String,
     http: reqwest::Client,
-    cache: RwLock<KeyCache>,
-    /// Tokens already verified, by their exact text, until they expire: a browser reuses its
-    /// token for most of its minute, and a signature is checked once, not on every request.
-    verified: std::sync::RwLock<HashMap<String, SessionClaims>>,
+    cache: RwLock<Cache>,
+    /// One fetch at a time. Only verifications that need the new keys wait here; the others
+    /// keep reading the cache while the fetch is under way.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 /// At most this many verified tokens are remembered (expired ones are dropped first).
@@ -101,6 +141,33 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Whether remembered claims are still within `exp` and `nbf` at `now`.
+fn still_valid(c: &SessionClaims, now: i64, leeway: i64) -> bool {
+    c.exp.saturating_add(leeway) > now && c.nbf.saturating_sub(leeway) <= now
+}
+
+/// Refuses a token that claims a lifetime over `max`, or to be issued in the future: without the
+/// second check a forger could move `iat` forward with `exp` and keep a short declared lifetime
+/// while the token stays valid for years.
+fn check_lifetime(
+    claims: &SessionClaims,
+    now: i64,
+    leeway: i64,
+    max: Duration,
+) -> Result<(), VerifyError> {
+    if claims.iat > now.saturating_add(leeway) {
+        return Err(VerifyError::Invalid("issued in the future".into()));
+    }
+    if claims.exp.saturating_sub(claims.iat) > secs(max) {
+        return Err(VerifyError::Invalid("lifetime over the maximum".into()));
+    }
+    Ok(())
 }
 
 /// Verifies session tokens against an instance's published keys. Cheap to clone (shared cache).
@@ -120,12 +187,8 @@ impl Verifier {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
-            cache: RwLock::new(KeyCache {
-                keys: HashMap::new(),
-                fetched_at: None,
-                tried_at: None,
-            }),
-            verified: std::sync::RwLock::new(HashMap::new()),
+            cache: RwLock::new(Cache::default()),
+            fetching: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -144,35 +207,81 @@ impl Verifier {
 
     /// The claims of a valid token, pending or not.
     pub async fn verify_signed(&self, token: &str) -> Result<SessionClaims, VerifyError> {
-        let leeway = self.0.options.leeway.as_secs() as i64;
         let now = unix_now();
-        let still_valid = |c: &SessionClaims| c.exp + leeway > now && c.nbf - leeway <= now;
-        if let Ok(verified) = self.0.verified.read() {
-            if let Some(c) = verified.get(token).filter(|c| still_valid(c)) {
-                return Ok(c.clone());
-            }
+        if let Some(claims) = self.remembered(token, now) {
+            return Ok(claims);
         }
-        let claims = self.verify_uncached(token).await?;
-        if let Ok(mut verified) = self.0.verified.write() {
-            if verified.len() >= VERIFIED_CAP {
-                verified.retain(|_, c| still_valid(c));
-                if verified.len() >= VERIFIED_CAP {
-                    verified.clear();
-                }
-            }
-            verified.insert(token.to_string(), claims.clone());
-        }
-        Ok(claims)
-    }
-
-    /// The signature and claims checked from scratch.
-    async fn verify_uncached(&self, token: &str) -> Result<SessionClaims, VerifyError> {
         let header = decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::ES256 {
             return Err(VerifyError::Invalid("unexpected algorithm".into()));
         }
         let kid = header.kid.ok_or(VerifyError::UnknownKey)?;
         let key = self.key(&kid).await?;
+        let claims = self.check(token, &key, now)?;
+        self.remember(token, kid, &claims, now)?;
+        Ok(claims)
+    }
+
+    // A poisoned lock only means a panic elsewhere: the maps themselves are always whole.
+    fn read(&self) -> RwLockReadGuard<'_, Cache> {
+        self.0.cache.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Cache> {
+        self.0.cache.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The claims of a token verified before, while the keys are fresh: once they are due, the
+    /// token is checked again against keys fetched anew, which may no longer hold its key.
+    fn remembered(&self, token: &str, now: i64) -> Option<SessionClaims> {
+        let o = &self.0.options;
+        let cache = self.read();
+        if !cache.fresh(o.cache_for) {
+            return None;
+        }
+        let v = cache.verified.get(token)?;
+        (still_valid(&v.claims, now, secs(o.leeway)) && cache.keys.contains_key(&v.kid))
+            .then(|| v.claims.clone())
+    }
+
+    fn remember(
+        &self,
+        token: &str,
+        kid: String,
+        claims: &SessionClaims,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        let leeway = secs(self.0.options.leeway);
+        let mut cache = self.write();
+        // The keys were fetched again while this token was checked, and its key is gone.
+        if !cache.keys.contains_key(&kid) {
+            return Err(VerifyError::UnknownKey);
+        }
+        if cache.verified.len() >= VERIFIED_CAP {
+            cache
+                .verified
+                .retain(|_, v| still_valid(&v.claims, now, leeway));
+            if cache.verified.len() >= VERIFIED_CAP {
+                cache.verified.clear();
+            }
+        }
+        cache.verified.insert(
+            token.to_string(),
+            Verified {
+                kid,
+                claims: claims.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The signature and claims checked from scratch.
+    fn check(
+        &self,
+        token: &str,
+        key: &DecodingKey,
+        now: i64,
+    ) -> Result<SessionClaims, VerifyError> {
         let o = &self.0.options;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = o.leeway.as_secs();
@@ -180,9 +289,10 @@ impl Verifier {
         validation.validate_aud = false;
         validation.set_issuer(&[o.issuer.as_str()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
-        let claims = decode::<SessionClaims>(token, &key, &validation)
+        let claims = decode::<SessionClaims>(token, key, &validation)
             .map_err(|e| VerifyError::Invalid(e.to_string()))?
             .claims;
+        check_lifetime(&claims, now, secs(o.leeway), o.max_lifetime)?;
         if let Some(azp) = &claims.azp {
             if !o.authorized_parties.is_empty() && !o.authorized_parties.contains(azp) {
                 return Err(VerifyError::Invalid("azp not authorized".into()));
@@ -191,47 +301,56 @@ impl Verifier {
         Ok(claims)
     }
 
-    /// The key `kid`, from the cache while it is fresh, else from a new fetch.
+    /// The key `kid`, from the cache while it is fresh, else from a new fetch. The fetch runs
+    /// outside the cache's lock and its keys are swapped in at the end, so verifications whose
+    /// key is held never wait for the network.
     async fn key(&self, kid: &str) -> Result<DecodingKey, VerifyError> {
+        let waiting_since = Instant::now();
+        if let Some(answer) = self.held(kid, None) {
+            return answer;
+        }
+        let _fetching = self.0.fetching.lock().await;
+        if let Some(answer) = self.held(kid, Some(waiting_since)) {
+            return answer;
+        }
+        let started = Instant::now();
+        let fetched = self.fetch().await;
+        let mut cache = self.write();
+        cache.tried_at = Some(started);
+        match fetched {
+            Ok(keys) => {
+                cache.replace(keys, started);
+                cache.keys.get(kid).cloned().ok_or(VerifyError::UnknownKey)
+            }
+            // The keys cannot be fetched right now: a key held from the last fetch is still good
+            // (it was published then, and tokens expire within minutes), anything else waits.
+            Err(e) => cache.keys.get(kid).cloned().ok_or(e),
+        }
+    }
+
+    /// What the cache answers for `kid`, or `None` when the keys must be fetched first.
+    fn held(
+        &self,
+        kid: &str,
+        waiting_since: Option<Instant>,
+    ) -> Option<Result<DecodingKey, VerifyError>> {
         let o = &self.0.options;
-        {
-            let cache = self.0.cache.read().await;
-            let age = cache.fetched_at.map(|t| t.elapsed());
-            let fresh = age.is_some_and(|a| a < o.cache_for);
-            match cache.keys.get(kid) {
-                Some(k) if fresh => return Ok(k.clone()),
-                // Keys were fetched (or tried) a moment ago: do not let tokens make us fetch.
-                None if cache
-                    .tried_at
-                    .is_some_and(|t| t.elapsed() < o.min_refetch_interval) =>
-                {
-                    return Err(VerifyError::UnknownKey)
-                }
-                _ => {}
-            }
+        let cache = self.read();
+        let key = cache.keys.get(kid);
+        // A fetch that went out after this verification began answers it as its own would.
+        let answered = waiting_since.is_some_and(|s| cache.tried_at.is_some_and(|t| t >= s));
+        // Keys were fetched (or tried) a moment ago: do not let tokens make us fetch.
+        let tried_recently = cache
+            .tried_at
+            .is_some_and(|t| t.elapsed() < o.min_refetch_interval);
+        match key {
+            Some(k) if cache.fresh(o.cache_for) => Some(Ok(k.clone())),
+            // A fetch went out a moment ago, or after this verification began: its outcome
+            // stands. A key it did not list is unknown; one still held from before means the
+            // fetch failed, and is used as when a fetch fails just now.
+            _ if answered || tried_recently => Some(key.cloned().ok_or(VerifyError::UnknownKey)),
+            _ => None,
         }
-        let mut cache = self.0.cache.write().await;
-        // Another request may have fetched while this one waited for the lock.
-        let since = cache.fetched_at.map(|t| t.elapsed());
-        if let Some(k) = cache.keys.get(kid) {
-            if since.is_some_and(|a| a < o.cache_for) {
-                return Ok(k.clone());
-            }
-        }
-        let tried = cache.tried_at.map(|t| t.elapsed());
-        if tried.is_none_or(|a| a >= o.min_refetch_interval) {
-            cache.tried_at = Some(Instant::now());
-            match self.fetch().await {
-                Ok(keys) => {
-                    cache.keys = keys;
-                    cache.fetched_at = Some(Instant::now());
-                }
-                // The keys cannot be fetched right now: a key already held is still good (it was
-                // published, and tokens expire within minutes), anything else waits.
-                Err(e) => return cache.keys.get(kid).cloned().ok_or(e),
-            }
-        }
-        cache.keys.get(kid).cloned().ok_or(VerifyError::UnknownKey)
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, VerifyError> {
@@ -320,6 +439,31 @@ where
 mod tests {
     use super::*;
 
+    fn claims(iat: i64, exp: i64) -> SessionClaims {
+        SessionClaims {
+            iss: "https://auth.example".into(),
+            sub: "user_1".into(),
+            sid: "sess_1".into(),
+            iat,
+            nbf: iat,
+            exp,
+            azp: None,
+            sts: "active".into(),
+            tsk: None,
+            o: None,
+            fva: [0, -1],
+        }
+    }
+
+    /// A key of the right shape; no signature made by anyone verifies with it.
+    fn some_key() -> DecodingKey {
+        DecodingKey::from_ec_components("AAAA", "AAAA").unwrap()
+    }
+
+    /// Unsigned ES256 tokens with empty claims: `{"alg":"ES256","kid":"held"}` and `"new"`.
+    const NAMING_HELD: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImhlbGQifQ.e30.c2ln";
+    const NAMING_NEW: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6Im5ldyJ9.e30.c2ln";
+
     #[tokio::test]
     async fn garbage_and_foreign_algorithms_are_refused_before_any_fetch() {
         // An address nothing listens on: a fetch would fail with `Jwks`.
@@ -334,5 +478,122 @@ mod tests {
         // {"alg":"ES256"} without a kid
         let no_kid = "eyJhbGciOiJFUzI1NiJ9.e30.c2ln";
         assert_eq!(v.verify(no_kid).await, Err(VerifyError::UnknownKey));
+    }
+
+    #[test]
+    fn token_with_lifetime_over_the_maximum_is_refused() {
+        let day = Duration::from_secs(86_400);
+        let now = 1_700_000_000;
+        assert_eq!(check_lifetime(&claims(now, now + 60), now, 5, day), Ok(()));
+        assert_eq!(
+            check_lifetime(&claims(now, now + 86_400), now, 5, day),
+            Ok(())
+        );
+        assert_eq!(
+            check_lifetime(&claims(now, now + 86_401), now, 5, day),
+            Err(VerifyError::Invalid("lifetime over the maximum".into()))
+        );
+        assert!(check_lifetime(&claims(now - 10, i64::MAX), now, 5, day).is_err());
+        assert!(check_lifetime(&claims(i64::MIN, now + 60), now, 5, day).is_err());
+    }
+
+    #[test]
+    fn token_postdated_to_shorten_its_lifetime_is_refused() {
+        let day = Duration::from_secs(86_400);
+        let now = 1_700_000_000;
+        let years = now + 10 * 365 * 86_400;
+        let mut postdated = claims(years - 60, years);
+        postdated.nbf = now;
+        assert_eq!(
+            check_lifetime(&postdated, now, 5, day),
+            Err(VerifyError::Invalid("issued in the future".into()))
+        );
+        // Within the leeway, a clock slightly ahead of this one is not a forgery.
+        assert_eq!(
+            check_lifetime(&claims(now + 5, now + 65), now, 5, day),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn tokens_verified_by_a_key_that_left_the_set_are_forgotten_with_it() {
+        let mut cache = Cache::default();
+        let keys = |kids: &[&str]| {
+            kids.iter()
+                .map(|k| (k.to_string(), some_key()))
+                .collect::<HashMap<_, _>>()
+        };
+        cache.replace(keys(&["leaked", "kept"]), Instant::now());
+        for (token, kid) in [("forged", "leaked"), ("genuine", "kept")] {
+            cache.verified.insert(
+                token.into(),
+                Verified {
+                    kid: kid.into(),
+                    claims: claims(0, 60),
+                },
+            );
+        }
+        cache.replace(keys(&["kept", "new"]), Instant::now());
+        assert!(!cache.keys.contains_key("leaked"));
+        assert!(!cache.verified.contains_key("forged"));
+        assert!(cache.verified.contains_key("genuine"));
+    }
+
+    #[test]
+    fn verified_tokens_are_not_served_once_the_keys_are_due() {
+        let now = unix_now();
+        let remembered_by = |cache_for: Duration| {
+            let mut options = VerifierOptions::new("http://127.0.0.1:9");
+            options.cache_for = cache_for;
+            let v = Verifier::new(options);
+            let mut cache = v.write();
+            cache.replace(
+                HashMap::from([("k".to_string(), some_key())]),
+                Instant::now(),
+            );
+            cache.verified.insert(
+                "t".into(),
+                Verified {
+                    kid: "k".into(),
+                    claims: claims(now, now + 60),
+                },
+            );
+            drop(cache);
+            v.remembered("t", now)
+        };
+        assert!(remembered_by(Duration::from_secs(300)).is_some());
+        assert_eq!(
+            remembered_by(Duration::ZERO),
+            None,
+            "keys older than cache_for"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_key_fetch_does_not_hold_up_verifications_with_a_held_key() {
+        // A JWKS endpoint that takes the connection and never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (accepted, on_accept) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (_socket, _) = listener.accept().await.unwrap();
+            let _ = accepted.send(());
+            std::future::pending::<()>().await;
+        });
+        let v = Verifier::new(VerifierOptions::new(format!("http://{addr}")));
+        v.write().replace(
+            HashMap::from([("held".to_string(), some_key())]),
+            Instant::now(),
+        );
+        let stuck = v.clone();
+        let fetching = tokio::spawn(async move { stuck.verify(NAMING_NEW).await });
+        on_accept.await.unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(2), v.verify(NAMING_HELD))
+            .await
+            .expect("a verification with a held key waited for the fetch");
+        // Checked against the held key at once (and refused: the token is not signed).
+        assert!(matches!(answer, Err(VerifyError::Invalid(_))), "{answer:?}");
+        assert!(!fetching.is_finished());
+        fetching.abort();
     }
 }

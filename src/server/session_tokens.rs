@@ -134,20 +134,67 @@ pub async fn current_key(state: &AppState) -> Result<Arc<ActiveKey>, FlowError> 
 /// as the previous one until the next rotation, so tokens it signed still verify — unless
 /// `revoke_previous` (a suspected leak): then only the new key is published, and every token
 /// signed before stops verifying once verifiers fetch the keys again.
+///
+/// The caller believes the old key is retired once this answers, so the outcome is read back
+/// from the store rather than assumed: an error is better than a success that left a leaked key
+/// current or published.
 pub async fn rotate_now(state: &AppState, revoke_previous: bool) -> Result<String, FlowError> {
     let now = state.now();
     let key = generate()?;
-    state.store.rotate_signing_key(&key, now, now).await?;
-    state.signing.forget();
-    if revoke_previous {
-        if let Some(newest) = state.store.signing_keys(1).await?.into_iter().next() {
-            state
-                .store
-                .revoke_signing_keys_before(newest.generation)
-                .await?;
-        }
+    // Unconditional (due at any time): the schedule's guard, that the last rotation is due by
+    // this instance's clock, would let an instance whose clock is behind the last rotator's
+    // skip the rotation, and the revocation below would then spare the very key to retire.
+    if !state.store.rotate_signing_key(&key, now, i64::MAX).await? {
+        return Err(internal("the signing key was not rotated"));
     }
-    Ok(current_key(state).await?.kid.clone())
+    state.signing.forget();
+    let generation = state
+        .store
+        .signing_keys(ROTATION_READBACK)
+        .await?
+        .into_iter()
+        .find(|k| k.kid == key.kid)
+        .map(|k| k.generation)
+        .ok_or_else(|| internal("the new signing key is not stored"))?;
+    if revoke_previous {
+        state.store.revoke_signing_keys_before(generation).await?;
+    }
+    let current = current_key(state).await?;
+    check_rotation(
+        &state.store.signing_keys(PUBLISHED).await?,
+        generation,
+        &current.kid,
+        revoke_previous,
+    )?;
+    Ok(current.kid.clone())
+}
+
+/// How many keys the JWKS publishes: the current and the previous one.
+const PUBLISHED: i64 = 2;
+
+/// How far back a rotation looks for the key it just added (concurrent rotations may have
+/// added newer ones since).
+const ROTATION_READBACK: i64 = 16;
+
+/// Whether a rotation that added the key of `generation` took effect, from the keys published
+/// after it: that key, or a newer one, is the one this instance signs with, and when the
+/// previous keys were revoked none of them is published any more.
+fn check_rotation(
+    published: &[SigningKey],
+    generation: i64,
+    signing_kid: &str,
+    revoke_previous: bool,
+) -> Result<(), FlowError> {
+    if !published
+        .iter()
+        .any(|k| k.kid == signing_kid && k.generation >= generation)
+    {
+        return Err(internal("the new signing key is not the current one"));
+    }
+    if revoke_previous && published.iter().any(|k| k.generation < generation) {
+        return Err(internal("a revoked signing key is still published"));
+    }
+    Ok(())
 }
 
 /// The JWKS: the current and the previous public key.
@@ -155,7 +202,7 @@ pub async fn jwks(state: &AppState) -> Result<Value, FlowError> {
     current_key(state).await?;
     let keys: Vec<Value> = state
         .store
-        .signing_keys(2)
+        .signing_keys(PUBLISHED)
         .await?
         .iter()
         .map(|k| {
@@ -281,6 +328,38 @@ mod tests {
             &jsonwebtoken::Validation::new(Algorithm::ES256)
         )
         .is_err());
+    }
+
+    fn stored(generation: i64, kid: &str) -> SigningKey {
+        SigningKey {
+            generation,
+            kid: kid.into(),
+            private_key: String::new(),
+            public_x: String::new(),
+            public_y: String::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_rotation_that_left_the_old_key_current_or_published_is_an_error() {
+        let rotated = [stored(8, "key_new"), stored(7, "key_old")];
+        assert!(check_rotation(&rotated, 8, "key_new", false).is_ok());
+        // Signing with a key even newer (a concurrent rotation) is fine too.
+        assert!(check_rotation(
+            &[stored(9, "key_newer"), stored(8, "key_new")],
+            8,
+            "key_newer",
+            true
+        )
+        .is_ok());
+        // Still signing with the replaced key.
+        assert!(check_rotation(&rotated, 8, "key_old", false).is_err());
+        // Asked to revoke, the replaced key still published.
+        assert!(check_rotation(&rotated, 8, "key_new", true).is_err());
+        assert!(check_rotation(&rotated[..1], 8, "key_new", true).is_ok());
+        // The new key not published at all.
+        assert!(check_rotation(&[stored(7, "key_old")], 8, "key_old", true).is_err());
     }
 
     #[test]

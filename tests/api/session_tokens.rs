@@ -294,6 +294,185 @@ async fn verification_survives_a_key_rotation() {
     assert!(after_leak.verify(&jwt_of(&app, &c).await).await.is_ok());
 }
 
+/// A token signed with the instance's current key as whoever stole that key would sign it: any
+/// subject, any lifetime.
+async fn forge(app: &TestApp, sub: &str, iat: i64, nbf: i64, exp: i64) -> String {
+    use base64::Engine as _;
+    let key = app.store.signing_keys(1).await.unwrap().remove(0);
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(&key.private_key)
+        .unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(key.kid);
+    let claims = json!({
+        "iss": app.base, "sub": sub, "sid": "sess_forged", "iat": iat, "nbf": nbf, "exp": exp,
+        "sts": "active", "fva": [0, -1],
+    });
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_ec_der(&der),
+    )
+    .unwrap()
+}
+
+fn verifier_for(app: &TestApp, configure: impl FnOnce(&mut VerifierOptions)) -> Verifier {
+    let mut options = VerifierOptions::new(app.base.clone());
+    options.min_refetch_interval = Duration::ZERO;
+    configure(&mut options);
+    Verifier::new(options)
+}
+
+#[tokio::test]
+async fn revoked_key_token_is_refused_after_refetch() {
+    let app = spawn_app("").await;
+    app.create_user("leak@example.com", PW).await;
+    let c = app.signed_in("leak@example.com").await;
+    let genuine = jwt_of(&app, &c).await;
+    let now = unix_now();
+    // Within the maximum lifetime: only the key's revocation can stop it.
+    let forged = forge(&app, "user_victim", now, now, now + 3_600).await;
+    let verifier = verifier_for(&app, |_| {});
+    let service = spawn_resource_server(&app, |_| {}).await;
+    for jwt in [&genuine, &forged] {
+        assert!(verifier.verify(jwt).await.is_ok());
+        assert_eq!(
+            get_with(&format!("{service}/me"), Some(jwt)).await.0,
+            StatusCode::OK
+        );
+    }
+
+    let (status, rotated) = app
+        .post_json(
+            "/v1/signing_keys/rotate",
+            json!({ "revoke_previous": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let after = jwt_of(&app, &c).await;
+    assert_eq!(kid_of(&after), rotated["kid"].as_str().unwrap());
+    assert_ne!(kid_of(&after), kid_of(&forged));
+    // The first token with the new key makes both fetch the keys again; the leaked key is no
+    // longer among them, and the tokens it verified before go with it.
+    assert!(verifier.verify(&after).await.is_ok());
+    assert_eq!(
+        get_with(&format!("{service}/me"), Some(&after)).await.0,
+        StatusCode::OK
+    );
+    for jwt in [&forged, &genuine] {
+        assert_eq!(
+            verifier.verify(jwt).await.unwrap_err(),
+            VerifyError::UnknownKey
+        );
+        let (status, body) = get_with(&format!("{service}/me"), Some(jwt)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn revoked_key_token_is_refused_once_the_cached_keys_are_due() {
+    let app = spawn_app("").await;
+    app.create_user("leak-due@example.com", PW).await;
+    let c = app.signed_in("leak-due@example.com").await;
+    jwt_of(&app, &c).await;
+    let now = unix_now();
+    let forged = forge(&app, "user_victim", now, now, now + 3_600).await;
+    // Keys due at once: every verification fetches them, as any verifier does past `cache_for`
+    // even when no token names a new key.
+    let verifier = verifier_for(&app, |o| o.cache_for = Duration::ZERO);
+    assert!(verifier.verify(&forged).await.is_ok());
+    let (status, _) = app
+        .post_json(
+            "/v1/signing_keys/rotate",
+            json!({ "revoke_previous": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        verifier.verify(&forged).await.unwrap_err(),
+        VerifyError::UnknownKey
+    );
+}
+
+#[tokio::test]
+async fn token_with_lifetime_over_the_maximum_is_refused() {
+    let app = spawn_app("").await;
+    app.create_user("lifetime@example.com", PW).await;
+    let c = app.signed_in("lifetime@example.com").await;
+    let genuine = jwt_of(&app, &c).await;
+    let now = unix_now();
+    let years = now + 10 * 365 * 86_400;
+    let verifier = verifier_for(&app, |_| {});
+    let service = spawn_resource_server(&app, |_| {}).await;
+
+    let decade = forge(&app, "user_victim", now, now, years).await;
+    let err = verifier.verify(&decade).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Invalid(ref m) if m.contains("lifetime")),
+        "{err:?}"
+    );
+    assert_eq!(
+        get_with(&format!("{service}/me"), Some(&decade)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    // Moving `iat` forward with `exp` keeps the declared lifetime short, but is refused too.
+    let postdated = forge(&app, "user_victim", years - 60, now, years).await;
+    let err = verifier.verify(&postdated).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Invalid(ref m) if m.contains("future")),
+        "{err:?}"
+    );
+
+    // A day is the default maximum, and each verifier may lower it.
+    let day = forge(&app, "user_victim", now, now, now + 86_400).await;
+    assert!(verifier.verify(&day).await.is_ok());
+    let strict = verifier_for(&app, |o| o.max_lifetime = Duration::from_secs(600));
+    let err = strict.verify(&day).await.unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Invalid(ref m) if m.contains("lifetime")),
+        "{err:?}"
+    );
+    assert!(strict.verify(&genuine).await.is_ok());
+}
+
+#[tokio::test]
+async fn revoking_rotation_retires_the_key_on_an_instance_whose_clock_is_behind() {
+    let clock = vestibule::server::clock::ManualClock::new(unix_now());
+    let app = spawn_app_with_clock("", Arc::new(clock.clone())).await;
+    app.create_user("skew@example.com", PW).await;
+    let c = app.signed_in("skew@example.com").await;
+    let leaked = kid_of(&jwt_of(&app, &c).await);
+    // The last rotation was stamped by a clock two minutes ahead of this instance's.
+    clock.advance(-120);
+    let (status, rotated) = app
+        .post_json(
+            "/v1/signing_keys/rotate",
+            json!({ "revoke_previous": true }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_ne!(rotated["kid"].as_str().unwrap(), leaked);
+    assert_eq!(
+        kid_of(&jwt_of(&app, &c).await),
+        rotated["kid"].as_str().unwrap()
+    );
+    let jwks: Value = client()
+        .get(format!("{}/.well-known/jwks.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [rotated["kid"].as_str().unwrap()]);
+}
+
 #[tokio::test]
 async fn keys_rotate_on_schedule() {
     let clock = vestibule::server::clock::ManualClock::new(unix_now());
