@@ -6,6 +6,7 @@ pub mod errors;
 pub mod guard;
 pub mod organization;
 pub mod password;
+pub mod path;
 pub mod phone;
 pub mod redirect;
 pub mod reverification;

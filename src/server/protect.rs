@@ -5,13 +5,15 @@
 use super::auth::Auth;
 use super::client::load_client;
 use super::state::AppState;
+use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::guard::{
     decide, Visitor, CREATE_ORGANIZATION_PATH, INVITATION_PATH, ORGANIZATION_PROFILE_PATH,
 };
+use crate::domain::path::{normalize_path, AmbiguousPath};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::Method;
+use http::{header, HeaderValue, Method, StatusCode};
 
 /// `/sign-in/tasks/<key>` for a key that is no task of this instance (the page says "Page not
 /// found"; the status says it too).
@@ -19,6 +21,28 @@ fn unknown_task_page(urls: &crate::domain::guard::AuthUrls, path: &str) -> bool 
     urls.sign_in_step_of(path)
         .is_some_and(|s| s.starts_with("tasks/"))
         && urls.task_of_path(path).is_none()
+}
+
+/// A permanent redirect to the normal form of the path, with the query as it came: the page is
+/// then protected, and rendered, under the one path the router reads.
+fn to_normal_path(normal: String, query: Option<&str>) -> Response {
+    let to = match query {
+        Some(q) => format!("{normal}?{q}"),
+        None => normal,
+    };
+    match HeaderValue::from_str(&to) {
+        Ok(location) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Err(_) => malformed(true),
+    }
+}
+
+/// 400 `malformed_request`, as a small page to a browser's page load and as JSON otherwise.
+fn malformed(html: bool) -> Response {
+    super::http::error_response(&FlowError::new(ErrorCode::MalformedRequest), html, None)
 }
 
 /// Hosted pages that exist only while organizations are enabled (404 otherwise).
@@ -32,7 +56,18 @@ pub async fn protect_pages(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    if req.method() != Method::GET
+    // Before any exemption: `/api/../dashboard` is no API call, whatever its first segment says.
+    let page_read = req.method() == Method::GET || req.method() == Method::HEAD;
+    match normalize_path(&path) {
+        Ok(normal) if normal == path => {}
+        Ok(normal) if page_read => return to_normal_path(normal, req.uri().query()),
+        // Any other method is refused, not redirected: a 308 has the client send the same body to
+        // a path it never named. An ambiguous path has no single reading to redirect to.
+        Ok(_) | Err(AmbiguousPath) => return malformed(page_read),
+    }
+    // HEAD too: axum answers it with the GET route, so it renders the page (and its status and
+    // length tell what the page holds) exactly as GET would.
+    if !page_read
         || path.starts_with("/api/")
         || path.starts_with("/v1/")
         || path.starts_with("/__testing/")
