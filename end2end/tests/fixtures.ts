@@ -122,6 +122,15 @@ export async function hydrated(page: Page): Promise<void> {
   }
 }
 
+/** Makes the user's sessions verified an hour ago (testing endpoint), so the next sensitive
+ * action asks for a verification again. */
+export async function ageVerification(request: APIRequestContext, email: string, on: string = BASE_URL): Promise<void> {
+  const response = await request.post(`${on}/__testing/age-verification`, {
+    data: { email, seconds: 3600 },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
 /** Navigates to `url`; with JavaScript on, waits until the app has hydrated. */
 export async function open(page: Page, url: string): Promise<void> {
   await page.goto(url);

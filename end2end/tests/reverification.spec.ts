@@ -15,6 +15,7 @@ import {
   totp,
   uniqueEmail,
   orgMenu,
+  ageVerification,
 } from './fixtures';
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
@@ -22,14 +23,6 @@ import type { APIRequestContext, Locator, Page } from '@playwright/test';
 // Reverification (SPEC §16): a sensitive portal action asks for a recent verification — a dialog
 // that retries the action with JavaScript, the hosted /user/verify page and back without it.
 const MAIN = base(SERVERS.main);
-
-/** Makes the user's sessions verified an hour ago (testing endpoint). */
-async function ageVerification(request: APIRequestContext, email: string, on: string = MAIN): Promise<void> {
-  const response = await request.post(`${on}/__testing/age-verification`, {
-    data: { email, seconds: 3600 },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-}
 
 /** Where the verification is asked: the dialog (JS) or the hosted page (no JS). */
 async function verifier(page: Page, js: boolean, on: string = MAIN): Promise<Page | Locator> {
@@ -42,6 +35,21 @@ async function verifier(page: Page, js: boolean, on: string = MAIN): Promise<Pag
   await expect(heading(page, 'Verify your identity')).toBeVisible();
   return page;
 }
+
+test('the verification page asks even when the session is verified, then goes back', async ({ page, request }) => {
+  const email = uniqueEmail('verify-page');
+  const password = strongPassword();
+  await createUser(request, { email, password }, MAIN);
+  await passwordSignIn(page, MAIN, email, password);
+  await expect(page).toHaveURL(at(MAIN, '/dashboard'));
+  await open(page, `${MAIN}/user/verify?redirect_url=/dashboard`);
+  await expect(heading(page, 'Verify your identity')).toBeVisible();
+  await expect(page.getByText("You're verified.")).toHaveCount(0);
+  await field(page, 'Password').fill(password);
+  await continueButton(page).click();
+  await expect(page).toHaveURL(at(MAIN, '/dashboard'));
+  await expect(heading(page, 'Dashboard')).toBeVisible();
+});
 
 test('delete the account after verifying the password again', async ({ page, request, js }) => {
   const email = uniqueEmail('delete-account');

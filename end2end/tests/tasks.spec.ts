@@ -18,6 +18,7 @@ import {
   at,
   continueButton,
   passwordSignIn,
+  ageVerification,
 } from './fixtures';
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
@@ -88,6 +89,38 @@ test.describe('reset-password', () => {
       await expect(alert(page, 'Your password must contain 8 or more characters.')).toBeVisible();
     });
     await resetPassword(page, strongPassword());
+    await expectDashboard(page, MAIN, { Email: u.email, 'Session status': 'active' });
+  });
+
+  test('a session signed in long ago proves itself with an emailed code first', async ({ page, request, js }) => {
+    const u = await newUser(request, MAIN, 'stale-reset');
+    await passwordSignIn(page, MAIN, u.email, u.password);
+    await expectDashboard(page, MAIN, { 'Session status': 'active' });
+    await ageVerification(request, u.email, MAIN);
+    await backend(request, MAIN, `/v1/users/${u.id}/password_compromised`);
+    await open(page, `${MAIN}/dashboard`);
+    await expect(page).toHaveURL(at(MAIN, '/sign-in/tasks/reset-password'));
+    const password = strongPassword();
+    await resetPassword(page, password);
+
+    const where = js ? page.getByRole('dialog', { name: 'Verify your identity' }) : page;
+    if (js) {
+      await expect(where).toBeVisible();
+    } else {
+      await expect(page).toHaveURL(at(MAIN, '/user/verify'));
+      await expect(heading(page, 'Verify your identity')).toBeVisible();
+    }
+    await test.step('the password under suspicion is not asked for; an emailed code is', async () => {
+      await expect(where.getByLabel('Password', { exact: true })).toHaveCount(0);
+      await where.getByRole('button', { name: 'Email code', exact: true }).click();
+      await where.getByLabel('Verification code', { exact: true }).fill(await latestCode(request, u.email, { base: MAIN }));
+      await where.getByRole('button', { name: 'Continue', exact: true }).click();
+    });
+    if (!js) {
+      // Back on the task, which asks for the new password again.
+      await expect(page).toHaveURL(at(MAIN, '/sign-in/tasks/reset-password'));
+      await resetPassword(page, password);
+    }
     await expectDashboard(page, MAIN, { Email: u.email, 'Session status': 'active' });
   });
 

@@ -36,8 +36,25 @@ pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    if peer.is_none() {
+        warn_no_peer_address();
+    }
     let req = RequestInfo::new(parts.headers, peer, &state.settings.trusted_proxies);
     Ok((state, req))
+}
+
+/// Said once per process: without the peer's address every visitor shares one rate-limit bucket
+/// (one visitor's flood then limits everyone), so an app that serves the router without it hears
+/// about it loudly.
+fn warn_no_peer_address() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::error!(
+            "requests arrive without the client's address: serve the router with \
+             into_make_service_with_connect_info::<SocketAddr>() (Vestibule::serve does); \
+             until then every visitor shares one rate-limit bucket"
+        );
+    });
 }
 
 fn accepts_html(req: &RequestInfo) -> bool {

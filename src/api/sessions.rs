@@ -70,13 +70,15 @@ pub struct SessionToken {
 
 /// `POST /api/sessions/token`: a token for the caller's active session, pending or not (its `sts`
 /// says which). Cookie-authenticated; another site's origin is refused (`csrf_guard`), and the
-/// requesting origin becomes `azp`. Signed out → 401.
+/// requesting origin becomes `azp`. Signed out → 401; more than a few a second for one session →
+/// 429.
 #[server(prefix = "/api", endpoint = "sessions/token", output = crate::api::JsonText)]
 pub async fn get_session_token() -> Result<SessionToken, FlowError> {
     async {
         let (state, req) = edge::request()?;
         let ctx = crate::server::client::load_client(&state, &req.headers).await?;
         let active = ctx.signed_in()?;
+        crate::server::http::check_token_limit(&state, &active.session.id).await?;
         // A request without Origin or Referer (not a browser's fetch) is this site's own.
         let azp = crate::server::session_tokens::request_origin(&req.headers)
             .or_else(|| Some(state.public_url()));

@@ -278,7 +278,14 @@ fn steps(
             </FlowForm>
         }
     };
-    match v.needed {
+    // The page always asks (whoever opens it means to verify), starting with the first factor;
+    // the dialog asks only for what the action still lacks.
+    let needed = if dialog {
+        v.needed
+    } else {
+        v.needed.or(Some(NeededFactor::First))
+    };
+    match needed {
         None => view! { <p role="status">"You're verified."</p> }.into_any(),
         Some(NeededFactor::First) if v.has_password => {
             view! {

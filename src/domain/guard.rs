@@ -34,6 +34,8 @@ pub const USER_PROFILE_PATH: &str = "/user";
 pub const ORGANIZATION_PROFILE_PATH: &str = "/organization";
 pub const CREATE_ORGANIZATION_PATH: &str = "/organization/new";
 pub const INVITATION_PATH: &str = "/invitation";
+/// The hosted reverification page, below the portal.
+pub const VERIFY_PATH: &str = "/user/verify";
 
 /// The steps of sign-in and sign-up, below `sign_in_url` and `sign_up_url`.
 const SIGN_IN_STEPS: [&str; 5] = [
@@ -182,6 +184,15 @@ pub fn decide(
             .map(|k| with_redirect_url(&urls.task_url(k), back))
     };
 
+    // A pending session whose current task changes a credential proves itself here first when
+    // its factors are old (the same rule as the portal's).
+    if path == VERIFY_PATH {
+        if let Visitor::Pending(tasks) = visitor {
+            if tasks.first().is_some_and(TaskKey::changes_credential) {
+                return None;
+            }
+        }
+    }
     if is_protected(path, protected) {
         return match visitor {
             Visitor::SignedOut => Some(with_redirect_url(&urls.sign_in_url, Some(&here))),
@@ -249,6 +260,37 @@ mod tests {
             "/organization".into(),
             "/admin".into(),
         ]
+    }
+
+    #[test]
+    fn a_pending_session_may_verify_itself_only_for_a_credential_task() {
+        let urls = AuthUrls::default();
+        let go = |tasks: &[TaskKey]| {
+            decide(
+                VERIFY_PATH,
+                "level=strict",
+                Visitor::Pending(tasks),
+                false,
+                &urls,
+                &protected(),
+            )
+        };
+        assert_eq!(go(&[TaskKey::ResetPassword, TaskKey::SetupMfa]), None);
+        assert_eq!(go(&[TaskKey::SetupMfa]), None);
+        assert_eq!(
+            go(&[TaskKey::ChooseOrganization]).as_deref(),
+            Some("/sign-in/tasks/choose-organization?redirect_url=/user/verify%3Flevel%3Dstrict")
+        );
+        // Signed out, it is a protected page as before.
+        assert!(decide(
+            VERIFY_PATH,
+            "",
+            Visitor::SignedOut,
+            false,
+            &urls,
+            &protected()
+        )
+        .is_some_and(|to| to.starts_with("/sign-in?")));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure domain types and rules, free of axum, sqlx and leptos. Compiled for server and browser.
 
 pub mod claims;
+pub mod credentials;
 pub mod email;
 pub mod errors;
 pub mod guard;

@@ -72,6 +72,12 @@ impl TaskKey {
         Self::ChooseOrganization,
     ];
 
+    /// The task sets a credential (a password, a second factor), under the one rule every
+    /// credential change follows (`domain::credentials`).
+    pub fn changes_credential(&self) -> bool {
+        matches!(self, Self::ResetPassword | Self::SetupMfa)
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Self::ResetPassword => "reset-password",

@@ -55,6 +55,7 @@ pub fn OrganizationPage() -> impl IntoView {
     };
     // Leaving needs a recent verification (SPEC §16), and so does an admin removing themselves:
     // the dialog asks, then retries.
+    crate::components::use_reverification(actions.rename);
     crate::components::use_reverification(actions.leave);
     crate::components::use_reverification(actions.remove);
     crate::components::use_reverification(actions.delete);

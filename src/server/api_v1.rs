@@ -6,7 +6,7 @@ use super::clock::rfc3339;
 use super::flows::{operators, required};
 use super::session_tokens;
 use super::state::AppState;
-use super::store::{Invitation, Membership, Organization, Session, StoreError, User};
+use super::store::{Conflict, Invitation, Membership, Organization, Session, StoreError, User};
 use super::tokens::eq_ct;
 use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
@@ -76,6 +76,10 @@ impl From<FlowError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
+            StoreError::Conflict(Conflict::LastAdmin) => Self(
+                StatusCode::CONFLICT,
+                FlowError::new(ErrorCode::LastAdminRequired),
+            ),
             StoreError::Conflict(what) => Self(
                 StatusCode::CONFLICT,
                 FlowError::with_detail(ErrorCode::FormIdentifierExists, what.as_str()),

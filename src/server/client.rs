@@ -106,6 +106,10 @@ impl From<StoreError> for FlowError {
             StoreError::NotFound => FlowError::new(ErrorCode::ResourceNotFound),
             // The sign-in attempt a session was to complete was completed by another request.
             StoreError::Conflict(Conflict::Attempt) => FlowError::new(ErrorCode::SignInStepInvalid),
+            // A user who is an organization's only admin stays until another admin is named.
+            StoreError::Conflict(Conflict::LastAdmin) => {
+                FlowError::new(ErrorCode::LastAdminRequired)
+            }
             other => internal(other),
         }
     }

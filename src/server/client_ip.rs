@@ -24,15 +24,28 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -
         .collect();
     let mut nearest = peer;
     for hop in hops.iter().rev() {
-        match hop.parse::<IpAddr>().map(canonical) {
-            Ok(ip) if is_trusted(&ip) => nearest = ip,
-            Ok(ip) => return Some(ip),
+        match parse_hop(hop).map(canonical) {
+            Some(ip) if is_trusted(&ip) => nearest = ip,
+            Some(ip) => return Some(ip),
             // Not an address: whatever is left of it came from the client; the nearest trusted
             // hop is all that can be vouched for.
-            Err(_) => return Some(nearest),
+            None => return Some(nearest),
         }
     }
     Some(nearest)
+}
+
+/// One hop of `X-Forwarded-For`: an address, with the port some proxies append
+/// (`203.0.113.7:4711`, `[2001:db8::1]:4711`) left off.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(addr) = hop.parse::<std::net::SocketAddr>() {
+        return Some(addr.ip());
+    }
+    // A bracketed IPv6 address without a port.
+    hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
 }
 
 /// IPv4-mapped IPv6 addresses are their IPv4 address.
@@ -72,6 +85,25 @@ pub fn parse_trusted(entries: &[String]) -> Result<Vec<IpNet>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hop_with_a_port_is_its_address() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer = Some("10.0.0.1".parse().unwrap());
+        for (hop, ip) in [
+            ("203.0.113.7:4711", "203.0.113.7"),
+            ("[2001:db8::1]:4711", "2001:db8::1"),
+            ("[2001:db8::2]", "2001:db8::2"),
+        ] {
+            assert_eq!(
+                client_ip(peer, &xff(&[hop]), &trusted),
+                Some(ip.parse().unwrap()),
+                "{hop}"
+            );
+        }
+        // Still no guessing: what is not an address is not the client.
+        assert_eq!(client_ip(peer, &xff(&["203.0.113.7:port"]), &trusted), peer);
+    }
 
     fn xff(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -53,6 +53,31 @@ pub async fn check_limit(
     Ok(())
 }
 
+/// Session tokens one session may mint in 10 s: a page refreshes its token once a minute, so
+/// this is room for many tabs, not for a script minting tokens in a loop.
+pub const TOKENS_PER_SESSION_PER_10S: u32 = 10;
+
+/// Counts a token minted for `session_id` in its fixed 10 s window (shared by every instance);
+/// over the limit is `too_many_requests` with the seconds to wait.
+pub async fn check_token_limit(state: &AppState, session_id: &str) -> Result<(), FlowError> {
+    if !state.settings.rate_limits.enabled {
+        return Ok(());
+    }
+    let now = state.now();
+    let window = now - now.rem_euclid(10);
+    let hits = state
+        .store
+        .hit(&format!("token:{session_id}"), window)
+        .await?;
+    if hits > TOKENS_PER_SESSION_PER_10S {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManyRequests,
+            (window + 10 - now).max(1) as u64,
+        ));
+    }
+    Ok(())
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -100,12 +125,15 @@ pub fn error_response(err: &FlowError, html: bool, back: Option<&str>) -> Respon
     res
 }
 
-fn host_of(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    Some(rest.split('/').next().unwrap_or(rest))
+/// The scheme and host (with its port) of an absolute URL.
+fn origin_of(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    Some((scheme, rest.split('/').next().unwrap_or(rest)))
 }
 
-/// Refuses a POST under `/api/` whose `Origin` (or, without one, `Referer`) is another site's.
+/// Refuses a POST under `/api/` whose `Origin` (or, without one, `Referer`) is another site's —
+/// another host, or, when `public_url` says the site is served over https, plain http (a page of
+/// a network attacker's on the same host name).
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() == Method::POST && req.uri().path().starts_with("/api/") {
         let headers = req.headers();
@@ -113,14 +141,18 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let public_host = state
+        let public = state
             .settings
             .instance
             .public_url
             .as_deref()
-            .and_then(host_of);
+            .and_then(origin_of);
         let same = |url: &str| {
-            host_of(url).is_some_and(|h| h.eq_ignore_ascii_case(host) || Some(h) == public_host)
+            origin_of(url).is_some_and(|(scheme, h)| {
+                let scheme_ok = public.is_none_or(|(s, _)| s.eq_ignore_ascii_case(scheme));
+                let host_ok = h.eq_ignore_ascii_case(host) || public.is_some_and(|(_, p)| p == h);
+                scheme_ok && host_ok
+            })
         };
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
         let referer = headers.get(header::REFERER).and_then(|v| v.to_str().ok());

@@ -263,6 +263,12 @@ impl Settings {
                 ));
             }
         }
+        if self.mfa.required && self.mfa.methods.is_empty() {
+            return bad(
+                "mfa.required = true needs at least one of mfa.methods (nobody could sign in)"
+                    .into(),
+            );
+        }
         self.validate_custom_tasks()?;
         if let Some(v) = &self.sign_up.terms_version {
             if v.trim().is_empty() || v.len() > 64 {
@@ -532,6 +538,8 @@ mod tests {
         )
         .is_err());
         assert!(Settings::from_toml("[mfa]\nmethods = [\"email\"]\n", none()).is_err());
+        let no_way = Settings::from_toml("[mfa]\nrequired = true\nmethods = []\n", none());
+        assert!(no_way.is_err_and(|e| e.to_string().contains("mfa.methods")));
         for tokens in [
             "lifetime = \"off\"",
             "lifetime = \"2d\"",

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failed setup should panic
 
 mod backend_api;
+mod credentials;
 mod helpers;
 mod http;
 mod instances;

@@ -557,3 +557,41 @@ async fn organization_pages_are_not_found_while_organizations_are_off() {
     let (status, b) = app.call(&c, "organizations/profile", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{b}");
 }
+
+#[tokio::test]
+async fn deleting_an_organizations_only_admin_is_refused_while_others_remain() {
+    let app = spawn_app(ORGS_OPEN).await;
+    let admin = app.create_user("only-admin@example.com", PW).await;
+    let member = app.create_user("member-left@example.com", PW).await;
+    let org = app.organization("Kept Co", &admin, &[&member]).await;
+    let admin_id = admin["id"].as_str().unwrap();
+    let (status, b) = app
+        .api(reqwest::Method::DELETE, &format!("/v1/users/{admin_id}"))
+        .await;
+    assert_eq!(
+        (status, b["errors"][0]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("last_admin_required")),
+        "{b}"
+    );
+    let (status, _) = app
+        .api(reqwest::Method::GET, &format!("/v1/users/{admin_id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "the admin is still there");
+    // With another admin named, the first may go; a member may go at any time.
+    let member_id = member["id"].as_str().unwrap();
+    let org_id = org["id"].as_str().unwrap();
+    let second = app.create_user("second-admin@example.com", PW).await;
+    let (status, b) = app
+        .post_json(
+            &format!("/v1/organizations/{org_id}/memberships"),
+            json!({ "user_id": second["id"], "role": "org:admin" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    for id in [admin_id, member_id] {
+        let (status, b) = app
+            .api(reqwest::Method::DELETE, &format!("/v1/users/{id}"))
+            .await;
+        assert!(status.is_success(), "{status} {b}");
+    }
+}

@@ -77,3 +77,45 @@ async fn several_accounts_on_one_browser() {
     assert_eq!(b["snapshot"]["sessions"], json!([]));
     assert_eq!(b["next"], "/");
 }
+
+#[tokio::test]
+async fn a_session_cannot_mint_tokens_in_a_loop() {
+    // Time stands still, so every token falls in one window.
+    let clock = vestibule::server::clock::ManualClock::new(unix_now());
+    let app = spawn_app_with_clock("", Arc::new(clock)).await;
+    app.create_user("minter@example.com", PW).await;
+    let c = app.signed_in("minter@example.com").await;
+    let mut statuses = Vec::new();
+    for _ in 0..=vestibule::server::http::TOKENS_PER_SESSION_PER_10S {
+        statuses.push(app.call(&c, "sessions/token", &[]).await.0);
+    }
+    let (last, rest) = statuses.split_last().unwrap();
+    assert!(rest.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(*last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn sign_up_respects_the_session_cap_of_the_browser() {
+    let app = spawn_app(
+        "[rate_limits]\nenabled = false\n[sessions]\nmulti_session = true\nmax_per_client = 1\n",
+    )
+    .await;
+    app.create_user("first@example.com", PW).await;
+    let c = app.signed_in("first@example.com").await;
+    let (status, b) = app
+        .call(
+            &c,
+            "sign_up/create",
+            &[("email", "second@example.com"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("too_many_sessions")),
+        "{b}"
+    );
+    let (_, list) = app
+        .api(reqwest::Method::GET, "/v1/users?email=second@example.com")
+        .await;
+    assert_eq!(list["total_count"], 0, "no account was made: {list}");
+}

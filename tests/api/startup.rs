@@ -117,7 +117,12 @@ impl Binary {
             .local_addr()
             .unwrap()
             .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_vestibule"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_vestibule"));
+        // Only the settings given here: none of the test run's own VESTIBULE_* variables.
+        for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("VESTIBULE_")) {
+            command.env_remove(name);
+        }
+        let child = command
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["--config", "Leptos.toml"])
             .args(args)

@@ -15,6 +15,11 @@ pub const SEND_BUDGET_PER_IP: u32 = 20;
 pub const SEND_BUDGET_WINDOW_SECS: i64 = 600;
 /// Codes that follow a correct password one recipient may receive per hour and purpose.
 pub const AFTER_PASSWORD_PER_HOUR: u32 = 10;
+/// Text messages one phone number may receive in a day, whoever asks: each costs money, and a
+/// phone is not to be flooded through this instance.
+pub const SMS_PER_PHONE_PER_DAY: u32 = 10;
+/// Text messages sent on one user's behalf in a day, to whichever numbers.
+pub const SMS_PER_USER_PER_DAY: u32 = 20;
 
 /// Why a code is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,8 +114,11 @@ fn template(purpose: CodePurpose) -> Template {
 /// Issues a fresh code for `binding` (replacing the earlier one) and sends it to its recipient.
 /// The caller has passed [`throttle`].
 pub async fn send(state: &AppState, binding: &CodeBinding, channel: Channel) -> FlowResult<()> {
-    let code = new_code();
     let now = state.now();
+    if channel == Channel::Sms {
+        sms_allowance(state, binding, now).await?;
+    }
+    let code = new_code();
     state.store.issue_code(binding, &hash(&code), now).await?;
     let message = messages::code(
         template(binding.purpose),
@@ -122,6 +130,31 @@ pub async fn send(state: &AppState, binding: &CodeBinding, channel: Channel) -> 
         Channel::Sms => state.delivery.sms(&binding.recipient, message, now).await,
     }
     .map_err(internal)
+}
+
+/// Counts one text message against the daily caps of its phone number and of its user (in the
+/// database, shared by every instance), or `too_many_requests` until the next day.
+async fn sms_allowance(state: &AppState, binding: &CodeBinding, now: i64) -> FlowResult<()> {
+    let day = now - now.rem_euclid(86_400);
+    let caps = [
+        (
+            format!("sms-day:phone:{}", binding.recipient),
+            SMS_PER_PHONE_PER_DAY,
+        ),
+        (
+            format!("sms-day:user:{}", binding.user_id),
+            SMS_PER_USER_PER_DAY,
+        ),
+    ];
+    for (bucket, cap) in caps {
+        if state.store.hit(&bucket, day).await? > cap {
+            return Err(FlowError::with_n(
+                ErrorCode::TooManyRequests,
+                (day + 86_400 - now).max(1) as u64,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a typed code turned out to be.

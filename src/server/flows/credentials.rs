@@ -1,16 +1,43 @@
-//! Credentials shared by the flows: the one password-change service (forgot-password, the
-//! reset-password task and the portal), and backup codes — generated, stored as salted hashes
+//! Credentials shared by the flows: the one rule every credential change follows (what a session
+//! proves before it, `domain::credentials`), the one password-change service (forgot-password,
+//! the reset-password task and the portal), and backup codes — generated, stored as salted hashes
 //! (ASVS 6.5.2), verified and used once.
 
 use super::FlowResult;
+use crate::domain::credentials::{self, Channel, LEVEL};
 use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::reverification::Verified;
 use crate::server::breached;
 use crate::server::client::internal;
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;
-use crate::server::store::{NewBackupCode, User};
+use crate::server::store::{NewBackupCode, SessionDetail, User};
 use crate::server::tokens::{eq_ct, hash};
+
+/// Lets a credential change asked through `channel` go ahead only when `verified` (what the
+/// session has proven and when, including a password checked in this very request) meets the
+/// rule; otherwise `reverification_required` naming the level, which sends the browser to verify
+/// again (the hosted page or the kit's dialog) and retry.
+pub fn authorize(
+    state: &AppState,
+    s: &SessionDetail,
+    channel: Channel,
+    verified: &Verified,
+) -> FlowResult<()> {
+    match credentials::required(
+        channel,
+        verified,
+        s.user.password_hash.is_some(),
+        state.now(),
+    ) {
+        None => Ok(()),
+        Some(_) => Err(FlowError::with_detail(
+            ErrorCode::ReverificationRequired,
+            LEVEL.to_param(),
+        )),
+    }
+}
 
 /// Checks a new password — the policy (length, not the email, not breached), its confirmation,
 /// and that it differs from the current one — and hashes it.

@@ -203,18 +203,27 @@ pub async fn check_password_guess(state: &AppState, user: &User, password: &str)
         }
         return Err(FlowError::with_n(ErrorCode::UserLocked, minutes(duration)));
     }
-    // A guess the hasher could not judge stays counted.
-    let right = state
-        .hasher
-        .verify(password.to_string(), user.password_hash.clone())
-        .await
-        .map_err(FlowError::from)?;
-    let now = state.now();
-    match state
-        .store
-        .settle_guess(&user.id, right, max, now + duration, now)
-        .await?
-    {
+    // Judged and settled apart from the request: a client that hangs up while its guess waits
+    // for the hasher cannot leave it counted and unsettled.
+    let settling = tokio::spawn({
+        let (state, user_id) = (state.clone(), user.id.clone());
+        let (password, hash) = (password.to_string(), user.password_hash.clone());
+        async move {
+            let judged = state.hasher.verify(password, hash).await;
+            // A guess the hasher could not judge (its queue full, a timeout) taught the guesser
+            // nothing: it is given back, as a right one is.
+            let right = matches!(judged, Ok(true));
+            let now = state.now();
+            let settled = state
+                .store
+                .settle_guess(&user_id, judged.is_err() || right, max, now + duration, now)
+                .await;
+            (judged, settled, now)
+        }
+    });
+    let (judged, settled, now) = settling.await.map_err(crate::server::client::internal)?;
+    let right = judged.map_err(FlowError::from)?;
+    match settled? {
         Some(until) => Err(FlowError::with_n(
             ErrorCode::UserLocked,
             minutes(until - now),

@@ -70,7 +70,12 @@ pub async fn rename(
     require_mfa: Option<bool>,
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
-    let (_, org) = ctx.with_permission(MANAGE_PROFILE)?;
+    let (s, org) = ctx.with_permission(MANAGE_PROFILE)?;
+    // Requiring a second factor makes every member without one enrol at their next request: a
+    // stolen session must not be able to summon that enrolment for itself.
+    if require_mfa == Some(true) && !org.require_mfa {
+        super::reverify::require(state, s, Reverification::STRICT)?;
+    }
     // An empty slug keeps the current one.
     let slug = match slug.trim() {
         "" => org.slug.as_str(),

@@ -8,8 +8,8 @@ use super::{
     bounded, check_not_locked, check_password_guess, FlowResult, Outcome, RequestInfo,
     MAX_PASSWORD_BYTES,
 };
+use crate::domain::credentials::Channel;
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::reverification::Reverification;
 use crate::domain::session::{SessionStatus, TaskKey};
 use crate::server::client::ClientContext;
 use crate::server::messages;
@@ -30,7 +30,7 @@ async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -
         check_password(state, s, password).await?;
         v.first_at = state.now();
     }
-    reverify::require_verified(state, &v, Reverification::STRICT)
+    super::credentials::authorize(state, s, Channel::Portal, &v)
 }
 
 /// The current password must be right (wrong ones count towards the lockout); the session's

@@ -6,9 +6,11 @@
 
 use super::codes::{self, Channel, Redeemed};
 use super::{bounded, check_not_locked, count_failure, FlowResult, Outcome, RequestInfo};
+use crate::domain::credentials::{self, first_proof, FirstProof};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::safe_redirect;
 use crate::domain::reverification::{Reverification, Verified};
+use crate::domain::session::TaskKey;
 use crate::domain::snapshot::ReverificationView;
 use crate::domain::verification::{parse_code, CodePurpose};
 use crate::server::client::ClientContext;
@@ -17,7 +19,38 @@ use crate::server::state::AppState;
 use crate::server::store::{CodeBinding, SessionDetail};
 
 /// The hosted reverification page.
-pub const VERIFY_PATH: &str = "/user/verify";
+pub use crate::domain::guard::VERIFY_PATH;
+
+/// The session that verifies itself again: the active one, or a pending one whose current task
+/// changes a credential (it proves itself before that change as the portal asks).
+fn verifying(ctx: &ClientContext) -> FlowResult<&SessionDetail> {
+    ctx.require_active().or_else(|e| {
+        ctx.signed_in()
+            .ok()
+            .filter(|s| {
+                s.session
+                    .tasks
+                    .first()
+                    .is_some_and(TaskKey::changes_credential)
+            })
+            .ok_or(e)
+    })
+}
+
+/// Who the verification is for: the task the session owes, else the portal.
+fn channel(s: &SessionDetail) -> credentials::Channel {
+    match s.session.tasks.first() {
+        Some(TaskKey::ResetPassword) => credentials::Channel::ResetPasswordTask,
+        Some(TaskKey::SetupMfa) => credentials::Channel::SetupMfaTask,
+        _ => credentials::Channel::Portal,
+    }
+}
+
+/// The first factor is proven by the password (else by an emailed code): not while the session
+/// owes a new password, whose old one is the one under suspicion.
+fn by_password(s: &SessionDetail) -> bool {
+    first_proof(channel(s), s.user.password_hash.is_some()) == FirstProof::Password
+}
 
 /// What a reverification is judged on.
 pub fn verified(s: &SessionDetail) -> Verified {
@@ -111,7 +144,7 @@ pub async fn view(
     ctx: &ClientContext,
     level: Option<&str>,
 ) -> FlowResult<ReverificationView> {
-    let s = ctx.require_active()?;
+    let s = verifying(ctx)?;
     let level = Asked {
         level: level.map(str::to_string),
         ..Asked::default()
@@ -122,7 +155,7 @@ pub async fn view(
     Ok(ReverificationView {
         level: level.to_param(),
         needed: level.needed(state.now(), &verified(s)),
-        has_password: user.password_hash.is_some(),
+        has_password: by_password(s),
         email: user.email.clone(),
         second_factors: mfa::available_methods(user, left),
     })
@@ -135,8 +168,8 @@ pub async fn password(
     password: &str,
     asked: &Asked,
 ) -> FlowResult<Outcome> {
-    let s = ctx.require_active()?;
-    if s.user.password_hash.is_none() {
+    let s = verifying(ctx)?;
+    if !by_password(s) {
         return Err(ErrorCode::StrategyForUserInvalid.into());
     }
     super::portal::check_password(state, s, password).await?;
@@ -180,10 +213,10 @@ pub async fn send_code(
     channel: CodeChannel,
     asked: &Asked,
 ) -> FlowResult<Outcome> {
-    let s = ctx.require_active()?;
+    let s = verifying(ctx)?;
     let (binding, step, purpose, ch) = match channel {
         CodeChannel::Email => {
-            if s.user.password_hash.is_some() {
+            if by_password(s) {
                 return Err(ErrorCode::StrategyForUserInvalid.into());
             }
             (
@@ -241,14 +274,14 @@ pub async fn code(
     code: &str,
     asked: &Asked,
 ) -> FlowResult<Outcome> {
-    let s = ctx.require_active()?;
+    let s = verifying(ctx)?;
     let user = &s.user;
     let code = bounded(code, 64, "Verification code")?;
     check_not_locked(user, state.now())?;
     let now = state.now();
     let first = strategy == "email_code";
     let proven = match strategy {
-        "email_code" if user.password_hash.is_none() => {
+        "email_code" if !by_password(s) => {
             codes::redeem(state, &email_binding(s), code).await? == Redeemed::Accepted
         }
         "totp" => match (&user.totp_secret, parse_code(code)) {

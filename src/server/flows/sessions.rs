@@ -1,12 +1,12 @@
 //! Creating sessions at the end of a sign-in or sign-up, and signing out.
 
 use super::{FlowResult, Outcome, RequestInfo};
-use crate::domain::errors::ErrorCode;
+use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
 use crate::domain::session::{compute_tasks, TaskKey};
 use crate::server::client::{task_facts, ClientContext};
 use crate::server::state::AppState;
-use crate::server::store::{NewSession, PasswordChange, Session, User};
+use crate::server::store::{Conflict, NewSession, PasswordChange, Session, StoreError, User};
 use crate::server::tokens::{hash, new_token};
 
 /// How a session starts: where to go afterwards, its active organization, and what the sign-in
@@ -21,6 +21,24 @@ pub struct StartSession<'a> {
     pub password_change: Option<PasswordChange>,
     /// The sign-in attempt the session completes (consumed with it).
     pub completes_attempt: Option<String>,
+}
+
+/// Whether the calling client may start one more session: single-session mode, no session yet
+/// (`session_exists`); multi-session mode, fewer than `sessions.max_per_client`
+/// (`too_many_sessions`). Asked before a sign-in or sign-up begins; the store counts again when
+/// the session is created.
+pub fn room_for_another(state: &AppState, ctx: &ClientContext) -> FlowResult<()> {
+    let sessions = &state.settings.sessions;
+    if !sessions.multi_session && ctx.active().is_some() {
+        return Err(ErrorCode::SessionExists.into());
+    }
+    if sessions.multi_session && ctx.sessions.len() >= sessions.max_per_client {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManySessions,
+            sessions.max_per_client as u64,
+        ));
+    }
+    Ok(())
 }
 
 /// Creates a session for `user` on the calling client (rotating the client's token against
@@ -68,6 +86,7 @@ pub async fn start_session(
     }
     let tasks = compute_tasks(&state.tasks, &facts);
     let token = new_token();
+    let multi_session = state.settings.sessions.multi_session;
     let lifetime = state
         .settings
         .sessions
@@ -87,14 +106,23 @@ pub async fn start_session(
                 expire_at: now + lifetime,
                 client_token_hash: hash(&token),
                 // Single-session mode: whatever this client had is replaced.
-                replace_client_sessions: !state.settings.sessions.multi_session,
+                replace_client_sessions: !multi_session,
                 second_factor: start.second_factor,
                 password_change: start.password_change,
                 completes_attempt: start.completes_attempt,
+                max_client_sessions: multi_session
+                    .then_some(state.settings.sessions.max_per_client),
             },
             now,
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(Conflict::SessionCap) => FlowError::with_n(
+                ErrorCode::TooManySessions,
+                state.settings.sessions.max_per_client as u64,
+            ),
+            other => other.into(),
+        })?;
     let urls = state.urls();
     let next = match session.tasks.first() {
         Some(task) => with_redirect_url(&urls.task_url(task), redirect_url),

@@ -47,9 +47,7 @@ pub async fn create(
     if !state.settings.sign_up.enabled {
         return Err(ErrorCode::SignUpDisabled.into());
     }
-    if !state.settings.sessions.multi_session && ctx.active().is_some() {
-        return Err(ErrorCode::SessionExists.into());
-    }
+    super::sessions::room_for_another(state, ctx)?;
     let email = parse_email(bounded(email, 320, "Email address")?)?;
     let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
     state
@@ -213,9 +211,7 @@ pub async fn verify(
     code: &str,
 ) -> FlowResult<Outcome> {
     let code = bounded(code, 64, "Verification code")?;
-    if !state.settings.sessions.multi_session && ctx.active().is_some() {
-        return Err(ErrorCode::SessionExists.into());
-    }
+    super::sessions::room_for_another(state, ctx)?;
     let a = attempt(state, ctx).await?;
     if a.state.existing_account {
         return Err(ErrorCode::FormCodeIncorrect.into());

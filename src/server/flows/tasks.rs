@@ -3,6 +3,7 @@
 //! session; a step for a task that is not the current one is refused (a task cannot be skipped).
 
 use super::{bounded, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
+use crate::domain::credentials::Channel;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{parse_name_and_slug, ROLE_ADMIN};
 use crate::domain::redirect::{safe_redirect, with_redirect_url};
@@ -67,6 +68,12 @@ pub async fn reset_password(
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
     let user = &s.user;
+    super::credentials::authorize(
+        state,
+        s,
+        Channel::ResetPasswordTask,
+        &super::reverify::verified(s),
+    )?;
     let new_hash = super::credentials::new_password_hash(state, user, password, confirm).await?;
     // The password was compromised: sessions on other clients always end (SPEC §9.5). The box
     // also ends this user's other sessions on this browser.
@@ -151,6 +158,25 @@ pub async fn set_active(
     next(state, req, dest).await
 }
 
+/// How many organizations one user may create in an hour: enough for anyone setting up, too few
+/// for a stolen session to mint organizations in bulk.
+pub const ORGANIZATIONS_PER_HOUR: u32 = 10;
+
+/// Counts one creation against the user's hourly allowance (in the database, so every instance
+/// shares it), or `too_many_requests` with the seconds until the next hour.
+async fn creation_allowance(state: &AppState, s: &SessionDetail) -> FlowResult<()> {
+    let now = state.now();
+    let window = now - now.rem_euclid(3_600);
+    let bucket = format!("organization_create:{}", s.user.id);
+    if state.store.hit(&bucket, window).await? > ORGANIZATIONS_PER_HOUR {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManyRequests,
+            (window + 3_600 - now).max(1) as u64,
+        ));
+    }
+    Ok(())
+}
+
 /// Creates an organization with the caller as `org:admin` and makes it active.
 pub async fn create_organization(
     state: &AppState,
@@ -166,6 +192,7 @@ pub async fn create_organization(
     }
     may_choose_organization(s)?;
     let (name, slug) = parse_name_and_slug(name, Some(slug.trim()))?;
+    creation_allowance(state, s).await?;
     let org = match state
         .store
         .create_organization(
@@ -188,6 +215,19 @@ pub async fn create_organization(
         .set_session_organization(&s.session.id, Some(&org.id))
         .await?;
     next(state, req, dest).await
+}
+
+/// The caller's session, if `setup-mfa` is its current task and it may enrol a factor now: a
+/// session whose factors are old proves itself first, as in the portal.
+fn on_setup_mfa<'a>(state: &AppState, ctx: &'a ClientContext) -> FlowResult<&'a SessionDetail> {
+    let s = on_task(ctx, &TaskKey::SetupMfa)?;
+    super::credentials::authorize(
+        state,
+        s,
+        Channel::SetupMfaTask,
+        &super::reverify::verified(s),
+    )?;
+    Ok(s)
 }
 
 /// Enables the verified factor for the session that proved it, with fresh backup codes (kept
@@ -230,7 +270,7 @@ pub async fn mfa_totp_verify(
     code: &str,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, &TaskKey::SetupMfa)?;
+    let s = on_setup_mfa(state, ctx)?;
     let code = bounded(code, 64, "Verification code")?;
     let secret = s
         .user
@@ -251,7 +291,7 @@ pub async fn mfa_phone(
     req: &RequestInfo,
     phone: &str,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, &TaskKey::SetupMfa)?;
+    let s = on_setup_mfa(state, ctx)?;
     if s.user.has_second_factor() {
         return Err(ErrorCode::TaskNotCurrent.into());
     }
@@ -267,7 +307,7 @@ pub async fn mfa_phone_verify(
     code: &str,
     dest: &Destination,
 ) -> FlowResult<Outcome> {
-    let s = on_task(ctx, &TaskKey::SetupMfa)?;
+    let s = on_setup_mfa(state, ctx)?;
     let phone = super::confirm_phone_verification(state, s, code).await?;
     enable(state, s, NewFactor::Sms { phone }).await?;
     next(state, req, dest).await

@@ -34,6 +34,8 @@ pub enum Conflict {
     Attempt,
     /// The user has a second factor already (another session enrolled one first).
     Factor,
+    /// The client has as many signed-in sessions as it may.
+    SessionCap,
 }
 
 impl Conflict {
@@ -47,6 +49,7 @@ impl Conflict {
             Self::LastAdmin => "last_admin",
             Self::Attempt => "attempt",
             Self::Factor => "factor",
+            Self::SessionCap => "sessions",
         }
     }
 }
@@ -134,6 +137,9 @@ pub trait UserStore: Send + Sync {
     async fn create_user(&self, new: NewUser, now: i64) -> StoreResult<User>;
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Deletes the user (their sessions, factors and memberships go with them), unless they are
+    /// the only admin of an organization that has other members (`Conflict::LastAdmin`): one
+    /// guarded statement.
     async fn delete_user(&self, id: &str) -> StoreResult<()>;
     async fn set_compromised(&self, id: &str, compromised: bool, now: i64) -> StoreResult<()>;
     /// Locks (or unlocks) the user and clears failures. Locking revokes every live session of the
@@ -152,6 +158,9 @@ pub trait UserStore: Send + Sync {
     /// Counts a password guess before it is checked, unless the user is locked at `now` or `max`
     /// guesses are counted already — one guarded statement, so guesses sent together cannot all
     /// pass one lockout check while each waits for the hasher. Whether the guess may be checked.
+    /// Counted guesses that no request settled within `GUESS_SETTLES_WITHIN` seconds of the last
+    /// claim (a process that stopped mid-check) no longer hold the allowance: the claim goes
+    /// ahead, the count staying at `max`, so its settlement locks the user or gives one back.
     async fn claim_guess(&self, id: &str, max: u32, now: i64) -> StoreResult<bool>;
     /// Settles a claimed guess: a right one is given back; a wrong one stays counted, and once
     /// `max` are counted it locks the user until `lock_until` and restarts the count. Returns the
@@ -176,6 +185,10 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// How long a counted password guess may wait for its settlement before it stops holding the
+/// user's allowance (far above the hasher's queue timeout).
+pub const GUESS_SETTLES_WITHIN: i64 = 120;
+
 /// Browsers (clients) and their tokens.
 #[async_trait]
 pub trait ClientStore: Send + Sync {
@@ -185,6 +198,8 @@ pub trait ClientStore: Send + Sync {
     /// query.
     async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<ClientRecord>>;
     async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()>;
+    /// Gives the client a new token: the old one (and whoever else holds it) no longer finds it.
+    async fn rotate_client_token(&self, id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
     async fn client_knows_user(&self, client_id: &str, user_id: &str) -> StoreResult<bool>;
 }
 

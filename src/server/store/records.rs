@@ -183,6 +183,10 @@ pub struct NewSession {
     /// The sign-in attempt this session completes: consumed in the same transaction, so one
     /// attempt never makes two sessions (`Conflict::Attempt` when it is already gone).
     pub completes_attempt: Option<String>,
+    /// Multi-session mode: the most live sessions the client may hold, this one included
+    /// (`Conflict::SessionCap` beyond it), counted under the client's row lock so sessions
+    /// started together cannot all pass one count.
+    pub max_client_sessions: Option<usize>,
 }
 
 /// A new password hash, and whether the user's other live sessions end with the change.

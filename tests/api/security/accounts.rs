@@ -360,3 +360,68 @@ async fn portal_reverification_respects_the_lockout() {
         .await;
     assert_eq!(b["code"], "user_locked", "{b}");
 }
+
+#[tokio::test]
+async fn unsettled_password_guesses_do_not_lock_a_user_forever() {
+    let clock = ManualClock::new(unix_now());
+    let app = spawn_app_with_clock(
+        &format!("{NO_LIMITS}[lockout]\nmax_attempts = 3\n"),
+        Arc::new(clock.clone()),
+    )
+    .await;
+    let user = app.create_user("stuck@example.com", PW).await;
+    let id = user["id"].as_str().unwrap();
+    // Three guesses counted whose requests never settled them (a process that stopped while
+    // they waited for the hasher).
+    for _ in 0..3 {
+        assert!(app.store.claim_guess(id, 3, clock.now()).await.unwrap());
+    }
+    let sign_in = || async {
+        app.call(
+            &browser(),
+            "sign_in/start",
+            &[("email", "stuck@example.com"), ("password", PW)],
+        )
+        .await
+    };
+    // While they may still be in flight, no fourth guess is judged.
+    let (_, b) = sign_in().await;
+    assert_eq!(b["code"], "user_locked", "{b}");
+    // Once they cannot be, they no longer hold the allowance: the right password signs in, and
+    // the user was never reported locked.
+    clock.advance(vestibule::server::store::GUESS_SETTLES_WITHIN + 1);
+    let (_, u) = app
+        .api(reqwest::Method::GET, &format!("/v1/users/{id}"))
+        .await;
+    assert_eq!(u["locked"], false, "{u}");
+    let (status, b) = sign_in().await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    assert!(b["code"].is_null(), "{b}");
+}
+
+#[tokio::test]
+async fn a_plain_http_origin_is_refused_for_an_https_site() {
+    let app = spawn_app(&format!(
+        "{NO_LIMITS}[instance]\npublic_url = \"https://auth.example.com\"\n"
+    ))
+    .await;
+    let post = |origin: &'static str| {
+        let base = app.base.clone();
+        async move {
+            browser()
+                .post(format!("{base}/api/sign_in/start"))
+                .header(header::ORIGIN, origin)
+                .form(&[("email", "x@example.com"), ("password", "whatever-1")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The same host name over http is a network attacker's page, not the site.
+    assert_eq!(post("http://auth.example.com").await, StatusCode::FORBIDDEN);
+    assert_ne!(
+        post("https://auth.example.com").await,
+        StatusCode::FORBIDDEN
+    );
+}

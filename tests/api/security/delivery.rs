@@ -334,3 +334,28 @@ async fn portal_invitations_cannot_flood_an_inbox() {
     assert_eq!(invite("target@example.com").await.0, StatusCode::OK);
     assert_eq!(sent().await, Some(2));
 }
+
+#[tokio::test]
+async fn one_phone_receives_a_bounded_number_of_texts_a_day() {
+    // An hour into a day, so the test's sends share it.
+    let day = unix_now() - unix_now().rem_euclid(86_400);
+    let clock = ManualClock::new(day + 3_600);
+    let app = spawn_app_with_clock(NO_LIMITS, Arc::new(clock.clone())).await;
+    app.create_user("texts@example.com", PW).await;
+    let c = app.signed_in("texts@example.com").await;
+    let cap = vestibule::server::flows::codes::SMS_PER_PHONE_PER_DAY;
+    let start = || app.call(&c, "account/sms/start", &[("phone", "+15555550123")]);
+    for i in 0..cap {
+        let (status, b) = start().await;
+        assert_eq!(status, StatusCode::OK, "text {i}: {b}");
+        clock.advance(31);
+    }
+    let (status, b) = start().await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests")),
+        "{b}"
+    );
+    let sent = app.outbox("%2B15555550123").await;
+    assert_eq!(sent.as_array().unwrap().len(), cap as usize);
+}

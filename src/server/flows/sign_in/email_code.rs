@@ -126,7 +126,8 @@ pub async fn attempt_code(
                 ..a
             };
             waiting_at(state, req, &a, &user).await?;
-            Ok(go(&page(state, &a.state), None))
+            let cookie = proven(state, &a.client_id).await?;
+            Ok(go(&page(state, &a.state), cookie))
         }
     }
 }

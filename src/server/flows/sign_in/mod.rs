@@ -86,6 +86,18 @@ impl From<SignInError> for FlowError {
     }
 }
 
+/// A factor was proven on the attempt of `client_id` (and the attempt goes on): the client gets
+/// a new token, answered as the cookie to set. Whoever planted or copied the old cookie before
+/// the proof cannot carry the attempt on with it.
+async fn proven(state: &AppState, client_id: &str) -> FlowResult<Option<String>> {
+    let token = crate::server::tokens::new_token();
+    state
+        .store
+        .rotate_client_token(client_id, &crate::server::tokens::hash(&token), state.now())
+        .await?;
+    Ok(Some(token))
+}
+
 fn go(next: &str, cookie: Option<String>) -> Outcome {
     Outcome {
         next: next.to_string(),
@@ -112,17 +124,7 @@ fn page(app: &AppState, state: &SignInState) -> String {
 /// Single-session mode: no sign-in while signed in. Multi-session mode: at most
 /// `sessions.max_per_client` signed-in accounts on one browser.
 fn refuse_if_signed_in(state: &AppState, ctx: &ClientContext) -> FlowResult<()> {
-    let sessions = &state.settings.sessions;
-    if !sessions.multi_session && ctx.active().is_some() {
-        return Err(ErrorCode::SessionExists.into());
-    }
-    if sessions.multi_session && ctx.sessions.len() >= sessions.max_per_client {
-        return Err(FlowError::with_n(
-            ErrorCode::TooManySessions,
-            sessions.max_per_client as u64,
-        ));
-    }
-    Ok(())
+    super::sessions::room_for_another(state, ctx)
 }
 
 /// Multi-session mode: an account already signed in on this browser is switched to instead of
@@ -402,6 +404,11 @@ pub async fn start(
                 Step::Continue(next) => {
                     let a = create(state, &client.id, next, redirect_url, false).await?;
                     waiting_at(state, req, &a, &user).await?;
+                    // A client made by this request already has a fresh token.
+                    let cookie = match cookie {
+                        Some(fresh) => Some(fresh),
+                        None => proven(state, &client.id).await?,
+                    };
                     Ok(go(&page(state, &a.state), cookie))
                 }
             }

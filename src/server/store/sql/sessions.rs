@@ -60,6 +60,26 @@ macro_rules! impl_sessions {
                         .await?;
                     }
                 }
+                if let Some(max) = new.max_client_sessions {
+                    // The client's row lock first: sessions started together on one client
+                    // take turns here, so each counts the others.
+                    sqlx::query("UPDATE clients SET updated_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(&new.client_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let live: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM sessions WHERE client_id = $1 \
+                         AND status IN ('active', 'pending') AND expire_at > $2",
+                    )
+                    .bind(&new.client_id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if live >= max as i64 {
+                        return Err(StoreError::Conflict(Conflict::SessionCap));
+                    }
+                }
                 if new.replace_client_sessions {
                     sqlx::query(
                         "UPDATE sessions SET status = 'ended', ended_at = $1 WHERE client_id = $2 \

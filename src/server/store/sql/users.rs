@@ -82,14 +82,33 @@ macro_rules! impl_users {
             }
 
             async fn delete_user(&self, id: &str) -> $crate::server::store::StoreResult<()> {
-                let done = sqlx::query("DELETE FROM users WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                if done.rows_affected() == 0 {
-                    return Err($crate::server::store::StoreError::NotFound);
+                use $crate::server::store::{Conflict, StoreError};
+                // Guarded in the one statement: not while the user is the only admin of an
+                // organization that has other members.
+                let done = sqlx::query(
+                    "DELETE FROM users WHERE id = $1 AND NOT EXISTS ( \
+                       SELECT 1 FROM memberships m WHERE m.user_id = $1 \
+                         AND m.role = 'org:admin' \
+                         AND NOT EXISTS (SELECT 1 FROM memberships a \
+                           WHERE a.organization_id = m.organization_id \
+                             AND a.role = 'org:admin' AND a.user_id <> $1) \
+                         AND EXISTS (SELECT 1 FROM memberships o \
+                           WHERE o.organization_id = m.organization_id AND o.user_id <> $1))",
+                )
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 1 {
+                    return Ok(());
                 }
-                Ok(())
+                let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Err(match exists {
+                    Some(_) => StoreError::Conflict(Conflict::LastAdmin),
+                    None => StoreError::NotFound,
+                })
             }
 
             async fn set_compromised(
@@ -184,13 +203,19 @@ macro_rules! impl_users {
                 now: i64,
             ) -> $crate::server::store::StoreResult<bool> {
                 let done = sqlx::query(
-                    "UPDATE users SET failed_attempts = failed_attempts + 1, updated_at = $3 \
-                     WHERE id = $1 AND failed_attempts < $2 \
-                       AND (lockout_until IS NULL OR lockout_until <= $3)",
+                    "UPDATE users SET \
+                       failed_attempts = CASE WHEN failed_attempts < $2 \
+                                         THEN failed_attempts + 1 ELSE $2 END, \
+                       guess_claimed_at = $3, updated_at = $3 \
+                     WHERE id = $1 \
+                       AND (lockout_until IS NULL OR lockout_until <= $3) \
+                       AND (failed_attempts < $2 OR guess_claimed_at IS NULL \
+                            OR guess_claimed_at <= $4)",
                 )
                 .bind(id)
                 .bind(max as i64)
                 .bind(now)
+                .bind(now - $crate::server::store::GUESS_SETTLES_WITHIN)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -381,6 +406,21 @@ macro_rules! impl_users {
                         .await?;
                 }
                 tx.commit().await?;
+                Ok(())
+            }
+
+            async fn rotate_client_token(
+                &self,
+                id: &str,
+                token_hash: &str,
+                now: i64,
+            ) -> $crate::server::store::StoreResult<()> {
+                sqlx::query("UPDATE clients SET token_hash = $1, updated_at = $2 WHERE id = $3")
+                    .bind(token_hash)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(())
             }
 

@@ -120,6 +120,7 @@ fn new_session(user_id: &str, client_id: &str) -> NewSession {
         second_factor: false,
         password_change: None,
         completes_attempt: None,
+        max_client_sessions: None,
     }
 }
 
