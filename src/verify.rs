@@ -316,7 +316,9 @@ impl Verifier {
         let started = Instant::now();
         let fetched = self.fetch().await;
         let mut cache = self.write();
-        cache.tried_at = Some(started);
+        // When the fetch ended: whoever waited behind it takes its outcome, and a fetch that hung
+        // until its timeout is not followed at once by another.
+        cache.tried_at = Some(Instant::now());
         match fetched {
             Ok(keys) => {
                 cache.replace(keys, started);

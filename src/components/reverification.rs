@@ -9,7 +9,7 @@ use super::forms::{error_of, flow_action, Field, FlowForm, FormAlert};
 use super::nav::use_nav;
 use crate::api::{get_reverification, ReverifyCode, ReverifyPassword, ReverifySendCode};
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::redirect::{encode_component, query_param};
+use crate::domain::redirect::{encode_component, query_param, with_redirect_url};
 use crate::domain::reverification::NeededFactor;
 use crate::domain::snapshot::ReverificationView;
 use leptos::prelude::*;
@@ -122,6 +122,34 @@ pub fn use_reverification<A: RetryableAction>(action: A) {
     });
 }
 
+/// A task step's answer `reverification_required` sends the browser to the hosted verification
+/// page, which comes back to this page once the session is verified; the step is then sent
+/// again. (A task page is rebuilt as its step changes, so it keeps no dialog of its own.)
+pub fn verify_on_page(action: FlowAction) {
+    let go = super::nav::use_go();
+    let location = use_nav();
+    Effect::new(move |_| {
+        let Some(Err(e)) = action.value().get() else {
+            return;
+        };
+        if e.code != ErrorCode::ReverificationRequired {
+            return;
+        }
+        let level = e.detail.clone().unwrap_or_else(|| "strict".into());
+        let back = format!(
+            "{}{}",
+            location.pathname.get_untracked(),
+            location.search.get_untracked()
+        );
+        let page = format!(
+            "{}?level={}",
+            crate::domain::guard::VERIFY_PATH,
+            encode_component(&level)
+        );
+        go(&with_redirect_url(&page, Some(&back)), false);
+    });
+}
+
 /// The dialog `use_reverification` opens: "Verify your identity", the panel, and "Cancel".
 #[component]
 pub fn ReverificationDialog() -> impl IntoView {
@@ -197,9 +225,24 @@ pub fn ReverificationPanel(
         },
         dialog,
     };
+    // The step a "Send" button leads to is taken once its code went out: switching at the click
+    // would take its form away before the browser submits it. "Backup code" switches at once.
+    let after_send = StoredValue::new(None::<&'static str>);
+    Effect::new(move |_| {
+        if dialog && matches!(send.value().get(), Some(Ok(_))) {
+            if let Some(s) = after_send.get_value() {
+                local_step.set(Some(s.to_string()));
+            }
+        }
+    });
     let choose_step = move |s: &'static str| {
-        if dialog {
+        if !dialog {
+            return;
+        }
+        if s == "backup_code" {
             local_step.set(Some(s.to_string()));
+        } else {
+            after_send.set_value(Some(s));
         }
     };
     move || {

@@ -7,7 +7,7 @@ use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
 use super::nav::{redirect_view, use_nav};
 use super::required_tasks::{SwitchAwayFromStrictOrganization, TaskAcceptTerms, TaskCustom};
-use super::reverification::{use_reverification, ReverificationDialog};
+use super::reverification::verify_on_page;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
     Activate, CreateOrganization, JoinInvitation, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
@@ -113,9 +113,8 @@ pub fn TaskResetPassword(
 fn ResetPasswordForm(complete: Option<String>) -> impl IntoView {
     let action = flow_action::<ResetPasswordFn>();
     // A session whose sign-in is not recent proves itself again first (an emailed code).
-    use_reverification(action);
+    verify_on_page(action);
     view! {
-        <ReverificationDialog/>
         <h1>"Reset your password"</h1>
         <p>"Your password may have been exposed. Choose a new one to continue."</p>
         <FlowForm action=action>
@@ -344,12 +343,11 @@ fn TotpStep(
     complete: Option<String>,
 ) -> impl IntoView {
     let action = flow_action::<MfaTotp>();
-    use_reverification(action);
+    verify_on_page(action);
     let qr = setup
         .totp_qr_png_base64
         .map(|b64| format!("data:image/png;base64,{b64}"));
     view! {
-        <ReverificationDialog/>
         <h1>"Set up two-step verification"</h1>
         <p>"Scan the QR code with your authenticator app, or enter the secret key by hand."</p>
         {qr.map(|src| view! { <img class="qr" src=src alt="QR code" width="200" height="200"/> })}
@@ -370,8 +368,8 @@ fn TotpStep(
 fn SmsStep(pending: Option<String>, complete: Option<String>) -> impl IntoView {
     let action = flow_action::<MfaPhone>();
     let verify = flow_action::<MfaPhoneCode>();
-    use_reverification(action);
-    use_reverification(verify);
+    verify_on_page(action);
+    verify_on_page(verify);
     let code_step = pending.clone().map(|phone| {
         view! {
             <p>"We sent a code to " <strong>{phone}</strong> "."</p>
@@ -393,7 +391,6 @@ fn SmsStep(pending: Option<String>, complete: Option<String>) -> impl IntoView {
         }
     });
     view! {
-        <ReverificationDialog/>
         <h1>"Set up two-step verification"</h1>
         {phone_step}
         {code_step}

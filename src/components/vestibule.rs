@@ -65,8 +65,11 @@ pub fn apply(
         return;
     }
     let active = snapshot.active_session().cloned();
+    // (A pending session sent to verify itself for its credential task goes there: the
+    // verification page returns to the task.)
+    let verifying = next.split('?').next() == Some(crate::domain::guard::VERIFY_PATH);
     let to = match (&active, callback) {
-        (Some(s), _) if !s.tasks.is_empty() => {
+        (Some(s), _) if !s.tasks.is_empty() && !verifying => {
             let back = next
                 .split_once('?')
                 .and_then(|(_, q)| query_param(q, "redirect_url"));

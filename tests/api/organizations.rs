@@ -595,3 +595,41 @@ async fn deleting_an_organizations_only_admin_is_refused_while_others_remain() {
         assert!(status.is_success(), "{status} {b}");
     }
 }
+
+#[tokio::test]
+async fn a_member_sends_a_bounded_number_of_invitations_an_hour() {
+    use vestibule::server::clock::ManualClock;
+    let hour = unix_now() - unix_now().rem_euclid(3_600);
+    let clock = ManualClock::new(hour + 60);
+    let app = spawn_app_with_clock(ORGS_OPEN, Arc::new(clock.clone())).await;
+    let admin = app.create_user("inviter@example.com", PW).await;
+    let org = app.organization("Mailers", &admin, &[]).await;
+    let c = app.in_org("inviter@example.com", &org).await;
+    let cap = vestibule::server::flows::organizations::INVITATIONS_PER_HOUR;
+    let invite = |n: u32| {
+        let email = format!("guest{n}@example.com");
+        let c = c.clone();
+        let app = &app;
+        async move {
+            app.call(
+                &c,
+                "organizations/invitations/create",
+                &[("email", &email), ("role", "org:member")],
+            )
+            .await
+        }
+    };
+    for n in 0..cap {
+        let (status, b) = invite(n).await;
+        assert_eq!(status, StatusCode::OK, "invitation {n}: {b}");
+    }
+    let (status, b) = invite(cap).await;
+    assert_eq!(
+        (status, b["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests")),
+        "{b}"
+    );
+    clock.advance(3_600);
+    let (status, b) = invite(cap + 1).await;
+    assert_eq!(status, StatusCode::OK, "the next hour: {b}");
+}

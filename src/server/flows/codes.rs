@@ -15,8 +15,9 @@ pub const SEND_BUDGET_PER_IP: u32 = 20;
 pub const SEND_BUDGET_WINDOW_SECS: i64 = 600;
 /// Codes that follow a correct password one recipient may receive per hour and purpose.
 pub const AFTER_PASSWORD_PER_HOUR: u32 = 10;
-/// Text messages one phone number may receive in a day, whoever asks: each costs money, and a
-/// phone is not to be flooded through this instance.
+/// Text messages one phone number may receive in a day: verification codes (whoever asks), and
+/// separately each user's second-factor codes to it. Each costs money, and a phone is not to be
+/// flooded through this instance.
 pub const SMS_PER_PHONE_PER_DAY: u32 = 10;
 /// Text messages sent on one user's behalf in a day, to whichever numbers.
 pub const SMS_PER_USER_PER_DAY: u32 = 20;
@@ -136,11 +137,14 @@ pub async fn send(state: &AppState, binding: &CodeBinding, channel: Channel) -> 
 /// database, shared by every instance), or `too_many_requests` until the next day.
 async fn sms_allowance(state: &AppState, binding: &CodeBinding, now: i64) -> FlowResult<()> {
     let day = now - now.rem_euclid(86_400);
+    // A number being verified is whatever someone typed: its texts are counted apart from the
+    // codes an enrolled factor receives, which a stranger can then never use up.
+    let phone = match binding.purpose {
+        CodePurpose::PhoneVerification => format!("sms-day:verify:{}", binding.recipient),
+        _ => format!("sms-day:factor:{}:{}", binding.user_id, binding.recipient),
+    };
     let caps = [
-        (
-            format!("sms-day:phone:{}", binding.recipient),
-            SMS_PER_PHONE_PER_DAY,
-        ),
+        (phone, SMS_PER_PHONE_PER_DAY),
         (
             format!("sms-day:user:{}", binding.user_id),
             SMS_PER_USER_PER_DAY,

@@ -71,9 +71,10 @@ pub async fn rename(
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (s, org) = ctx.with_permission(MANAGE_PROFILE)?;
-    // Requiring a second factor makes every member without one enrol at their next request: a
-    // stolen session must not be able to summon that enrolment for itself.
-    if require_mfa == Some(true) && !org.require_mfa {
+    // Requiring a second factor makes every member without one enrol at their next request (a
+    // stolen session must not summon that enrolment for itself); dropping the requirement
+    // weakens every member's account. Either change needs the admin verified just now.
+    if require_mfa.is_some_and(|on| on != org.require_mfa) {
         super::reverify::require(state, s, Reverification::STRICT)?;
     }
     // An empty slug keeps the current one.
@@ -246,8 +247,32 @@ pub async fn invite(
     let (s, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
     super::codes::throttle_message(state, req, "invitation", email.trim(), Cause::Requested)
         .await?;
+    invitation_allowance(state, &s.user.id).await?;
     send_invitation(state, &org.organization_id, email, role, Some(&s.user.id)).await?;
     Ok(Outcome::stay())
+}
+
+/// Invitations one member may send in an hour, whatever the organization and the addresses: an
+/// invitation is an email naming the organization, and an account is no mailing list.
+pub const INVITATIONS_PER_HOUR: u32 = 50;
+
+/// Counts one invitation against the member's hourly allowance (shared by every instance), or
+/// `too_many_requests` until the next hour.
+async fn invitation_allowance(state: &AppState, user_id: &str) -> FlowResult<()> {
+    let now = state.now();
+    let hour = now - now.rem_euclid(3_600);
+    if state
+        .store
+        .hit(&format!("invitations:{user_id}"), hour)
+        .await?
+        > INVITATIONS_PER_HOUR
+    {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManyRequests,
+            (hour + 3_600 - now).max(1) as u64,
+        ));
+    }
+    Ok(())
 }
 
 /// "Revoke" a pending invitation of the active organization.

@@ -198,8 +198,16 @@ pub trait ClientStore: Send + Sync {
     /// query.
     async fn client_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<ClientRecord>>;
     async fn set_last_active_session(&self, id: &str, session_id: Option<&str>) -> StoreResult<()>;
-    /// Gives the client a new token: the old one (and whoever else holds it) no longer finds it.
-    async fn rotate_client_token(&self, id: &str, token_hash: &str, now: i64) -> StoreResult<()>;
+    /// Gives the client a new token, if `presented_hash` is still its token (compare-and-set:
+    /// of two requests rotating at once, one wins and the other is told). The old token, and
+    /// whoever else holds it, no longer finds the client. Whether it rotated.
+    async fn rotate_client_token(
+        &self,
+        id: &str,
+        presented_hash: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
     async fn client_knows_user(&self, client_id: &str, user_id: &str) -> StoreResult<bool>;
 }
 

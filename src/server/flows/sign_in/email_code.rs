@@ -126,7 +126,7 @@ pub async fn attempt_code(
                 ..a
             };
             waiting_at(state, req, &a, &user).await?;
-            let cookie = proven(state, &a.client_id).await?;
+            let cookie = proven(state, req, &a.client_id).await?;
             Ok(go(&page(state, &a.state), cookie))
         }
     }

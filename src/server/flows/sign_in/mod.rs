@@ -89,12 +89,24 @@ impl From<SignInError> for FlowError {
 /// A factor was proven on the attempt of `client_id` (and the attempt goes on): the client gets
 /// a new token, answered as the cookie to set. Whoever planted or copied the old cookie before
 /// the proof cannot carry the attempt on with it.
-async fn proven(state: &AppState, client_id: &str) -> FlowResult<Option<String>> {
-    let token = crate::server::tokens::new_token();
-    state
+async fn proven(
+    state: &AppState,
+    req: &RequestInfo,
+    client_id: &str,
+) -> FlowResult<Option<String>> {
+    use crate::server::tokens::{hash, new_token};
+    let presented = crate::server::cookies::client_token(&req.headers, state.https())
+        .ok_or(FlowError::new(ErrorCode::SignInStepInvalid))?;
+    let token = new_token();
+    // Another request of this client rotated first (a double submit): its answer carries the
+    // cookie that counts.
+    if !state
         .store
-        .rotate_client_token(client_id, &crate::server::tokens::hash(&token), state.now())
-        .await?;
+        .rotate_client_token(client_id, &hash(&presented), &hash(&token), state.now())
+        .await?
+    {
+        return Err(ErrorCode::SignInStepInvalid.into());
+    }
     Ok(Some(token))
 }
 
@@ -407,7 +419,7 @@ pub async fn start(
                     // A client made by this request already has a fresh token.
                     let cookie = match cookie {
                         Some(fresh) => Some(fresh),
-                        None => proven(state, &client.id).await?,
+                        None => proven(state, req, &client.id).await?,
                     };
                     Ok(go(&page(state, &a.state), cookie))
                 }

@@ -412,16 +412,21 @@ macro_rules! impl_users {
             async fn rotate_client_token(
                 &self,
                 id: &str,
+                presented_hash: &str,
                 token_hash: &str,
                 now: i64,
-            ) -> $crate::server::store::StoreResult<()> {
-                sqlx::query("UPDATE clients SET token_hash = $1, updated_at = $2 WHERE id = $3")
-                    .bind(token_hash)
-                    .bind(now)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
+            ) -> $crate::server::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE clients SET token_hash = $1, updated_at = $2 \
+                     WHERE id = $3 AND token_hash = $4",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .bind(id)
+                .bind(presented_hash)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn client_knows_user(
