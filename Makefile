@@ -11,8 +11,7 @@ export TEST_REQUIRE_POSTGRES := 1
 
 ## Sets everything up and starts Vestibule on SQLite at http://127.0.0.1:3000
 run: setup
-	cargo leptos build --release --precompress --project vestibule
-	scripts/build-islands.sh
+	scripts/build.sh demo
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} \
 	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
 
@@ -27,10 +26,10 @@ setup-test:
 	scripts/setup.sh --test
 
 ## Builds the demo and the example app that embeds Vestibule (examples/embedded), sharing one
-## target directory, then the islands bundles of the hosted sign-in, sign-up and task pages.
+## target directory, then the islands bundles of the hosted sign-in, sign-up and task pages —
+## with cargo, wasm-bindgen and wasm-opt, as `cargo leptos build --release --precompress` would.
 build:
-	cargo leptos build --release --precompress
-	scripts/build-islands.sh
+	WITH_TESTS=1 scripts/build.sh
 
 ## The front end's weight (brotli): /sign-in within issue 14's 170 KB, no hosted page (sign-in,
 ## sign-up, portal) above its 250 KB; the demo's pages, which hydrate whole, kept from growing.

@@ -31,11 +31,8 @@ if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
-  echo "==> cargo install cargo-leptos 0.3.10 (about 12 minutes on 2 cores)"
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install cargo-leptos --version 0.3.10 --locked
-fi
+# No cargo-leptos: scripts/build.sh builds with cargo, wasm-bindgen and wasm-opt directly. (For
+# `cargo leptos watch` in development: cargo install cargo-leptos --version 0.3.10 --locked.)
 
 wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$wbg"; then
