@@ -316,8 +316,7 @@ impl Verifier {
         let started = Instant::now();
         let fetched = self.fetch().await;
         let mut cache = self.write();
-        // When the fetch ended: whoever waited behind it takes its outcome, and a fetch that hung
-        // until its timeout is not followed at once by another.
+        // Dated when it ended: waiters behind a hung fetch take its outcome, not a new fetch.
         cache.tried_at = Some(Instant::now());
         match fetched {
             Ok(keys) => {

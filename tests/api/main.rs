@@ -9,6 +9,7 @@ mod helpers;
 mod http;
 mod instances;
 mod islands;
+mod organization_limits;
 mod organizations;
 mod portal;
 mod required_tasks;
