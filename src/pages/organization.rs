@@ -53,7 +53,7 @@ pub fn OrganizationPage() -> impl IntoView {
         leave: flow_action::<OrganizationLeave>(),
         delete: flow_action::<OrganizationDelete>(),
     };
-    // Leaving needs a recent verification (SPEC §16), and so does an admin removing themselves:
+    // Leaving needs a recent verification (README, "Reverification"), and so does an admin removing themselves:
     // the dialog asks, then retries.
     crate::components::use_reverification(actions.rename);
     crate::components::use_reverification(actions.leave);

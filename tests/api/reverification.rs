@@ -348,7 +348,7 @@ async fn an_admin_removing_themselves_needs_a_recent_verification() {
         .await;
     assert_eq!(status, StatusCode::OK, "{b}");
     clock.advance(11 * 60);
-    // Removing yourself is leaving (SPEC §16), whichever form it comes from.
+    // Removing yourself is leaving (README, "Reverification"), whichever form it comes from.
     let (status, b) = app
         .call(&a, "organizations/members/remove", &[("user_id", admin_id)])
         .await;

@@ -186,7 +186,7 @@ pub fn check_not_locked(user: &User, now: i64) -> FlowResult<()> {
     }
 }
 
-/// Checks `user`'s password under the lockout (SPEC §5.6): the guess is counted before it is
+/// Checks `user`'s password under the lockout (README, "Security defaults"): the guess is counted before it is
 /// hashed and given back when it is right, so guesses sent together are at most
 /// `lockout.max_attempts` however many wait for the hasher at once. A wrong one answers
 /// `form_password_incorrect`, or `user_locked` when it locked the user (or the user is locked,

@@ -123,7 +123,7 @@ pub async fn set_role(
 /// Removes a member. The last admin cannot be removed; the member's sessions lose the
 /// organization at once (a session that needs one turns pending again). An admin removing
 /// themselves leaves the organization, which takes a strict reverification as "Leave
-/// organization" does (SPEC §16).
+/// organization" does (README, "Reverification").
 pub async fn remove_member(
     state: &AppState,
     ctx: &ClientContext,
