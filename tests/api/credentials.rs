@@ -124,15 +124,7 @@ async fn stale_session_of_a_user_with_a_second_factor_proves_both_before_a_reset
     let (app, clock) = app_with_clock("").await;
     let email = "stale2fa@example.com";
     let user = app.totp_user(email).await;
-    let c = app.at_second_factor(email).await;
-    let code = vestibule::server::mfa::code_at(TOTP_SECRET, clock.now()).unwrap();
-    let (_, b) = app
-        .call(
-            &c,
-            "sign_in/second_factor",
-            &[("method", "totp"), ("code", &code)],
-        )
-        .await;
+    let (c, b) = app.signed_in_with_totp(email, clock.now()).await;
     assert_eq!(b["next"], "/dashboard", "{b}");
     clock.advance(20 * 60);
     mark_compromised(&app, &user).await;

@@ -283,6 +283,21 @@ impl TestApp {
         user
     }
 
+    /// Password sign-in finished with the authenticator code of the time step at `at` (a user of
+    /// [`TestApp::totp_user`]); the client and the second factor's answer.
+    pub async fn signed_in_with_totp(&self, email: &str, at: i64) -> (Client, Value) {
+        let c = self.at_second_factor(email).await;
+        let code = vestibule::server::mfa::code_at(TOTP_SECRET, at).unwrap();
+        let (_, b) = self
+            .call(
+                &c,
+                "sign_in/second_factor",
+                &[("method", "totp"), ("code", &code)],
+            )
+            .await;
+        (c, b)
+    }
+
     /// Password sign-in that stops at the second factor.
     pub async fn at_second_factor(&self, email: &str) -> Client {
         let c = browser();

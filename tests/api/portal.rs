@@ -159,15 +159,7 @@ async fn factor_changes_need_a_recent_sign_in_or_the_password() {
     .await;
     use vestibule::server::clock::Clock;
     app.totp_user("f2@example.com").await;
-    let c = app.at_second_factor("f2@example.com").await;
-    let code = vestibule::server::mfa::code_at(TOTP_SECRET, clock.now()).unwrap();
-    let (_, b) = app
-        .call(
-            &c,
-            "sign_in/second_factor",
-            &[("method", "totp"), ("code", &code)],
-        )
-        .await;
+    let (c, b) = app.signed_in_with_totp("f2@example.com", clock.now()).await;
     assert_eq!(b["snapshot"]["sessions"][0]["status"], "active", "{b}");
 
     let (_, b) = app

@@ -292,15 +292,7 @@ async fn portal_enrolments_and_fresh_codes_belong_to_the_session_that_started_th
     let sign_in = |at: i64| {
         let app = &app;
         async move {
-            let c = app.at_second_factor("portal-two@example.com").await;
-            let code = vestibule::server::mfa::code_at(TOTP_SECRET, at).unwrap();
-            let (_, b) = app
-                .call(
-                    &c,
-                    "sign_in/second_factor",
-                    &[("method", "totp"), ("code", &code)],
-                )
-                .await;
+            let (c, b) = app.signed_in_with_totp("portal-two@example.com", at).await;
             assert_eq!(b["next"], "/dashboard", "{b}");
             c
         }
