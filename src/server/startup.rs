@@ -470,13 +470,24 @@ impl Vestibule {
 }
 
 /// Every ten minutes (and at start), purges outbox messages past their retention, so an idle
-/// instance keeps no message body or code longer than it should (SPEC §10).
+/// instance keeps no message body or code longer than it should, and what anonymous requests
+/// left behind (README, "Security defaults").
 async fn purge_outbox(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
-        if let Err(e) = state.delivery.purge(state.now()).await {
+        let now = state.now();
+        if let Err(e) = state.delivery.purge(now).await {
             tracing::warn!(error = %e, "outbox purge failed");
+        }
+        // What anonymous requests leave: counters and attempts two days past (the longest
+        // window is a day), clients that never signed in after 30 days.
+        if let Err(e) = state
+            .store
+            .purge_anonymous(now - 2 * 86_400, now - 30 * 86_400)
+            .await
+        {
+            tracing::warn!(error = %e, "purge of anonymous rows failed");
         }
     }
 }

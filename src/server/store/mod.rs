@@ -471,6 +471,11 @@ pub trait RateLimitStore: Send + Sync {
         now: i64,
         interval: i64,
     ) -> StoreResult<Option<i64>>;
+    /// Purges what anonymous requests leave behind: rate-limit counters whose window began before
+    /// `rows_before`, sign-in and sign-up attempts and codes that expired before it, and clients
+    /// last changed before `clients_before` that never held a session nor remembered a user.
+    /// Answers how many rows went.
+    async fn purge_anonymous(&self, rows_before: i64, clients_before: i64) -> StoreResult<u64>;
 }
 
 /// The database itself.

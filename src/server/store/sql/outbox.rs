@@ -100,6 +100,41 @@ macro_rules! impl_outbox {
                             .await?;
                     Ok(Some(since.map_or(1, |t| (t + interval - now).max(1))))
                 }
+
+                async fn purge_anonymous(
+                    &self,
+                    rows_before: i64,
+                    clients_before: i64,
+                ) -> StoreResult<u64> {
+                    let mut gone = 0;
+                    for sql in [
+                        "DELETE FROM rate_limits WHERE window_start < $1",
+                        "DELETE FROM sign_in_attempts WHERE expires_at < $1",
+                        "DELETE FROM sign_up_attempts WHERE expires_at < $1",
+                        "DELETE FROM verification_codes WHERE expires_at < $1",
+                    ] {
+                        gone += sqlx::query(sql)
+                            .bind(rows_before)
+                            .execute(&self.pool)
+                            .await?
+                            .rows_affected();
+                    }
+                    gone += sqlx::query(
+                        "DELETE FROM clients WHERE updated_at < $1 \
+                         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = clients.id) \
+                         AND NOT EXISTS (SELECT 1 FROM client_users u \
+                                         WHERE u.client_id = clients.id) \
+                         AND NOT EXISTS (SELECT 1 FROM sign_in_attempts a \
+                                         WHERE a.client_id = clients.id) \
+                         AND NOT EXISTS (SELECT 1 FROM sign_up_attempts a \
+                                         WHERE a.client_id = clients.id)",
+                    )
+                    .bind(clients_before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    Ok(gone)
+                }
             }
 
             #[async_trait::async_trait]

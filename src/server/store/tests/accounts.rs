@@ -293,3 +293,39 @@ pub(super) async fn outbox_lists_the_newest_first(s: Shared) {
     assert_eq!(s.messages_to("a@b.co").await.unwrap().len(), 0);
     assert_eq!(s.messages_to("old@b.co").await.unwrap().len(), 1);
 }
+
+pub(super) async fn anonymous_leftovers_are_purged_and_devices_kept(s: Shared) {
+    // Left behind by anonymous requests long ago: a counter and a client that never signed in.
+    s.hit("start:203.0.113.9", 100).await.unwrap();
+    s.create_client("idle-token", 100).await.unwrap();
+    // A device that signed in (its sessions ended since) and a fresh anonymous client stay.
+    let u = s.create_user(new_user("kept@b.co"), 100).await.unwrap();
+    let device = s.create_client("device-token", 100).await.unwrap();
+    let session = s
+        .create_session(new_session(&u.id, &device.id), 100)
+        .await
+        .unwrap();
+    s.create_client("fresh-token", 5_000).await.unwrap();
+    assert!(s.purge_anonymous(1_000, 1_000).await.unwrap() >= 2);
+    assert_eq!(
+        s.hit("start:203.0.113.9", 100).await.unwrap(),
+        1,
+        "the old counter started over"
+    );
+    assert!(s
+        .client_by_token_hash("idle-token")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        s.session_by_id(&session.id).await.unwrap().is_some(),
+        "the device and its sessions stay"
+    );
+    let kept = s.purge_anonymous(1_000, 1_000).await.unwrap();
+    assert_eq!(kept, 1, "only the counter hit again goes: {kept}");
+    assert!(s
+        .client_by_token_hash("fresh-token")
+        .await
+        .unwrap()
+        .is_some());
+}

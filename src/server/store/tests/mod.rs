@@ -74,6 +74,7 @@ contract!(
     codes_are_bound_judged_at_most_five_times_and_single_use,
     send_intervals_are_claimed_once,
     rate_limit_windows_count_and_reset,
+    anonymous_leftovers_are_purged_and_devices_kept,
     concurrent_hits_are_all_counted,
     change_password_revokes_other_clients,
     one_attempt_completes_into_one_session,
