@@ -109,3 +109,45 @@ async fn sign_up_settings_are_enforced() {
         .await;
     assert_eq!(b["code"], "sign_up_disabled");
 }
+
+#[tokio::test]
+async fn sign_up_code_guesses_for_one_address_are_bounded_alike_for_taken_addresses() {
+    use vestibule::server::clock::ManualClock;
+    let hour = unix_now() - unix_now().rem_euclid(3_600);
+    let clock = ManualClock::new(hour + 60);
+    let app = spawn_app_with_clock("[rate_limits]\nenabled = false\n", Arc::new(clock)).await;
+    app.create_user("taken@example.com", PW).await;
+    let cap = vestibule::server::flows::sign_up::SIGN_UP_CODES_PER_ADDRESS_PER_HOUR;
+    let mut seen = Vec::new();
+    for email in ["guess@example.com", "taken@example.com"] {
+        let c = browser();
+        let (status, b) = app
+            .call(&c, "sign_up/create", &[("email", email), ("password", PW)])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        // (No code goes to an address that has an account.)
+        let right = app.outbox(email).await.as_array().and_then(|m| {
+            m.first()
+                .and_then(|m| m["code"].as_str().map(str::to_string))
+        });
+        let wrong = match right.as_deref() {
+            Some("000000") => "111111",
+            _ => "000000",
+        };
+        let mut answers = Vec::new();
+        for _ in 0..cap {
+            let (_, b) = app.call(&c, "sign_up/verify", &[("code", wrong)]).await;
+            answers.push(b["code"].as_str().unwrap_or_default().to_string());
+        }
+        assert!(
+            answers.iter().all(|a| a == "form_code_incorrect"),
+            "{answers:?}"
+        );
+        // Past the allowance, not even the right code is judged.
+        let last = right.unwrap_or_else(|| wrong.to_string());
+        let (status, b) = app.call(&c, "sign_up/verify", &[("code", &last)]).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{email}: {b}");
+        seen.push(b["code"].clone());
+    }
+    assert_eq!(seen[0], seen[1], "the same answers for both addresses");
+}

@@ -117,6 +117,26 @@ async fn send(state: &AppState, a: &SignUpAttempt) -> FlowResult<()> {
 }
 
 /// A sign-up code is bound to its attempt and its address (there is no user yet).
+/// Codes one address may have judged at sign-up in an hour, across attempts and resends: three
+/// codes' worth of guesses. Each code allows five, and "Resend code" brings a fresh one every
+/// 30 s, so without this bound the guesses for one address would have no end.
+pub const SIGN_UP_CODES_PER_ADDRESS_PER_HOUR: u32 = 15;
+
+/// Counts one code typed for `email` (every submission, the same for an address with an account
+/// and one without), or `too_many_requests` until the next hour.
+async fn code_allowance(state: &AppState, email: &str) -> FlowResult<()> {
+    let now = state.now();
+    let hour = now - now.rem_euclid(3_600);
+    let bucket = format!("sign-up-code:{}", email.to_lowercase());
+    if state.store.hit(&bucket, hour).await? > SIGN_UP_CODES_PER_ADDRESS_PER_HOUR {
+        return Err(FlowError::with_n(
+            ErrorCode::TooManyRequests,
+            (hour + 3_600 - now).max(1) as u64,
+        ));
+    }
+    Ok(())
+}
+
 fn binding(a: &SignUpAttempt) -> CodeBinding {
     CodeBinding {
         purpose: CodePurpose::SignUpEmail,
@@ -213,6 +233,7 @@ pub async fn verify(
     let code = bounded(code, 64, "Verification code")?;
     super::sessions::room_for_another(state, ctx)?;
     let a = attempt(state, ctx).await?;
+    code_allowance(state, &a.state.email).await?;
     if a.state.existing_account {
         return Err(ErrorCode::FormCodeIncorrect.into());
     }
