@@ -3,175 +3,156 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Every error a flow or API can answer with. [`ErrorCode::as_str`] is the stable code, and the
-/// only spelling on the wire (serde uses it too).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    FormIdentifierNotFound,
-    FormPasswordIncorrect,
-    FormCodeIncorrect,
-    FormPasswordPwned,
-    FormPasswordCompromised,
-    UserLocked,
-    SessionExists,
-    IdentifierAlreadySignedIn,
-    TooManyRequests,
-    FormPasswordLengthTooShort,
-    FormPasswordLengthTooLong,
-    FormNewPasswordMatchesCurrent,
-    FormPasswordMismatch,
-    FormPasswordMatchesIdentifier,
-    FormLegalConsentMissing,
-    FormIdentifierExists,
-    TooManySessions,
-    FormParamFormatInvalid,
-    FormParamMissing,
-    FormParamTooLong,
-    OriginMismatch,
-    SignUpDisabled,
-    TaskNotCurrent,
-    OrganizationSlugTaken,
-    PersonalWorkspaceDisabled,
-    OrganizationCreationDisabled,
-    ReverificationRequired,
-    LastFactorRequired,
-    AttemptMissing,
-    SignInStepInvalid,
-    StrategyForUserInvalid,
-    CodeResendTooSoon,
-    LastAdminRequired,
-    AlreadyMember,
-    InvitationAlreadyPending,
-    InvitationInvalid,
-    InvitationEmailMismatch,
-    Unauthenticated,
-    Forbidden,
-    ResourceNotFound,
-    MalformedRequest,
-    Internal,
+/// The error codes as one table: each row is a variant, its stable code (the only spelling on
+/// the wire), its HTTP status and the sentence shown for it — an expression over `n` (the number
+/// some sentences carry) and `detail` (a field name, for the field errors). Adding a code is
+/// adding a row.
+macro_rules! error_codes {
+    ($($variant:ident = $code:literal, $status:literal, |$n:ident, $detail:ident| $sentence:expr;)*) => {
+        /// Every error a flow or API can answer with. [`ErrorCode::as_str`] is the stable code,
+        /// and the only spelling on the wire (serde uses it too).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant),*];
+
+            /// The stable code string, e.g. `form_password_incorrect`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)*
+                }
+            }
+
+            /// The HTTP status that goes with the code.
+            pub fn http_status(self) -> u16 {
+                match self {
+                    $(Self::$variant => $status,)*
+                }
+            }
+        }
+
+        /// The sentence for `code`, given the error's number and detail.
+        #[allow(unused_variables)]
+        fn sentence_of(code: ErrorCode, n: u64, detail: Option<&String>) -> String {
+            match code {
+                $(ErrorCode::$variant => {
+                    let ($n, $detail) = (n, detail);
+                    let sentence: String = $sentence;
+                    sentence
+                })*
+            }
+        }
+    };
+}
+
+error_codes! {
+    FormIdentifierNotFound = "form_identifier_not_found", 422, |n, detail| "Couldn't find your account.".into();
+    FormPasswordIncorrect = "form_password_incorrect", 422, |n, detail| "Email address or password is incorrect.".into();
+    FormCodeIncorrect = "form_code_incorrect", 422, |n, detail| "Incorrect code.".into();
+    FormPasswordPwned = "form_password_pwned", 422, |n, detail| "This password has been found as part of a breach and can not be used, please try another password.".into();
+    FormPasswordCompromised = "form_password_compromised", 422, |n, detail| "Your password may be compromised. To protect your account, please continue with an alternative sign-in method. You will be required to reset your password after signing in.".into();
+    UserLocked = "user_locked", 422, |n, detail| format!(
+        "Your account is locked. You will be able to try again in {}.",
+        plural(n.max(1), "minute", "minutes")
+    );
+    SessionExists = "session_exists", 422, |n, detail| "You're already signed in.".into();
+    IdentifierAlreadySignedIn = "identifier_already_signed_in", 422, |n, detail| "You're already signed in to this account.".into();
+    TooManyRequests = "too_many_requests", 429, |n, detail| format!(
+        "Too many requests. Please try again in {}.",
+        plural(n.max(1), "second", "seconds")
+    );
+    FormPasswordLengthTooShort = "form_password_length_too_short", 422, |n, detail| {
+        format!("Your password must contain {n} or more characters.")
+    };
+    FormPasswordLengthTooLong = "form_password_length_too_long", 422, |n, detail| {
+        format!("Your password must contain {n} or fewer characters.")
+    };
+    FormNewPasswordMatchesCurrent = "form_new_password_matches_current", 422, |n, detail| {
+        "Your new password must be different from your current password.".into()
+    };
+    FormPasswordMismatch = "form_password_mismatch", 422, |n, detail| "Passwords don't match.".into();
+    FormPasswordMatchesIdentifier = "form_password_matches_identifier", 422, |n, detail| {
+        "Your password can't be the same as your email address.".into()
+    };
+    FormLegalConsentMissing = "form_legal_consent_missing", 422, |n, detail| {
+        "You must accept the Terms of Service and Privacy Policy to continue.".into()
+    };
+    FormIdentifierExists = "form_identifier_exists", 409, |n, detail| "That email address is taken. Please try another.".into();
+    TooManySessions = "too_many_sessions", 422, |n, detail| {
+        format!("You can be signed in to at most {n} accounts on this browser.")
+    };
+    FormParamFormatInvalid = "form_param_format_invalid", 422, |n, detail| match detail {
+        Some(d) => format!("{d} is invalid."),
+        None => "Enter a valid email address.".into(),
+    };
+    FormParamMissing = "form_param_missing", 422, |n, detail| match detail {
+        Some(d) => format!("{d} is required."),
+        None => "A required field is missing.".into(),
+    };
+    FormParamTooLong = "form_param_too_long", 422, |n, detail| match detail {
+        Some(d) => format!("{d} is too long."),
+        None => "A field is too long.".into(),
+    };
+    OriginMismatch = "origin_mismatch", 403, |n, detail| "This request came from another site and was refused.".into();
+    SignUpDisabled = "sign_up_disabled", 422, |n, detail| "Sign-up is disabled on this instance.".into();
+    TaskNotCurrent = "task_not_current", 403, |n, detail| "This step is not available right now.".into();
+    OrganizationSlugTaken = "organization_slug_taken", 409, |n, detail| "That slug is taken. Please try another.".into();
+    PersonalWorkspaceDisabled = "personal_workspace_disabled", 422, |n, detail| {
+        "You must choose an organization: personal accounts are turned off.".into()
+    };
+    OrganizationCreationDisabled = "organization_creation_disabled", 403, |n, detail| {
+        "Creating organizations is turned off on this instance.".into()
+    };
+    ReverificationRequired = "reverification_required", 403, |n, detail| {
+        "Verify your identity to continue.".into()
+    };
+    LastFactorRequired = "last_factor_required", 422, |n, detail| {
+        "You can't remove your last second factor while two-step verification is required."
+            .into()
+    };
+    AttemptMissing = "attempt_missing", 422, |n, detail| "Your sign-in session has expired. Please start again.".into();
+    SignInStepInvalid = "sign_in_step_invalid", 409, |n, detail| {
+        "This step is not available any more. Please start again.".into()
+    };
+    StrategyForUserInvalid = "strategy_for_user_invalid", 422, |n, detail| {
+        "That verification method is not available for this account.".into()
+    };
+    CodeResendTooSoon = "code_resend_too_soon", 422, |n, detail| format!(
+        "You can request a new code in {}.",
+        plural(n.max(1), "second", "seconds")
+    );
+    LastAdminRequired = "last_admin_required", 409, |n, detail| {
+        "An organization must keep at least one admin.".into()
+    };
+    AlreadyMember = "already_a_member_in_organization", 409, |n, detail| "That person is already a member of this organization.".into();
+    InvitationAlreadyPending = "duplicate_record", 409, |n, detail| {
+        "An invitation to that email address is already pending.".into()
+    };
+    InvitationInvalid = "invitation_invalid", 422, |n, detail| {
+        "This invitation is no longer valid. Ask an admin of the organization for a new one."
+            .into()
+    };
+    InvitationEmailMismatch = "invitation_email_mismatch", 422, |n, detail| {
+        "This invitation was sent to a different email address.".into()
+    };
+    Unauthenticated = "unauthenticated", 401, |n, detail| "You need to sign in to do that.".into();
+    Forbidden = "forbidden", 403, |n, detail| "You are not allowed to do that.".into();
+    ResourceNotFound = "resource_not_found", 404, |n, detail| "Not found.".into();
+    MalformedRequest = "malformed_request", 400, |n, detail| match detail {
+        Some(d) => format!("The request is malformed: {d}"),
+        None => "The request is malformed.".into(),
+    };
+    Internal = "internal_error", 500, |n, detail| "Something went wrong. Please try again.".into();
 }
 
 impl ErrorCode {
-    /// Every code.
-    pub const ALL: [ErrorCode; 42] = [
-        Self::FormIdentifierNotFound,
-        Self::FormPasswordIncorrect,
-        Self::FormCodeIncorrect,
-        Self::FormPasswordPwned,
-        Self::FormPasswordCompromised,
-        Self::UserLocked,
-        Self::SessionExists,
-        Self::IdentifierAlreadySignedIn,
-        Self::TooManyRequests,
-        Self::FormPasswordLengthTooShort,
-        Self::FormPasswordLengthTooLong,
-        Self::FormNewPasswordMatchesCurrent,
-        Self::FormPasswordMismatch,
-        Self::FormPasswordMatchesIdentifier,
-        Self::FormLegalConsentMissing,
-        Self::FormIdentifierExists,
-        Self::TooManySessions,
-        Self::FormParamFormatInvalid,
-        Self::FormParamMissing,
-        Self::FormParamTooLong,
-        Self::OriginMismatch,
-        Self::SignUpDisabled,
-        Self::TaskNotCurrent,
-        Self::OrganizationSlugTaken,
-        Self::PersonalWorkspaceDisabled,
-        Self::OrganizationCreationDisabled,
-        Self::ReverificationRequired,
-        Self::LastFactorRequired,
-        Self::AttemptMissing,
-        Self::SignInStepInvalid,
-        Self::StrategyForUserInvalid,
-        Self::CodeResendTooSoon,
-        Self::LastAdminRequired,
-        Self::AlreadyMember,
-        Self::InvitationAlreadyPending,
-        Self::InvitationInvalid,
-        Self::InvitationEmailMismatch,
-        Self::Unauthenticated,
-        Self::Forbidden,
-        Self::ResourceNotFound,
-        Self::MalformedRequest,
-        Self::Internal,
-    ];
-
     /// The code named by its stable string.
     pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == code)
-    }
-
-    /// The stable code string, e.g. `form_password_incorrect`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FormIdentifierNotFound => "form_identifier_not_found",
-            Self::FormPasswordIncorrect => "form_password_incorrect",
-            Self::FormCodeIncorrect => "form_code_incorrect",
-            Self::FormPasswordPwned => "form_password_pwned",
-            Self::FormPasswordCompromised => "form_password_compromised",
-            Self::UserLocked => "user_locked",
-            Self::SessionExists => "session_exists",
-            Self::IdentifierAlreadySignedIn => "identifier_already_signed_in",
-            Self::TooManyRequests => "too_many_requests",
-            Self::FormPasswordLengthTooShort => "form_password_length_too_short",
-            Self::FormPasswordLengthTooLong => "form_password_length_too_long",
-            Self::FormNewPasswordMatchesCurrent => "form_new_password_matches_current",
-            Self::FormPasswordMismatch => "form_password_mismatch",
-            Self::FormPasswordMatchesIdentifier => "form_password_matches_identifier",
-            Self::FormLegalConsentMissing => "form_legal_consent_missing",
-            Self::FormIdentifierExists => "form_identifier_exists",
-            Self::TooManySessions => "too_many_sessions",
-            Self::FormParamFormatInvalid => "form_param_format_invalid",
-            Self::FormParamMissing => "form_param_missing",
-            Self::FormParamTooLong => "form_param_too_long",
-            Self::OriginMismatch => "origin_mismatch",
-            Self::SignUpDisabled => "sign_up_disabled",
-            Self::TaskNotCurrent => "task_not_current",
-            Self::OrganizationSlugTaken => "organization_slug_taken",
-            Self::PersonalWorkspaceDisabled => "personal_workspace_disabled",
-            Self::OrganizationCreationDisabled => "organization_creation_disabled",
-            Self::ReverificationRequired => "reverification_required",
-            Self::LastFactorRequired => "last_factor_required",
-            Self::AttemptMissing => "attempt_missing",
-            Self::SignInStepInvalid => "sign_in_step_invalid",
-            Self::StrategyForUserInvalid => "strategy_for_user_invalid",
-            Self::CodeResendTooSoon => "code_resend_too_soon",
-            Self::LastAdminRequired => "last_admin_required",
-            Self::AlreadyMember => "already_a_member_in_organization",
-            Self::InvitationAlreadyPending => "duplicate_record",
-            Self::InvitationInvalid => "invitation_invalid",
-            Self::InvitationEmailMismatch => "invitation_email_mismatch",
-            Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden => "forbidden",
-            Self::ResourceNotFound => "resource_not_found",
-            Self::MalformedRequest => "malformed_request",
-            Self::Internal => "internal_error",
-        }
-    }
-
-    /// The HTTP status that goes with the code.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Self::TooManyRequests => 429,
-            Self::OriginMismatch
-            | Self::Forbidden
-            | Self::TaskNotCurrent
-            | Self::ReverificationRequired
-            | Self::OrganizationCreationDisabled => 403,
-            Self::SignInStepInvalid => 409,
-            Self::OrganizationSlugTaken
-            | Self::LastAdminRequired
-            | Self::AlreadyMember
-            | Self::InvitationAlreadyPending => 409,
-            Self::Unauthenticated => 401,
-            Self::ResourceNotFound => 404,
-            Self::MalformedRequest => 400,
-            Self::FormIdentifierExists => 409,
-            Self::Internal => 500,
-            _ => 422,
-        }
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 }
 
@@ -273,108 +254,9 @@ impl FlowError {
         }
     }
 
-    /// The sentence shown to people. Fixed for the codes of SPEC §5.5.
+    /// The sentence shown to people. Fixed for the codes the README lists.
     pub fn sentence(&self) -> String {
-        let n = self.n.unwrap_or(0);
-        match self.code {
-            ErrorCode::FormIdentifierNotFound => "Couldn't find your account.".into(),
-            ErrorCode::FormPasswordIncorrect => "Email address or password is incorrect.".into(),
-            ErrorCode::FormCodeIncorrect => "Incorrect code.".into(),
-            ErrorCode::FormPasswordPwned => "This password has been found as part of a breach and can not be used, please try another password.".into(),
-            ErrorCode::FormPasswordCompromised => "Your password may be compromised. To protect your account, please continue with an alternative sign-in method. You will be required to reset your password after signing in.".into(),
-            ErrorCode::UserLocked => format!(
-                "Your account is locked. You will be able to try again in {}.",
-                plural(n.max(1), "minute", "minutes")
-            ),
-            ErrorCode::SessionExists => "You're already signed in.".into(),
-            ErrorCode::IdentifierAlreadySignedIn => "You're already signed in to this account.".into(),
-            ErrorCode::TooManyRequests => format!(
-                "Too many requests. Please try again in {}.",
-                plural(n.max(1), "second", "seconds")
-            ),
-            ErrorCode::FormPasswordLengthTooShort => {
-                format!("Your password must contain {n} or more characters.")
-            }
-            ErrorCode::FormPasswordLengthTooLong => {
-                format!("Your password must contain {n} or fewer characters.")
-            }
-            ErrorCode::FormNewPasswordMatchesCurrent => {
-                "Your new password must be different from your current password.".into()
-            }
-            ErrorCode::FormPasswordMismatch => "Passwords don't match.".into(),
-            ErrorCode::FormPasswordMatchesIdentifier => {
-                "Your password can't be the same as your email address.".into()
-            }
-            ErrorCode::FormLegalConsentMissing => {
-                "You must accept the Terms of Service and Privacy Policy to continue.".into()
-            }
-            ErrorCode::FormIdentifierExists => "That email address is taken. Please try another.".into(),
-            ErrorCode::TooManySessions => {
-                format!("You can be signed in to at most {n} accounts on this browser.")
-            }
-            ErrorCode::FormParamFormatInvalid => match &self.detail {
-                Some(d) => format!("{d} is invalid."),
-                None => "Enter a valid email address.".into(),
-            },
-            ErrorCode::FormParamMissing => match &self.detail {
-                Some(d) => format!("{d} is required."),
-                None => "A required field is missing.".into(),
-            },
-            ErrorCode::FormParamTooLong => match &self.detail {
-                Some(d) => format!("{d} is too long."),
-                None => "A field is too long.".into(),
-            },
-            ErrorCode::OriginMismatch => "This request came from another site and was refused.".into(),
-            ErrorCode::SignUpDisabled => "Sign-up is disabled on this instance.".into(),
-            ErrorCode::TaskNotCurrent => "This step is not available right now.".into(),
-            ErrorCode::OrganizationSlugTaken => "That slug is taken. Please try another.".into(),
-            ErrorCode::PersonalWorkspaceDisabled => {
-                "You must choose an organization: personal accounts are turned off.".into()
-            }
-            ErrorCode::ReverificationRequired => {
-                "Verify your identity to continue.".into()
-            }
-            ErrorCode::LastFactorRequired => {
-                "You can't remove your last second factor while two-step verification is required."
-                    .into()
-            }
-            ErrorCode::OrganizationCreationDisabled => {
-                "Creating organizations is turned off on this instance.".into()
-            }
-            ErrorCode::AttemptMissing => "Your sign-in session has expired. Please start again.".into(),
-            ErrorCode::SignInStepInvalid => {
-                "This step is not available any more. Please start again.".into()
-            }
-            ErrorCode::StrategyForUserInvalid => {
-                "That verification method is not available for this account.".into()
-            }
-            ErrorCode::CodeResendTooSoon => format!(
-                "You can request a new code in {}.",
-                plural(n.max(1), "second", "seconds")
-            ),
-            ErrorCode::LastAdminRequired => {
-                "An organization must keep at least one admin.".into()
-            }
-            ErrorCode::AlreadyMember => "That person is already a member of this organization.".into(),
-            ErrorCode::InvitationAlreadyPending => {
-                "An invitation to that email address is already pending.".into()
-            }
-            ErrorCode::InvitationInvalid => {
-                "This invitation is no longer valid. Ask an admin of the organization for a new one."
-                    .into()
-            }
-            ErrorCode::InvitationEmailMismatch => {
-                "This invitation was sent to a different email address.".into()
-            }
-            ErrorCode::Unauthenticated => "You need to sign in to do that.".into(),
-            ErrorCode::Forbidden => "You are not allowed to do that.".into(),
-            ErrorCode::ResourceNotFound => "Not found.".into(),
-            ErrorCode::MalformedRequest => match &self.detail {
-                Some(d) => format!("The request is malformed: {d}"),
-                None => "The request is malformed.".into(),
-            },
-            ErrorCode::Internal => "Something went wrong. Please try again.".into(),
-        }
+        sentence_of(self.code, self.n.unwrap_or(0), self.detail.as_ref())
     }
 }
 
@@ -507,7 +389,7 @@ mod tests {
         let unique: std::collections::HashSet<_> =
             ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(unique.len(), ErrorCode::ALL.len());
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             let json = serde_json::to_value(FlowError::with_n(code, 3)).unwrap();
             assert_eq!(json["code"], code.as_str(), "{json}");
             assert_eq!(json["errors"][0]["code"], code.as_str());
