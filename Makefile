@@ -9,9 +9,20 @@ export TEST_REQUIRE_POSTGRES := 1
 
 .PHONY: run test setup setup-test build test-size test-rust test-e2e lint bench
 
+## The key `make run` seals the stored secrets with (README, "Encryption at rest"): 32 random
+## bytes, made the first time and kept (git-ignored). Unused when VESTIBULE_ENCRYPTION_KEY is set.
+ENCRYPTION_KEY_FILE := .vestibule/encryption.key
+
+$(ENCRYPTION_KEY_FILE):
+	mkdir -p $(@D)
+	chmod 700 $(@D)
+	umask 077 && head -c 32 /dev/urandom | base64 > $@.tmp && mv $@.tmp $@
+
 ## Sets everything up and starts Vestibule on SQLite at http://127.0.0.1:3000
-run: setup
+run: setup $(ENCRYPTION_KEY_FILE)
 	scripts/build.sh demo
+	if [ -z "$${VESTIBULE_ENCRYPTION_KEY:-}" ]; then \
+	  export VESTIBULE_ENCRYPTION_KEY_FILE=$${VESTIBULE_ENCRYPTION_KEY_FILE:-$(ENCRYPTION_KEY_FILE)}; fi; \
 	LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_ADDR=$${LEPTOS_SITE_ADDR:-127.0.0.1:3000} \
 	  DATABASE_URL=$${DATABASE_URL:-sqlite://vestibule.db} target/release/vestibule --config Leptos.toml
 

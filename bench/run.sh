@@ -15,6 +15,12 @@
 # fresh database on (default the test server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The server's encryption key (README, "Encryption at rest"): the caller's, else a fresh one (the
+# databases here are fresh).
+if [ -z "${VESTIBULE_ENCRYPTION_KEY:-}${VESTIBULE_ENCRYPTION_KEY_FILE:-}" ]; then
+  VESTIBULE_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+  export VESTIBULE_ENCRYPTION_KEY
+fi
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk; }
 export LEPTOS_OUTPUT_NAME=vestibule
 DUR=${BENCH_SECONDS:-10}

@@ -9,6 +9,12 @@
 # does (`make test` sets all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The server's encryption key (README, "Encryption at rest"): the caller's, else a fresh one (the
+# databases here are fresh).
+if [ -z "${VESTIBULE_ENCRYPTION_KEY:-}${VESTIBULE_ENCRYPTION_KEY_FILE:-}" ]; then
+  VESTIBULE_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+  export VESTIBULE_ENCRYPTION_KEY
+fi
 BIN=${SIZE_BIN:-target/release/vestibule}
 PORT=${SIZE_PORT:-3392}
 BASE="http://127.0.0.1:$PORT"

@@ -14,6 +14,10 @@ const launchOptions = {
   ],
 };
 
+/** The encryption key every test server seals its secrets with (README, "Encryption at rest"):
+ * one key for all, since several instances share databases. For these tests only. */
+const E2E_ENCRYPTION_KEY = 'mB0C1Zl2mTq3vJf8p4QhX6yN9rEoKs7aWdUgLc5iYtM=';
+
 /** The PostgreSQL server the PostgreSQL runs create their databases on. */
 const PG_ADMIN = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ENGINE = process.env.E2E_ENGINE ?? 'sqlite';
@@ -65,6 +69,7 @@ function webServer(server: Server) {
       LEPTOS_SITE_ADDR: `127.0.0.1:${server.port}`,
       LEPTOS_SITE_ROOT: server.siteRoot,
       RUST_LOG: 'warn',
+      VESTIBULE_ENCRYPTION_KEY: E2E_ENCRYPTION_KEY,
       ...server.settings,
     },
   };

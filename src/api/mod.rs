@@ -71,6 +71,10 @@ mod sign_up;
 mod tasks;
 
 pub use account::*;
+/// For an app's own server functions: gives a refusal its HTTP status (`403` for `forbidden`…)
+/// when a script called, as Vestibule's own server functions do.
+#[cfg(feature = "ssr")]
+pub use edge::set_status;
 pub use invitations::*;
 pub use organizations::*;
 pub use reverify::*;

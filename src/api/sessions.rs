@@ -68,12 +68,13 @@ pub struct SessionToken {
     pub session_id: String,
 }
 
-/// `POST /api/sessions/token`: a token for the caller's active session, pending or not (its `sts`
-/// says which). Cookie-authenticated; another site's origin is refused (`csrf_guard`), and the
-/// requesting origin becomes `azp`. Signed out → 401; more than a few a second for one session →
-/// 429.
+/// `POST /api/sessions/token` (`audience` optional): a token for the caller's active session,
+/// pending or not (its `sts` says which). Cookie-authenticated; another site's origin is refused
+/// (`csrf_guard`), and the requesting origin becomes `azp`, the audience `aud`. Signed out → 401;
+/// an audience that is malformed or not in `[tokens] audiences` → 422; more than a few a second
+/// for one session → 429.
 #[server(prefix = "/api", endpoint = "sessions/token", output = crate::api::JsonText)]
-pub async fn get_session_token() -> Result<SessionToken, FlowError> {
+pub async fn get_session_token(audience: Option<String>) -> Result<SessionToken, FlowError> {
     async {
         let (state, req) = edge::request()?;
         let ctx = crate::server::client::load_client(&state, &req.headers).await?;
@@ -82,7 +83,9 @@ pub async fn get_session_token() -> Result<SessionToken, FlowError> {
         // A request without Origin or Referer (not a browser's fetch) is this site's own.
         let azp = crate::server::session_tokens::request_origin(&req.headers)
             .or_else(|| Some(state.public_url()));
-        let minted = crate::server::session_tokens::mint(&state, active, azp).await?;
+        let aud = crate::server::session_tokens::audience(&state, audience.as_deref())?;
+        let requested = crate::server::session_tokens::Requested { azp, aud };
+        let minted = crate::server::session_tokens::mint(&state, active, requested).await?;
         Ok(SessionToken {
             jwt: minted.jwt,
             expires_at: minted.expires_at,

@@ -69,17 +69,32 @@ impl SessionTokens {
     /// and the active session is still the one it was minted for, else a fresh one. Signed out
     /// → `unauthenticated`.
     pub async fn get(&self) -> Result<String, FlowError> {
-        // Keyed by the session and its active organization (the `o` claim).
+        self.fetch(None).await
+    }
+
+    /// As `get`, for one service: the token's `aud` names `audience`, and a verifier that
+    /// requires it refuses tokens minted for any other service.
+    pub async fn get_for(&self, audience: &str) -> Result<String, FlowError> {
+        self.fetch(Some(audience.to_string())).await
+    }
+
+    async fn fetch(&self, audience: Option<String>) -> Result<String, FlowError> {
+        // Keyed by the session, its active organization (the `o` claim) and the audience.
         let active = untrack(|| self.auth.snapshot()).and_then(|s| {
             let session = s.active_session()?;
             let org = session.organization.as_ref().map(|o| o.id.as_str());
-            Some(format!("{}/{}", session.id, org.unwrap_or("")))
+            Some(format!(
+                "{}/{}/{}",
+                session.id,
+                org.unwrap_or(""),
+                audience.as_deref().unwrap_or("")
+            ))
         });
         let cached = self.cache.get_value();
         if let Some(jwt) = reusable(cached.as_ref(), active.as_deref(), now_secs()) {
             return Ok(jwt);
         }
-        let fresh = get_session_token().await?;
+        let fresh = get_session_token(audience).await?;
         let jwt = fresh.jwt.clone();
         if let Some(key) = active {
             self.cache.set_value(Some((key, fresh)));

@@ -11,10 +11,23 @@ use crate::domain::session::TaskKey;
 use leptos::prelude::*;
 
 /// The demo's own server function: whatever the app records first (nothing, here), then the
-/// task is completed for the caller's session — refused unless it is its current task.
+/// caller's current task is completed — only when it is one whose page is this one. Which task
+/// is the server's to say, never the form's: a handler that took the key from the client would
+/// complete another page's task without whatever that page asks for.
 #[server(prefix = "/api", endpoint = "demo/finish_task", output = crate::api::JsonText)]
-pub async fn demo_finish_task(key: String) -> Result<AuthResult, FlowError> {
-    crate::api::complete_task(&key).await
+pub async fn demo_finish_task() -> Result<AuthResult, FlowError> {
+    // Where the demo's own task pages are: `/onboarding/<key>`.
+    const ONBOARDING: &str = "/onboarding";
+    let snapshot = crate::api::get_client_snapshot().await?;
+    let key = snapshot
+        .active_session()
+        .and_then(|s| s.current_task())
+        .filter(|k| {
+            k.is_custom() && snapshot.env.urls.task_url(k) == format!("{ONBOARDING}/{}", k.as_str())
+        })
+        .ok_or(FlowError::new(crate::domain::errors::ErrorCode::Forbidden))
+        .inspect_err(crate::api::set_status)?;
+    crate::api::complete_task(key.as_str()).await
 }
 
 /// The app's page for the custom task `key`.
@@ -44,7 +57,6 @@ fn AppTaskForm(key: String) -> impl IntoView {
         <h1>{title}</h1>
         <p>"This page belongs to the app: its form calls the app's own server function."</p>
         <FlowForm action=action>
-            <input type="hidden" name="key" value=key/>
             <FormAlert error=error_of(action)/>
             <button type="submit" class="primary">"Continue"</button>
         </FlowForm>

@@ -30,6 +30,9 @@ pub struct SessionClaims {
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub azp: Option<String>,
+    /// The service the token is for, when the caller named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
     pub sts: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tsk: Option<String>,
@@ -62,6 +65,17 @@ impl SessionClaims {
     }
 }
 
+/// The most an `aud` may hold.
+pub const MAX_AUDIENCE_LEN: usize = 200;
+
+/// An audience a caller asked for: printable ASCII without spaces (a URL or an identifier), at
+/// most `MAX_AUDIENCE_LEN` bytes.
+pub fn valid_audience(audience: &str) -> bool {
+    !audience.is_empty()
+        && audience.len() <= MAX_AUDIENCE_LEN
+        && audience.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// `fva`: whole minutes since each factor was verified at `now` (unix seconds); `-1` for a second
 /// factor never verified. A timestamp in the future (clock skew between instances) counts as 0.
 pub fn factor_ages(now: i64, first_at: i64, second_at: Option<i64>) -> [i64; 2] {
@@ -82,6 +96,21 @@ mod tests {
     }
 
     #[test]
+    fn audiences_are_printable_and_bounded() {
+        assert!(valid_audience("https://api.example.com"));
+        assert!(valid_audience("billing-service"));
+        for bad in [
+            "",
+            "a b",
+            "tab\there",
+            "é",
+            &"a".repeat(MAX_AUDIENCE_LEN + 1),
+        ] {
+            assert!(!valid_audience(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn claims_round_trip_and_leave_out_what_is_absent() {
         let c = SessionClaims {
             iss: "https://auth.example".into(),
@@ -91,6 +120,7 @@ mod tests {
             nbf: 10,
             exp: 70,
             azp: None,
+            aud: None,
             sts: "active".into(),
             tsk: None,
             o: Some(OrganizationClaims {
@@ -103,6 +133,7 @@ mod tests {
         };
         let json = serde_json::to_value(&c).unwrap();
         assert!(json.get("azp").is_none() && json.get("tsk").is_none());
+        assert!(json.get("aud").is_none());
         assert_eq!(json["o"]["slg"], "acme");
         assert!(c.has_permission("org:sys_profile:manage") && !c.has_permission("x"));
         assert_eq!(serde_json::from_value::<SessionClaims>(json).unwrap(), c);

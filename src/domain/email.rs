@@ -22,8 +22,11 @@ pub enum EmailError {
 impl EmailAddress {
     pub const MAX_LEN: usize = 254;
 
-    /// Parses an address. Nothing is silently cleaned up: surrounding white space is an error
-    /// (forms trim before calling this). The whole address is lower-cased.
+    /// Parses an address into the one form it is compared, limited and stored in. Nothing is
+    /// silently cleaned up: surrounding white space is an error (forms trim before calling this).
+    /// On the server the domain goes through IDNA (UTS #46: `exämple.com`, its punycode and its
+    /// full-width spelling are one domain, stored as punycode) and the local part through NFKC;
+    /// both are lower-cased. The browser only lower-cases: it checks forms, the server decides.
     pub fn parse(input: &str) -> Result<Self, EmailError> {
         if input.is_empty() {
             return Err(EmailError::Empty);
@@ -32,6 +35,8 @@ impl EmailAddress {
             return Err(EmailError::TooLong);
         }
         let (local, domain) = input.rsplit_once('@').ok_or(EmailError::Invalid)?;
+        let local = normal_local(local);
+        let domain = normal_domain(domain)?;
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.starts_with('.')
@@ -52,12 +57,38 @@ impl EmailAddress {
         if !local_ok || !domain_ok {
             return Err(EmailError::Invalid);
         }
-        Ok(Self(input.to_lowercase()))
+        let address = format!("{local}@{domain}");
+        if address.len() > Self::MAX_LEN {
+            return Err(EmailError::TooLong);
+        }
+        Ok(Self(address))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+#[cfg(feature = "ssr")]
+fn normal_local(local: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    local.nfkc().collect::<String>().to_lowercase()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn normal_local(local: &str) -> String {
+    local.to_lowercase()
+}
+
+/// The ASCII (punycode) form of a domain; a label that is not valid IDNA is an invalid address.
+#[cfg(feature = "ssr")]
+fn normal_domain(domain: &str) -> Result<String, EmailError> {
+    idna::domain_to_ascii(domain).map_err(|_| EmailError::Invalid)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn normal_domain(domain: &str) -> Result<String, EmailError> {
+    Ok(domain.to_lowercase())
 }
 
 impl fmt::Display for EmailAddress {
@@ -114,6 +145,33 @@ mod tests {
                 "{bad:?} should be rejected"
             );
         }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn one_address_whatever_its_unicode_spelling() {
+        let composed = EmailAddress::parse("victim@exämple.com").unwrap();
+        assert_eq!(composed.as_str(), "victim@xn--exmple-cua.com");
+        for same in [
+            "victim@xn--exmple-cua.com",
+            "Victim@EXÄMPLE.com",
+            "victim@exa\u{308}mple.com",
+            "\u{ff56}ictim@ex\u{e4}mple.com",
+            "victim@ex\u{e4}mple\u{3002}com",
+        ] {
+            assert_eq!(EmailAddress::parse(same).unwrap(), composed, "{same:?}");
+        }
+        assert_eq!(
+            EmailAddress::parse("ａｄａ@ＥＸＡＭＰＬＥ.com")
+                .unwrap()
+                .as_str(),
+            "ada@example.com"
+        );
+        assert!(
+            EmailAddress::parse("a@xn--a.com").is_err(),
+            "invalid punycode"
+        );
+        assert!(EmailAddress::parse("a@exa_mple.com").is_err());
     }
 
     #[test]

@@ -53,13 +53,45 @@ impl OrganizationSlug {
     }
 }
 
-/// A trimmed, non-empty organization name of at most 100 characters.
+/// A trimmed, non-empty organization name of at most 100 characters that does not look like a
+/// web address: names go into invitation emails, where a link in one would be a phishing link
+/// sent in the instance's name.
 pub fn parse_name(input: &str) -> Option<String> {
     let name = input.trim();
     (!name.is_empty()
         && name.chars().count() <= MAX_NAME_CHARS
-        && !name.chars().any(char::is_control))
+        && !name.chars().any(char::is_control)
+        && !looks_like_link(name))
     .then(|| name.to_string())
+}
+
+/// Whether `text` holds something a mail client would show as a link: a scheme (`https:…`,
+/// `javascript:…`), `www.`, or a word shaped like a domain name (`example.com`).
+pub fn looks_like_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        return true;
+    }
+    lower.split_whitespace().any(|word| {
+        let scheme = word.split_once(':').is_some_and(|(scheme, rest)| {
+            !rest.is_empty()
+                && scheme.len() >= 2
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        });
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let labels: Vec<&str> = word.split('.').collect();
+        let domain = labels.len() >= 2
+            && labels
+                .iter()
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+            && labels.last().is_some_and(|tld| {
+                tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
+            });
+        scheme || domain
+    })
 }
 
 /// Why an organization's name or slug is refused.
@@ -147,6 +179,31 @@ mod tests {
             "n-code-co"
         );
         assert!(OrganizationSlug::from_name("!!!").is_none());
+    }
+
+    #[test]
+    fn names_that_look_like_links_are_refused() {
+        for link in [
+            "Visit https://evil.example now",
+            "http:evil",
+            "javascript:alert(1)",
+            "www.evil",
+            "Security team (evil.example)",
+            "Pay at EVIL.COM.",
+            "xn--exmple-cua.com",
+        ] {
+            assert_eq!(parse_name(link), None, "{link:?}");
+        }
+        for fine in [
+            "Acme Inc.",
+            "Team: Alpha",
+            "v2.0 Labs",
+            "R&D",
+            "Ünïcode & Co",
+            "a.b",
+        ] {
+            assert_eq!(parse_name(fine).as_deref(), Some(fine), "{fine:?}");
+        }
     }
 
     #[test]

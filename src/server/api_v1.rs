@@ -260,9 +260,16 @@ async fn delete_organization(State(state): State<AppState>, Path(id): Path<Strin
     Ok(Json(json!({ "object": "organization", "id": id, "deleted": true })).into_response())
 }
 
-/// `POST /v1/sessions/{id}/tokens`: a session token for a live session (no `azp`: no browser
-/// asked). An unknown session, or one that ended, was revoked or expired, is 404.
-async fn session_token(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+/// `POST /v1/sessions/{id}/tokens` `{ audience? }`: a session token for a live session (no
+/// `azp`: no browser asked; `aud` when an audience is named). An unknown session, or one that ended, was revoked or expired, is 404.
+async fn session_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Option<Json<TokenBody>>,
+) -> ApiResult {
+    let asked = body.and_then(|Json(b)| b.audience);
+    let aud = session_tokens::audience(&state, asked.as_deref())
+        .map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let not_found = || ApiError(StatusCode::NOT_FOUND, ErrorCode::ResourceNotFound.into());
     let session = state
         .store
@@ -279,8 +286,16 @@ async fn session_token(State(state): State<AppState>, Path(id): Path<String>) ->
     let detail = refresh_session(&state, detail, state.now())
         .await?
         .ok_or_else(not_found)?;
-    let token = session_tokens::mint(&state, &detail, None).await?;
+    let requested = session_tokens::Requested { azp: None, aud };
+    let token = session_tokens::mint(&state, &detail, requested).await?;
     Ok(Json(json!({ "object": "token", "jwt": token.jwt })).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    #[serde(default)]
+    audience: Option<String>,
 }
 
 #[derive(Deserialize, Default)]

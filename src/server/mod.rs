@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod password;
 pub mod protect;
 mod route_list;
+pub mod secrets;
 pub mod session_tokens;
 pub mod settings;
 pub mod startup;

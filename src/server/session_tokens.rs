@@ -220,11 +220,36 @@ pub async fn jwks(state: &AppState) -> Result<Value, FlowError> {
     Ok(json!({ "keys": keys }))
 }
 
-/// The claims of a live session's token at `now`; `azp` is the origin of the browser that asked.
+/// Who asked for a token: the origin of the browser (`azp`) and the service it is for (`aud`).
+#[derive(Clone, Debug, Default)]
+pub struct Requested {
+    pub azp: Option<String>,
+    pub aud: Option<String>,
+}
+
+/// The audience a caller named, checked: well formed, and one of `[tokens] audiences` when the
+/// instance lists them.
+pub fn audience(state: &AppState, asked: Option<&str>) -> Result<Option<String>, FlowError> {
+    let Some(aud) = asked.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    let allowed = &state.settings.tokens.audiences;
+    if !crate::domain::claims::valid_audience(aud)
+        || (!allowed.is_empty() && !allowed.iter().any(|a| a == aud))
+    {
+        return Err(FlowError::with_detail(
+            crate::domain::errors::ErrorCode::FormParamFormatInvalid,
+            "audience",
+        ));
+    }
+    Ok(Some(aud.to_string()))
+}
+
+/// The claims of a live session's token at `now`, for whoever `requested` it.
 pub fn claims(
     state: &AppState,
     detail: &SessionDetail,
-    azp: Option<String>,
+    requested: Requested,
     now: i64,
 ) -> SessionClaims {
     let view = session_view(detail);
@@ -236,7 +261,8 @@ pub fn claims(
         iat: now,
         nbf: now,
         exp: now + lifetime,
-        azp,
+        azp: requested.azp,
+        aud: requested.aud,
         sts: view.status.as_str().to_string(),
         tsk: view.current_task().map(|t| t.as_str().to_string()),
         o: view.organization.as_ref().map(|o| OrganizationClaims {
@@ -268,10 +294,10 @@ pub struct Minted {
 pub async fn mint(
     state: &AppState,
     detail: &SessionDetail,
-    azp: Option<String>,
+    requested: Requested,
 ) -> Result<Minted, FlowError> {
     let key = current_key(state).await?;
-    let claims = claims(state, detail, azp, state.now());
+    let claims = claims(state, detail, requested, state.now());
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(key.kid.clone());
     let jwt = jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(internal)?;

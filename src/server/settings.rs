@@ -120,11 +120,13 @@ section!(TaskListSettings {
 });
 
 section!(
-    /// Session tokens for other services (SPEC §15): how long one is valid, and how often the
-    /// signing key is replaced.
+    /// Session tokens for other services (README, "Session tokens"): how long one is valid, how
+    /// often the signing key is replaced, and the audiences (`aud`) a caller may name (empty
+    /// allows any well-formed one).
     TokenSettings {
     lifetime: DurationSetting = DurationSetting(Some(Duration::from_secs(60))),
     rotate_every: DurationSetting = DurationSetting(Some(Duration::from_secs(30 * 86_400))),
+    audiences: Vec<String> = Vec::new(),
 });
 
 section!(HttpSettings {
@@ -210,6 +212,11 @@ impl Settings {
             let Some(rest) = name.strip_prefix("VESTIBULE_") else {
                 continue;
             };
+            // The encryption keys are not settings: startup reads them (README, "Encryption at
+            // rest").
+            if super::secrets::ENV_NAMES.contains(&name.as_str()) {
+                continue;
+            }
             let Some((section, key)) = rest.split_once("__") else {
                 return Err(SettingsError::Invalid(format!(
                     "environment variable {name} must look like VESTIBULE_<SECTION>__<KEY>"
@@ -293,6 +300,14 @@ impl Settings {
         }
         if self.tokens.rotate_every.secs().unwrap_or(0) < 3_600 {
             return bad("tokens.rotate_every must be at least 1h".into());
+        }
+        if let Some(a) = self
+            .tokens
+            .audiences
+            .iter()
+            .find(|a| !crate::domain::claims::valid_audience(a))
+        {
+            return bad(format!("tokens.audiences: `{a}` is not a valid audience"));
         }
         if self.database.max_connections == Some(0) {
             return bad("database.max_connections must be at least 1".into());
@@ -501,6 +516,13 @@ mod tests {
             ),
             ("VESTIBULE_LOCKOUT__DURATION".to_string(), "5m".to_string()),
             ("OTHER".to_string(), "ignored".to_string()),
+            // The encryption keys are read by startup, not as settings.
+            ("VESTIBULE_ENCRYPTION_KEY".to_string(), "k".to_string()),
+            ("VESTIBULE_ENCRYPTION_KEY_FILE".to_string(), "f".to_string()),
+            (
+                "VESTIBULE_ENCRYPTION_KEYS_PREVIOUS".to_string(),
+                "p".to_string(),
+            ),
         ];
         let s = Settings::from_toml("[sessions]\nmulti_session = false\n", env).unwrap();
         assert!(s.sessions.multi_session);

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! let vestibule = Vestibule::builder()
-//!     .config_file("Leptos.toml")
+//!     .config_file("Leptos.toml")   // and VESTIBULE_ENCRYPTION_KEY in the environment
 //!     .urls(AuthUrls { after_sign_in_url: "/projects".into(), ..Default::default() })
 //!     .protect(["/projects"])
 //!     .build()
@@ -18,9 +18,10 @@
 use super::clock::{Clock, SystemClock};
 use super::delivery::{Delivery, DeliveryError};
 use super::password::{HashError, Hasher};
+use super::secrets::{KeyError, Keyring};
 use super::settings::{Settings, SettingsError};
 use super::state::{AppState, AppStateParts, Site};
-use super::store::{self, ConnectError};
+use super::store::{self, ConnectError, StoreError};
 use super::{api_v1, http, protect, testing_api};
 use crate::domain::guard::{AuthUrls, ORGANIZATION_PROFILE_PATH, USER_PROFILE_PATH};
 use crate::pages::HostedIslands;
@@ -41,6 +42,16 @@ use std::time::Duration;
 pub enum BuildError {
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// No encryption key, or one that is not 32 bytes of base64 or hex.
+    #[error(transparent)]
+    EncryptionKey(#[from] KeyError),
+    /// The re-seal pass met a value that no key of the keyring opens.
+    #[error(
+        "cannot re-seal the stored secrets under the current encryption key: {0}. Start with \
+         the key they were sealed under in VESTIBULE_ENCRYPTION_KEYS_PREVIOUS (README, \
+         \"Encryption at rest\")"
+    )]
+    Reseal(String),
     #[error("{0}")]
     DatabaseUrl(String),
     #[error("cannot open the database: {0}")]
@@ -82,6 +93,8 @@ pub struct VestibuleBuilder {
     hash_concurrency: Option<usize>,
     hosted_islands: HostedIslands,
     allow_testing: bool,
+    encryption_key: Option<zeroize::Zeroizing<String>>,
+    previous_encryption_keys: Option<Vec<zeroize::Zeroizing<String>>>,
 }
 
 impl VestibuleBuilder {
@@ -196,11 +209,43 @@ impl VestibuleBuilder {
         self
     }
 
-    /// Loads the settings, connects and migrates the store, sizes the hasher.
+    /// The key-encryption key: 32 random bytes, base64 or hex (`openssl rand -base64 32`).
+    /// Default: `VESTIBULE_ENCRYPTION_KEY`, or the file `VESTIBULE_ENCRYPTION_KEY_FILE` names,
+    /// from [`env`](Self::env) (the process environment by default). Without one the build
+    /// fails (README, "Encryption at rest").
+    pub fn encryption_key(mut self, key: impl Into<String>) -> Self {
+        self.encryption_key = Some(zeroize::Zeroizing::new(key.into()));
+        self
+    }
+
+    /// The keys the current one replaced, which still open what was sealed under them until
+    /// the re-seal pass at start has moved it to the current key. Default:
+    /// `VESTIBULE_ENCRYPTION_KEYS_PREVIOUS` (comma-separated).
+    pub fn previous_encryption_keys<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.previous_encryption_keys = Some(
+            keys.into_iter()
+                .map(|k| zeroize::Zeroizing::new(k.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Loads the settings and the encryption keys, connects and migrates the store, re-seals
+    /// what is not sealed under the current key, sizes the hasher.
     pub async fn build(self) -> Result<Vestibule, BuildError> {
         let env = self
             .env
+            .clone()
             .unwrap_or_else(|| std::env::vars().collect::<Vec<_>>());
+        let keyring = Arc::new(Keyring::from_sources(
+            &env,
+            self.encryption_key.as_deref().map(String::as_str),
+            self.previous_encryption_keys.as_deref(),
+        )?);
         let settings = match self.source {
             Some(Source::File { path, optional }) => Settings::load(&path, optional, env)?,
             Some(Source::Toml(text)) => Settings::from_toml(&text, env)?,
@@ -221,12 +266,27 @@ impl VestibuleBuilder {
                 .acquire_timeout
                 .0
                 .unwrap_or(Duration::from_secs(5)),
+            keyring.clone(),
         )
         .await
         .map_err(|e| match e {
             ConnectError::Url(message) => BuildError::DatabaseUrl(message),
             ConnectError::Db(e) => BuildError::Database(e),
         })?;
+        // After the migrations: values sealed under a previous key, and plaintext from before
+        // sealing, move to the current key (README, "Encryption at rest").
+        let resealed = store.reseal_secrets().await.map_err(|e| match e {
+            StoreError::Db(e) => BuildError::Database(e),
+            StoreError::Corrupt(message) => BuildError::Reseal(message),
+            other => BuildError::Reseal(other.to_string()),
+        })?;
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                key = keyring.current_id(),
+                "re-sealed stored secrets under the current encryption key"
+            );
+        }
         let leptos_options = match self.leptos_options {
             Some(o) => o,
             None => {
@@ -287,6 +347,7 @@ impl VestibuleBuilder {
             hasher: Hasher::new(self.hash_concurrency.unwrap_or(cores))?,
             leptos_options,
             signing: Default::default(),
+            keyring,
         });
         Ok(Vestibule {
             state,
@@ -488,6 +549,10 @@ async fn purge_outbox(state: AppState) {
             .await
         {
             tracing::warn!(error = %e, "purge of anonymous rows failed");
+        }
+        // Lockout counters of addresses without an account, untouched for 30 days.
+        if let Err(e) = state.store.purge_address_lockouts(now - 30 * 86_400).await {
+            tracing::warn!(error = %e, "purge of address lockouts failed");
         }
     }
 }

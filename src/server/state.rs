@@ -54,6 +54,9 @@ pub struct AppStateParts {
     pub leptos_options: LeptosOptions,
     /// The key session tokens are signed with, as this instance last read it.
     pub signing: super::session_tokens::SigningKeys,
+    /// The key-encryption keys: the store seals secrets with them, and the one-time codes are
+    /// authenticated with them (README, "Encryption at rest").
+    pub keyring: Arc<super::secrets::Keyring>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

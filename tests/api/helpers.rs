@@ -14,11 +14,31 @@ pub use vestibule::server::store::scratch::ScratchDatabase;
 
 pub const KEY: &str = "sk_test_integration_0123456789";
 
+/// The encryption key test servers start with (32 bytes, base64; for tests only).
+pub const ENCRYPTION_KEY: &str = "WAnAJgD8SiSJXJ6uuFvkuqCVLfo7B5qsrxoFHl0IeHs=";
+
+/// The encryption keys a test server is given: the current one and the ones it replaced.
+#[derive(Clone, Debug)]
+pub struct EncryptionKeys {
+    pub current: String,
+    pub previous: Vec<String>,
+}
+
+impl Default for EncryptionKeys {
+    fn default() -> Self {
+        Self {
+            current: ENCRYPTION_KEY.to_string(),
+            previous: Vec::new(),
+        }
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     /// The server's store, for the few checks no endpoint shows (what is kept at rest).
     pub store: Arc<dyn vestibule::server::store::Store>,
-    _database: Arc<Database>,
+    /// Its database, which another server may be started on (`start_on`).
+    pub database: Arc<Database>,
 }
 
 /// A test's fresh database, removed when the last server on it is dropped.
@@ -94,6 +114,26 @@ async fn serve(
     clock: Arc<dyn vestibule::server::clock::Clock>,
     testing: bool,
 ) -> TestApp {
+    start_on(
+        database,
+        extra_toml,
+        clock,
+        testing,
+        &EncryptionKeys::default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Starts a server on `database` with `extra_toml` and the encryption keys `keys`, or says why
+/// it would not start.
+pub async fn start_on(
+    database: Arc<Database>,
+    extra_toml: &str,
+    clock: Arc<dyn vestibule::server::clock::Clock>,
+    testing: bool,
+    keys: &EncryptionKeys,
+) -> Result<TestApp, vestibule::server::BuildError> {
     let toml =
         format!("[testing]\nenabled = {testing}\n[backend]\nsecret_key = \"{KEY}\"\n{extra_toml}");
     let url = database.url();
@@ -112,9 +152,10 @@ async fn serve(
         .leptos_options(options)
         .hash_concurrency(2)
         .allow_testing_endpoints(testing)
+        .encryption_key(keys.current.clone())
+        .previous_encryption_keys(keys.previous.clone())
         .build()
-        .await
-        .unwrap();
+        .await?;
     let store = vestibule.state().store.clone();
     let app = vestibule.router(demo::App, demo::shell);
     tokio::spawn(async move {
@@ -125,11 +166,11 @@ async fn serve(
         .await
         .unwrap();
     });
-    TestApp {
+    Ok(TestApp {
         base: format!("http://{addr}"),
         store,
-        _database: database,
-    }
+        database,
+    })
 }
 
 /// How long a test request waits for its whole answer: a response that never ends fails its test

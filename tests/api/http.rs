@@ -136,6 +136,7 @@ async fn static_files_are_served_precompressed() {
     let vestibule = vestibule::demo::builder()
         .config_toml(String::new())
         .env(Vec::new())
+        .encryption_key(ENCRYPTION_KEY)
         .database_url(database.url())
         .leptos_options(options)
         .hash_concurrency(1)

@@ -5,6 +5,7 @@
 
 mod backend_api;
 mod credentials;
+mod encryption;
 mod helpers;
 mod http;
 mod instances;
@@ -22,3 +23,4 @@ mod sign_in;
 mod sign_up;
 mod startup;
 mod tasks;
+mod token_audience;

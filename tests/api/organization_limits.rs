@@ -78,3 +78,36 @@ async fn a_member_sends_a_bounded_number_of_invitations_an_hour() {
     let (status, b) = invite(cap + 1).await;
     assert_eq!(status, StatusCode::OK, "the next hour: {b}");
 }
+
+#[tokio::test]
+async fn organization_named_like_a_link_cannot_reach_an_invitation_email() {
+    let app = spawn_app(ORGS_OPEN).await;
+    let admin = app.create_user("phish-admin@example.com", PW).await;
+    let c = app.signed_in("phish-admin@example.com").await;
+    let lure = "Verify your account at evil.example";
+    let (status, b) = app
+        .call(&c, "organizations/create", &[("name", lure)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (status, b) = app
+        .post_json(
+            "/v1/organizations",
+            json!({ "name": "https://evil.example", "created_by": admin["id"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // Nor by renaming an organization that had a plain name.
+    let org = app.organization("Plain Co", &admin, &[]).await;
+    let c = app.in_org("phish-admin@example.com", &org).await;
+    let (status, b) = app
+        .call(&c, "organizations/rename", &[("name", lure)])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (status, b) = app.invite(&org, "victim@example.com", "org:member").await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let mail = app.outbox("victim@example.com").await.to_string();
+    assert!(
+        mail.contains("Plain Co") && !mail.contains("evil"),
+        "{mail}"
+    );
+}

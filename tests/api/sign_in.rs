@@ -155,3 +155,49 @@ async fn sign_out_ends_the_session_and_a_forged_cookie_is_nobody() {
         .unwrap();
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_address_in_another_unicode_spelling_is_the_same_account() {
+    let app = spawn_app("[rate_limits]\nenabled = false\n").await;
+    let user = app.create_user("victim@exämple.com", PW).await;
+    assert_eq!(user["email"], "victim@xn--exmple-cua.com", "{user}");
+    for spelling in [
+        "victim@xn--exmple-cua.com",
+        "VICTIM@EXÄMPLE.COM",
+        "victim@exa\u{308}mple.com",
+        "\u{ff56}ictim@exämple.com",
+    ] {
+        let (status, b) = app
+            .call(
+                &browser(),
+                "sign_in/start",
+                &[("email", spelling), ("password", PW)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{spelling:?}: {b}");
+        assert_eq!(b["next"], "/dashboard", "{spelling:?}: {b}");
+    }
+    // Nobody registers the same address again in another spelling.
+    let (status, b) = app
+        .call(
+            &browser(),
+            "sign_up/create",
+            &[
+                ("email", "victim@xn--exmple-cua.com"),
+                ("password", "Another-Pass-55"),
+                ("legal_accepted", "true"),
+            ],
+        )
+        .await;
+    assert!(
+        status == StatusCode::CONFLICT || b["next"] == "/sign-up/verify-email-address",
+        "{b}"
+    );
+    let (_, list) = app
+        .api(
+            reqwest::Method::GET,
+            "/v1/users?email=VICTIM@EX%C3%84MPLE.COM",
+        )
+        .await;
+    assert_eq!(list["total_count"], 1, "{list}");
+}

@@ -23,6 +23,7 @@ async fn an_unsupported_database_url_stops_the_build_with_a_clear_message() {
     let err = vestibule::demo::builder()
         .config_toml("")
         .env(Vec::new())
+        .encryption_key(ENCRYPTION_KEY)
         .database_url("mysql://localhost/vestibule")
         .build()
         .await
@@ -43,6 +44,7 @@ async fn start_up_warns_about_development_mode_and_testing_over_https() {
         let built = vestibule::demo::builder()
             .config_toml(toml.to_string())
             .env(Vec::new())
+            .encryption_key(ENCRYPTION_KEY)
             .database_url(url.clone())
             .allow_testing_endpoints(true)
             .build();
@@ -89,6 +91,7 @@ async fn testing_settings_alone_do_not_open_the_testing_endpoints() {
         let err = vestibule::demo::builder()
             .config_toml(toml)
             .env(env)
+            .encryption_key(ENCRYPTION_KEY)
             .database_url(url.clone())
             .build()
             .await
@@ -132,6 +135,8 @@ impl Binary {
                 format!("sqlite://{}", dir.path().join("run.db").display()),
             )
             .env("RUST_LOG", "warn")
+            // An empty value in `env` takes the key away (an empty variable is an unset one).
+            .env("VESTIBULE_ENCRYPTION_KEY", ENCRYPTION_KEY)
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -215,6 +220,40 @@ async fn the_binary_refuses_testing_settings_without_the_flag() {
     assert_eq!(outbox.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn the_binary_refuses_to_start_without_a_well_formed_encryption_key() {
+    let mut keyless = Binary::start(&[], &[("VESTIBULE_ENCRYPTION_KEY", "")]);
+    let said = keyless.ready().await.expect_err("started without a key");
+    assert!(
+        said.contains("VESTIBULE_ENCRYPTION_KEY") && said.contains("openssl rand -base64 32"),
+        "{said}"
+    );
+    // 16 bytes: too short, and the error does not repeat it.
+    let short = "c2l4dGVlbiBieXRlcyBsb25n";
+    let mut malformed = Binary::start(&[], &[("VESTIBULE_ENCRYPTION_KEY", short)]);
+    let said = malformed
+        .ready()
+        .await
+        .expect_err("started with a short key");
+    assert!(said.contains("32 bytes") && !said.contains(short), "{said}");
+}
+
+#[tokio::test]
+async fn the_binary_reads_its_encryption_key_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("encryption.key");
+    std::fs::write(&file, format!("{ENCRYPTION_KEY}\n")).unwrap();
+    let path = file.display().to_string();
+    let mut server = Binary::start(
+        &[],
+        &[
+            ("VESTIBULE_ENCRYPTION_KEY", ""),
+            ("VESTIBULE_ENCRYPTION_KEY_FILE", &path),
+        ],
+    );
+    server.ready().await.unwrap();
+}
+
 /// Leptos lists a router's routes by rendering its app once with resource loading turned off in
 /// the whole process (leptos#4773): a page another server in the process began rendering at that
 /// moment waited forever for its data. Routers built while a server renders pages leave its
@@ -226,6 +265,7 @@ async fn building_a_router_never_stalls_the_pages_of_a_running_server() {
     let other = vestibule::demo::builder()
         .config_toml("")
         .env(Vec::new())
+        .encryption_key(ENCRYPTION_KEY)
         .database_url(format!("sqlite://{}", dir.path().join("o.db").display()))
         .build()
         .await

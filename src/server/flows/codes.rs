@@ -8,7 +8,7 @@ use crate::server::client::internal;
 use crate::server::messages::{self, Template};
 use crate::server::state::AppState;
 use crate::server::store::CodeBinding;
-use crate::server::tokens::{eq_ct, hash, new_code};
+use crate::server::tokens::new_code;
 
 /// Codes one IP address may have sent per window (with `[rate_limits] enabled`).
 pub const SEND_BUDGET_PER_IP: u32 = 20;
@@ -100,6 +100,18 @@ pub async fn throttle_message(
     }
 }
 
+/// What a code's MAC covers besides the code: everything it is bound to. A code is stored as
+/// HMAC-SHA256 under the keyring's code subkey (README, "Encryption at rest"), so a copy of the
+/// database cannot try the million codes against it, nor move it to another binding.
+fn mac_binding(binding: &CodeBinding) -> [&str; 4] {
+    [
+        binding.purpose.as_str(),
+        &binding.attempt_id,
+        &binding.user_id,
+        &binding.recipient,
+    ]
+}
+
 /// The template of a code for `purpose`.
 fn template(purpose: CodePurpose) -> Template {
     match purpose {
@@ -120,7 +132,8 @@ pub async fn send(state: &AppState, binding: &CodeBinding, channel: Channel) -> 
         sms_allowance(state, binding, now).await?;
     }
     let code = new_code();
-    state.store.issue_code(binding, &hash(&code), now).await?;
+    let mac = state.keyring.code_mac(&mac_binding(binding), &code);
+    state.store.issue_code(binding, &mac, now).await?;
     let message = messages::code(
         template(binding.purpose),
         &state.settings.instance.name,
@@ -179,7 +192,11 @@ pub async fn redeem(state: &AppState, binding: &CodeBinding, typed: &str) -> Flo
     let Some(judged) = state.store.judge_code(binding, now).await? else {
         return Ok(Redeemed::Unusable);
     };
-    let matches = parse_code(typed).is_some_and(|c| eq_ct(&hash(&c), &judged.code_hash));
+    let matches = parse_code(typed).is_some_and(|c| {
+        state
+            .keyring
+            .verify_code_mac(&mac_binding(binding), &c, &judged.code_hash)
+    });
     if !matches {
         return Ok(Redeemed::Wrong);
     }

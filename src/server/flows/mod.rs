@@ -260,3 +260,40 @@ pub async fn count_failure(state: &AppState, user: &User, fallback: ErrorCode) -
         Err(e) => e.into(),
     }
 }
+
+/// Refuses an address without an account while its own lockout runs, as `check_not_locked`
+/// refuses a user: the same answer, so a lockout tells nobody whether the address has an account.
+pub async fn check_address_not_locked(state: &AppState, address: &str) -> FlowResult<()> {
+    let now = state.now();
+    match state.store.address_locked_until(address, now).await? {
+        Some(until) => Err(FlowError::with_n(
+            ErrorCode::UserLocked,
+            minutes(until - now),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `count_failure` for an address without an account: the same maximum, duration and answers.
+pub async fn count_address_failure(
+    state: &AppState,
+    address: &str,
+    fallback: ErrorCode,
+) -> FlowError {
+    let now = state.now();
+    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
+    match state
+        .store
+        .record_address_failure(
+            address,
+            state.settings.lockout.max_attempts,
+            now + duration,
+            now,
+        )
+        .await
+    {
+        Ok(Some(until)) => FlowError::with_n(ErrorCode::UserLocked, minutes(until - now)),
+        Ok(None) => FlowError::new(fallback),
+        Err(e) => e.into(),
+    }
+}

@@ -6,16 +6,19 @@ pub mod postgres;
 mod records;
 mod rows;
 pub mod scratch;
+mod sealed;
 mod sql;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;
 
 pub use records::*;
+pub use sealed::*;
 
 use crate::domain::session::{SessionStatus, TaskKey};
 use crate::domain::sign_in::SignInState;
 use async_trait::async_trait;
+use std::sync::Arc;
 
 /// What a guarded write refused: the unique or invariant it would have broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,20 +109,22 @@ impl Engine {
     }
 }
 
-/// Connects to (and migrates) the database `url` names.
+/// Connects to (and migrates) the database `url` names; `keyring` seals and opens the columns
+/// that hold secrets (README, "Encryption at rest").
 pub async fn connect(
     url: &str,
     max_connections: Option<u32>,
     acquire_timeout: std::time::Duration,
-) -> Result<std::sync::Arc<dyn Store>, ConnectError> {
+    keyring: Arc<crate::server::secrets::Keyring>,
+) -> Result<Arc<dyn Store>, ConnectError> {
     let engine = Engine::of_url(url).map_err(ConnectError::Url)?;
     let settings = PoolSettings {
         max_connections: max_connections.unwrap_or(engine.default_max_connections()),
         acquire_timeout,
     };
     Ok(match engine {
-        Engine::Sqlite => std::sync::Arc::new(sqlite::SqliteStore::connect(url, &settings).await?),
-        Engine::Postgres => std::sync::Arc::new(postgres::PgStore::connect(url, &settings).await?),
+        Engine::Sqlite => Arc::new(sqlite::SqliteStore::connect(url, &settings, keyring).await?),
+        Engine::Postgres => Arc::new(postgres::PgStore::connect(url, &settings, keyring).await?),
     })
 }
 
@@ -478,6 +483,25 @@ pub trait RateLimitStore: Send + Sync {
     async fn purge_anonymous(&self, rows_before: i64, clients_before: i64) -> StoreResult<u64>;
 }
 
+/// Wrong guesses for addresses without an account, kept as a user's own counter is (README,
+/// "Security defaults"): the same maximum, the same lock, so the answers are the same.
+#[async_trait]
+pub trait AddressLockoutStore: Send + Sync {
+    /// When the lock on `address` ends, if it is locked at `now`.
+    async fn address_locked_until(&self, address: &str, now: i64) -> StoreResult<Option<i64>>;
+    /// Counts a wrong guess for `address` in one guarded statement: the `max`-th locks it until
+    /// `lock_until` (answered) and starts the count over; a locked address counts nothing.
+    async fn record_address_failure(
+        &self,
+        address: &str,
+        max: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
+    /// Forgets counters untouched since `before` whose lock (if any) has ended.
+    async fn purge_address_lockouts(&self, before: i64) -> StoreResult<u64>;
+}
+
 /// The database itself.
 #[async_trait]
 pub trait HealthStore: Send + Sync {
@@ -533,6 +557,7 @@ pub trait SigningKeyStore: Send + Sync {
 /// Everything the services need.
 pub trait Store:
     HealthStore
+    + SealStore
     + TaskStore
     + SigningKeyStore
     + UserStore
@@ -542,6 +567,7 @@ pub trait Store:
     + CodeStore
     + OutboxStore
     + RateLimitStore
+    + AddressLockoutStore
     + OrganizationStore
     + MfaStore
 {
@@ -549,6 +575,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: HealthStore
+        + SealStore
         + TaskStore
         + SigningKeyStore
         + UserStore
@@ -560,6 +587,7 @@ impl<T> Store for T where
         + CodeStore
         + OutboxStore
         + RateLimitStore
+        + AddressLockoutStore
 {
 }
 

@@ -4,18 +4,26 @@
 
 use super::sql::impl_store;
 use super::{PoolSettings, StoreResult};
+use crate::server::secrets::Keyring;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Seals and opens the columns that hold secrets (`super::sealed`).
+    keyring: Arc<Keyring>,
 }
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://…`) and applies the migrations.
-    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, sqlx::Error> {
+    pub async fn connect(
+        url: &str,
+        settings: &PoolSettings,
+        keyring: Arc<Keyring>,
+    ) -> Result<Self, sqlx::Error> {
         let options = PgConnectOptions::from_str(url)?.application_name("vestibule");
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
@@ -26,7 +34,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, keyring })
     }
 
     /// Locks the organization's row until the transaction ends. Under READ COMMITTED, two

@@ -2,8 +2,10 @@
 //! integers, booleans are booleans), the column lists that produce them, and their records.
 
 use super::records::*;
+use super::sealed::{BACKUP_CODES_UNSEEN, TOTP_PENDING_SECRET, TOTP_SECRET};
 use super::{tasks_from_text, Conflict, StoreError, StoreResult};
 use crate::domain::session::SessionStatus;
+use crate::server::secrets::Keyring;
 
 /// Every column of `users`, qualified (for joins).
 pub const USER_COLUMNS: &str = "users.id, users.email, users.email_verified, users.phone, \
@@ -45,23 +47,30 @@ pub struct UserRow {
     completed_tasks: Option<String>,
 }
 
-impl From<UserRow> for User {
-    fn from(r: UserRow) -> Self {
-        User {
+impl UserRow {
+    /// The user, its sealed columns opened (README, "Encryption at rest").
+    pub fn open(self, keyring: &Keyring) -> StoreResult<User> {
+        let r = self;
+        let totp_secret = TOTP_SECRET.open_opt(keyring, &r.id, r.totp_secret)?;
+        let totp_pending_secret =
+            TOTP_PENDING_SECRET.open_opt(keyring, &r.id, r.totp_pending_secret)?;
+        let backup_codes_unseen =
+            BACKUP_CODES_UNSEEN.open_opt(keyring, &r.id, r.backup_codes_unseen)?;
+        Ok(User {
             id: r.id,
             email: r.email,
             email_verified: r.email_verified,
             phone: r.phone,
             password_hash: r.password_hash,
             password_compromised: r.password_compromised,
-            totp_secret: r.totp_secret,
+            totp_secret,
             sms_mfa: r.sms_mfa,
             totp_last_step: r.totp_last_step,
-            totp_pending_secret: r.totp_pending_secret,
+            totp_pending_secret,
             totp_pending_session: r.totp_pending_session,
             sms_pending_phone: r.sms_pending_phone,
             sms_pending_session: r.sms_pending_session,
-            backup_codes_unseen: r.backup_codes_unseen,
+            backup_codes_unseen,
             backup_codes_session: r.backup_codes_session,
             locked: r.locked,
             failed_attempts: r.failed_attempts.max(0) as u32,
@@ -78,7 +87,7 @@ impl From<UserRow> for User {
                 .filter(|k| !k.is_empty())
                 .map(str::to_string)
                 .collect(),
-        }
+        })
     }
 }
 
@@ -164,9 +173,10 @@ pub struct SessionDetailRow {
     has_invitations: bool,
 }
 
-impl TryFrom<SessionDetailRow> for SessionDetail {
-    type Error = StoreError;
-    fn try_from(r: SessionDetailRow) -> StoreResult<Self> {
+impl SessionDetailRow {
+    /// The session with its user (its sealed columns opened) and organization.
+    pub fn open(self, keyring: &Keyring) -> StoreResult<SessionDetail> {
+        let r = self;
         let session = Session::try_from(SessionRow {
             id: r.s_id,
             user_id: r.s_user_id,
@@ -195,7 +205,7 @@ impl TryFrom<SessionDetailRow> for SessionDetail {
         };
         Ok(SessionDetail {
             session,
-            user: r.user.into(),
+            user: r.user.open(keyring)?,
             organization,
             has_memberships: r.has_memberships,
             has_invitations: r.has_invitations,

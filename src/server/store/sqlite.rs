@@ -4,18 +4,26 @@
 
 use super::sql::impl_store;
 use super::{PoolSettings, StoreResult};
+use crate::server::secrets::Keyring;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Seals and opens the columns that hold secrets (`super::sealed`).
+    keyring: Arc<Keyring>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
-    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, sqlx::Error> {
+    pub async fn connect(
+        url: &str,
+        settings: &PoolSettings,
+        keyring: Arc<Keyring>,
+    ) -> Result<Self, sqlx::Error> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -33,7 +41,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, keyring })
     }
 
     /// SQLite has one writer at a time: a transaction's guarded statements already see every

@@ -8,6 +8,7 @@ use crate::helpers::*;
 mod accounts;
 mod attempts;
 mod delivery;
+mod lockout;
 
 pub const NO_LIMITS: &str = "[rate_limits]\nenabled = false\n";
 

@@ -4,6 +4,7 @@
 
 use super::super::codes::{self, Redeemed};
 use super::*;
+use crate::domain::verification::{CODE_MAX_ATTEMPTS, CODE_TTL_SECS};
 
 /// The email-address step of `/sign-in/factor-one` or `/sign-in/reset-password` when the first
 /// screen was submitted without one. The identifier is set once: an attempt that has one refuses
@@ -96,8 +97,7 @@ pub async fn attempt_code(
         .code_purpose()
         .ok_or(FlowError::new(ErrorCode::SignInStepInvalid))?;
     let Some(user_id) = a.state.user_id() else {
-        // An address without an account: no code was sent, and every code is incorrect.
-        return Err(ErrorCode::FormCodeIncorrect.into());
+        return Err(code_without_account(state, &a).await?);
     };
     let user = state
         .store
@@ -130,6 +130,24 @@ pub async fn attempt_code(
             Ok(go(&page(state, &a.state), cookie))
         }
     }
+}
+
+/// A code typed for an address without an account. No code was sent, so every code is wrong,
+/// but it is judged as a sent one would be — within the code's life, at most
+/// `CODE_MAX_ATTEMPTS` times per code — and each judged guess counts against the address's own
+/// lockout: the answers are those a user's wrong codes get.
+async fn code_without_account(state: &AppState, a: &SignInAttempt) -> FlowResult<FlowError> {
+    let address = a.state.identifier().unwrap_or_default();
+    check_address_not_locked(state, address).await?;
+    let sent_at = a.code_sent_at.unwrap_or(0);
+    let judged = state
+        .store
+        .hit(&format!("code-without-account:{}", a.id), sent_at)
+        .await?;
+    if state.now() >= sent_at + CODE_TTL_SECS || judged > CODE_MAX_ATTEMPTS {
+        return Ok(ErrorCode::FormCodeIncorrect.into());
+    }
+    Ok(count_address_failure(state, address, ErrorCode::FormCodeIncorrect).await)
 }
 
 /// "Resend code" on a code step (the same 30 s for every address, with an account or not).

@@ -1,5 +1,6 @@
 //! Second factors: pending enrolments (bound to the enrolling session), enabling one factor at a
-//! time under a guard in the update itself, backup codes and the TOTP replay guard.
+//! time under a guard in the update itself, backup codes and the TOTP replay guard. The secrets
+//! and the unseen backup codes are sealed as they are written (README, "Encryption at rest").
 
 macro_rules! impl_mfa {
     ($store:ident, $db:ty) => {
@@ -49,7 +50,7 @@ macro_rules! impl_mfa {
                         "UPDATE users SET totp_pending_secret = $1, totp_pending_session = $2 \
                          WHERE id = $3",
                     )
-                    .bind(secret)
+                    .bind(TOTP_PENDING_SECRET.seal(&self.keyring, user_id, secret))
                     .bind(session_id)
                     .bind(user_id)
                     .execute(&self.pool)
@@ -95,7 +96,7 @@ macro_rules! impl_mfa {
                                  updated_at = $3 WHERE id = $4 \
                                  AND ($5 = $6 OR (totp_secret IS NULL AND sms_mfa = $6))",
                             )
-                            .bind(secret)
+                            .bind(TOTP_SECRET.seal(&self.keyring, user_id, secret))
                             .bind(step)
                             .bind(now)
                             .bind(user_id)
@@ -158,7 +159,7 @@ macro_rules! impl_mfa {
                             "UPDATE users SET backup_codes_unseen = $1, \
                              backup_codes_session = $2 WHERE id = $3",
                         )
-                        .bind(set.unseen)
+                        .bind(BACKUP_CODES_UNSEEN.seal(&self.keyring, user_id, set.unseen))
                         .bind(set.session_id)
                         .bind(user_id)
                         .execute(&mut *tx)
@@ -258,7 +259,7 @@ macro_rules! impl_mfa {
                         "UPDATE users SET regenerated_codes_unseen = $1, \
                          regenerated_codes_session = $2 WHERE id = $3",
                     )
-                    .bind(unseen)
+                    .bind(REGENERATED_CODES_UNSEEN.seal(&self.keyring, user_id, unseen))
                     .bind(session_id)
                     .bind(user_id)
                     .execute(&mut *tx)
@@ -272,7 +273,7 @@ macro_rules! impl_mfa {
                     user_id: &str,
                     session_id: &str,
                 ) -> StoreResult<Option<String>> {
-                    let codes: Option<String> = sqlx::query_scalar(
+                    let stored: Option<String> = sqlx::query_scalar(
                         "SELECT regenerated_codes_unseen FROM users WHERE id = $1 \
                          AND regenerated_codes_session = $2",
                     )
@@ -281,9 +282,10 @@ macro_rules! impl_mfa {
                     .fetch_optional(&self.pool)
                     .await?
                     .flatten();
-                    let Some(codes) = codes else {
+                    let Some(stored) = stored else {
                         return Ok(None);
                     };
+                    let codes = REGENERATED_CODES_UNSEEN.open(&self.keyring, user_id, &stored)?;
                     // Compare-and-set: of two requests, one takes the codes.
                     let done = sqlx::query(
                         "UPDATE users SET regenerated_codes_unseen = NULL, \
@@ -292,7 +294,7 @@ macro_rules! impl_mfa {
                     )
                     .bind(user_id)
                     .bind(session_id)
-                    .bind(&codes)
+                    .bind(&stored)
                     .execute(&self.pool)
                     .await?;
                     Ok((done.rows_affected() == 1).then_some(codes))

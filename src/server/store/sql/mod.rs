@@ -6,9 +6,11 @@
 //! `postgres.rs`, as the `Engine` methods each store type provides.
 
 pub mod attempts;
+pub mod lockouts;
 pub mod mfa;
 pub mod organizations;
 pub mod outbox;
+pub mod sealed;
 pub mod sessions;
 pub mod signing_keys;
 pub mod tasks;
@@ -25,6 +27,8 @@ macro_rules! impl_store {
         $crate::server::store::sql::outbox::impl_outbox!($store, $db);
         $crate::server::store::sql::tasks::impl_tasks!($store, $db);
         $crate::server::store::sql::signing_keys::impl_signing_keys!($store, $db);
+        $crate::server::store::sql::sealed::impl_sealed!($store, $db);
+        $crate::server::store::sql::lockouts::impl_lockouts!($store, $db);
     };
 }
 pub(crate) use impl_store;

@@ -508,7 +508,7 @@ macro_rules! impl_organizations {
                         .await?
                         .ok_or(StoreError::NotFound)?;
                     let mut tx = self.pool.begin().await?;
-                    let id = Self::insert_user(&mut tx, &new, now).await?;
+                    let id = Self::insert_user(&mut tx, &self.keyring, &new, now).await?;
                     let membership = Self::accept_in(&mut tx, invitation, &id, now).await?;
                     tx.commit().await?;
                     let user = self.user_by_id(&id).await?.ok_or(StoreError::NotFound)?;

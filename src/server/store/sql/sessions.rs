@@ -195,7 +195,7 @@ macro_rules! impl_sessions {
                     .bind(client_id)
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter().map(TryInto::try_into).collect()
+                rows.into_iter().map(|r| r.open(&self.keyring)).collect()
             }
 
             async fn user_sessions(

@@ -1,6 +1,7 @@
 //! The keys session tokens are signed with (SPEC §15). One row of `signing_state` decides each
 //! rotation: the instance whose guarded update moves the generation on adds the key, in the same
-//! transaction, so concurrent instances never add two keys for one rotation.
+//! transaction, so concurrent instances never add two keys for one rotation. The private half is
+//! sealed, bound to its `kid` (README, "Encryption at rest").
 
 macro_rules! impl_signing_keys {
     ($store:ident, $db:ty) => {
@@ -17,21 +18,25 @@ macro_rules! impl_signing_keys {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(rows
-                    .into_iter()
+                rows.into_iter()
                     .map(
                         |(generation, kid, private_key, public_x, public_y, created_at)| {
-                            $crate::server::store::SigningKey {
+                            let private_key = $crate::server::store::SIGNING_PRIVATE_KEY.open(
+                                &self.keyring,
+                                &kid,
+                                &private_key,
+                            )?;
+                            Ok($crate::server::store::SigningKey {
                                 generation,
                                 kid,
                                 private_key,
                                 public_x,
                                 public_y,
                                 created_at,
-                            }
+                            })
                         },
                     )
-                    .collect())
+                    .collect()
             }
 
             async fn rotate_signing_key(
@@ -59,7 +64,11 @@ macro_rules! impl_signing_keys {
                 )
                 .bind(generation)
                 .bind(&key.kid)
-                .bind(&key.private_key)
+                .bind($crate::server::store::SIGNING_PRIVATE_KEY.seal(
+                    &self.keyring,
+                    &key.kid,
+                    &key.private_key,
+                ))
                 .bind(&key.public_x)
                 .bind(&key.public_y)
                 .bind(now)

@@ -6,6 +6,7 @@ macro_rules! impl_users {
             /// Inserts a user (a taken email is `Conflict(Email)`) and answers its id.
             async fn insert_user(
                 conn: &mut <$db as sqlx::Database>::Connection,
+                keyring: &$crate::server::secrets::Keyring,
                 new: &$crate::server::store::NewUser,
                 now: i64,
             ) -> $crate::server::store::StoreResult<String> {
@@ -21,7 +22,11 @@ macro_rules! impl_users {
                 .bind(new.email_verified)
                 .bind(&new.phone)
                 .bind(&new.password_hash)
-                .bind(&new.totp_secret)
+                .bind($crate::server::store::TOTP_SECRET.seal_opt(
+                    keyring,
+                    &id,
+                    new.totp_secret.as_deref(),
+                ))
                 .bind(false)
                 .bind(now)
                 .bind(new.terms_version.as_deref().filter(|_| new.legal_accepted))
@@ -46,7 +51,7 @@ macro_rules! impl_users {
                 now: i64,
             ) -> $crate::server::store::StoreResult<$crate::server::store::User> {
                 let mut conn = self.pool.acquire().await?;
-                let id = Self::insert_user(&mut conn, &new, now).await?;
+                let id = Self::insert_user(&mut conn, &self.keyring, &new, now).await?;
                 drop(conn);
                 self.user_by_id(&id)
                     .await?
@@ -64,7 +69,7 @@ macro_rules! impl_users {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(Into::into))
+                row.map(|r| r.open(&self.keyring)).transpose()
             }
 
             async fn user_by_email(
@@ -78,11 +83,32 @@ macro_rules! impl_users {
                 .bind(email)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(Into::into))
+                row.map(|r| r.open(&self.keyring)).transpose()
             }
 
             async fn delete_user(&self, id: &str) -> $crate::server::store::StoreResult<()> {
                 use $crate::server::store::{Conflict, StoreError};
+                let mut tx = self.pool.begin().await?;
+                // A write first: SQLite takes its one write lock now rather than upgrading a
+                // read later (which fails when another writer went first).
+                sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                // The organizations the user administers are locked next (in one order, so two
+                // deletions never wait on each other), as a demotion or a removal locks its
+                // organization: a concurrent change to the other admins waits for this one, and
+                // the guard below sees it.
+                let administered: Vec<(String,)> = sqlx::query_as(
+                    "SELECT organization_id FROM memberships \
+                     WHERE user_id = $1 AND role = 'org:admin' ORDER BY organization_id",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (organization_id,) in &administered {
+                    Self::lock_organization(&mut tx, organization_id).await?;
+                }
                 // Guarded in the one statement: not while the user is the only admin of an
                 // organization that has other members.
                 let done = sqlx::query(
@@ -96,14 +122,15 @@ macro_rules! impl_users {
                            WHERE o.organization_id = m.organization_id AND o.user_id <> $1))",
                 )
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 1 {
+                    tx.commit().await?;
                     return Ok(());
                 }
                 let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1")
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
                 Err(match exists {
                     Some(_) => StoreError::Conflict(Conflict::LastAdmin),
@@ -377,7 +404,7 @@ macro_rules! impl_users {
                 for row in &rows {
                     if row.try_get::<Option<String>, _>("s_id")?.is_some() {
                         let detail: SessionDetailRow = sqlx::FromRow::from_row(row)?;
-                        record.sessions.push(detail.try_into()?);
+                        record.sessions.push(detail.open(&self.keyring)?);
                     }
                 }
                 Ok(Some(record))

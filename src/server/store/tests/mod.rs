@@ -11,6 +11,7 @@ use std::time::Duration;
 
 mod accounts;
 mod organizations_mfa;
+mod sealed;
 mod tasks;
 use accounts::*;
 use organizations_mfa::*;
@@ -25,6 +26,11 @@ enum Keep {
     Server(ScratchDatabase),
 }
 
+/// The keyring of the contract suite's stores.
+fn keyring() -> Arc<crate::server::secrets::Keyring> {
+    Arc::new(crate::server::secrets::Keyring::new(&[0x5e; 32], &[]).unwrap())
+}
+
 fn pool() -> PoolSettings {
     PoolSettings {
         max_connections: 8,
@@ -35,14 +41,18 @@ fn pool() -> PoolSettings {
 async fn sqlite() -> (Shared, Keep) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let store = sqlite::SqliteStore::connect(&url, &pool()).await.unwrap();
+    let store = sqlite::SqliteStore::connect(&url, &pool(), keyring())
+        .await
+        .unwrap();
     (Arc::new(store), Keep::File(dir))
 }
 
 async fn postgres() -> Option<(Shared, Keep)> {
     let server = ScratchDatabase::server().await?;
     let db = ScratchDatabase::create(&server).await.unwrap();
-    let store = postgres::PgStore::connect(db.url(), &pool()).await.unwrap();
+    let store = postgres::PgStore::connect(db.url(), &pool(), keyring())
+        .await
+        .unwrap();
     Some((Arc::new(store), Keep::Server(db)))
 }
 
@@ -83,6 +93,7 @@ contract!(
     slugs_are_taken_once,
     the_last_admin_survives_concurrent_demotions,
     the_last_admin_survives_concurrent_removals,
+    the_last_admin_survives_concurrent_deletions,
     an_invitation_is_accepted_once,
     one_second_factor_is_enabled_at_a_time,
     a_backup_code_is_used_once,

@@ -83,6 +83,34 @@ pub(super) async fn the_last_admin_survives_concurrent_removals(s: Shared) {
     }
 }
 
+pub(super) async fn the_last_admin_survives_concurrent_deletions(s: Shared) {
+    for round in 0..6 {
+        let (org, ids) = admins(&s, 2, &format!("gone-{round}")).await;
+        let member = s
+            .create_user(new_user(&format!("member@gone-{round}.co")), 1)
+            .await
+            .unwrap();
+        s.add_membership(&org.id, &member.id, "org:member", 1)
+            .await
+            .unwrap();
+        // Two admins deleted at once, or one deleted while the other is demoted.
+        let demote = round % 2 == 1;
+        let done = race(2, |i| {
+            let (s, org, id) = (s.clone(), org.id.clone(), ids[i].clone());
+            async move {
+                if demote && i == 1 {
+                    s.set_member_role(&org, &id, "org:member").await
+                } else {
+                    s.delete_user(&id).await
+                }
+            }
+        })
+        .await;
+        assert_eq!(done.iter().filter(|d| d.is_ok()).count(), 1, "{done:?}");
+        assert_eq!(admin_count(&s, &org).await, 1, "round {round}");
+    }
+}
+
 pub(super) async fn an_invitation_is_accepted_once(s: Shared) {
     let (org, _) = admins(&s, 1, "acme").await;
     let invited = s.create_user(new_user("new@b.co"), 1).await.unwrap();
