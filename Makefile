@@ -42,8 +42,9 @@ setup-test:
 build:
 	WITH_TESTS=1 scripts/build.sh
 
-## The front end's weight (brotli): /sign-in within issue 14's 170 KB, no hosted page (sign-in,
-## sign-up, portal) above its 250 KB; the demo's pages, which hydrate whole, kept from growing.
+## The front end's weight (brotli; README, "Front-end weight"): /sign-in within 170 KB, no hosted
+## page (sign-in, sign-up, portal) above 250 KB; the demo's pages, which hydrate whole, kept from
+## growing.
 test-size:
 	SIZE_BUDGET=170000 PAGE_BUDGET=250000 APP_BUDGET=310000 bench/size.sh
 
@@ -67,6 +68,8 @@ SERVER_CLIPPY := cargo clippy --release
 WASM_CLIPPY := cargo clippy --profile wasm-release --target wasm32-unknown-unknown
 lint:
 	cargo fmt --all --check
+	@# The layers import one way (README, "Architecture"): std only, compiled on its own.
+	@mkdir -p target && rustc --edition 2021 --test tests/layers.rs -o target/layers-check && target/layers-check -q
 	$(SERVER_CLIPPY) --all-targets --no-default-features --features ssr,demo -- -D warnings
 	$(WASM_CLIPPY) --lib --no-default-features --features hydrate,demo -- -D warnings
 	$(WASM_CLIPPY) --lib --no-default-features --features hydrate,demo,no-hosted-flows -- -D warnings

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The front end's weight (issue 14): for the sign-in and sign-up pages, the portal's pages (signed
-# in) and the demo's pages (which hydrate whole), the bytes of /pkg/* a browser downloads to make the page
-# interactive (the stylesheet, the JavaScript glue and the wasm it loads), as the server sends
-# them — uncompressed, then with `Accept-Encoding: gzip`, then `br` — plus each file's sizes.
-# Needs a release build (`make build`, which precompresses with `--precompress`). Nothing is
-# asserted here; SIZE_BUDGET (bytes), when set, fails the run if /sign-in transfers more with br,
-# PAGE_BUDGET if a hosted page (sign-in, sign-up, portal) does, APP_BUDGET if the demo's home page
-# does (`make test` sets all three).
+# The front end's weight (README, "Front-end weight"): for the sign-in and sign-up pages, the
+# portal's pages (signed in) and the demo's pages (which hydrate whole), the bytes of /pkg/* a
+# browser downloads to make the page interactive (the stylesheet, the JavaScript glue and the wasm
+# it loads), as the server sends them — uncompressed, then with `Accept-Encoding: gzip`, then `br` —
+# plus each file's sizes. Needs a release build (`make build`, which precompresses with
+# `--precompress`). Nothing is asserted here; SIZE_BUDGET (bytes), when set, fails the run if
+# /sign-in transfers more with br, PAGE_BUDGET if a hosted page (sign-in, sign-up, portal) does,
+# APP_BUDGET if the demo's home page does (`make test` sets all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The server's encryption key (README, "Encryption at rest"): the caller's, else a fresh one (the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Session-token benchmarks (SPEC §15), figures for the README (nothing is asserted), each against
-# a ceiling measured in the same run on the same machine:
+# Session-token benchmarks (README, "Session tokens for other services"), figures for the README
+# (nothing is asserted), each against a ceiling measured in the same run on the same machine:
 #  - tokens minted per second through POST /api/sessions/token vs a bare axum hello-world;
 #  - tokens verified per second in examples/resource_server (GET /sub: the extractor, with the
 #    cached JWKS and the verified-token cache) vs the same server's hello-world route (GET /): the

@@ -1,5 +1,5 @@
 // Time to interactive of /sign-in (and of the portal's /user, given a session cookie) on a
-// simulated slow 4G link (issue 14), Lighthouse's settings:
+// simulated slow 4G link (README, "Front-end weight"), Lighthouse's settings:
 // 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up, the CPU slowed 4x. A cold cache each run;
 // "interactive" is when the page has hydrated ([data-hydrated=true]: the page, or its island),
 // the moment its forms stop being plain posts. Prints the median of RUNS and the bytes of /pkg/* it took.

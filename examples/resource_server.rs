@@ -1,6 +1,6 @@
 //! Another service that trusts Vestibule's sessions without calling it on each request: an axum
 //! API that verifies the session token a browser (or a backend) sends as `Authorization: Bearer`,
-//! offline, against the instance's published keys (SPEC §15).
+//! offline, against the instance's published keys (README, "Session tokens for other services").
 //!
 //! ```sh
 //! VESTIBULE_URL=http://127.0.0.1:3000 cargo run --example resource_server --features verify -- 3400

@@ -1,5 +1,6 @@
-//! The log promise of SPEC §10, in a test binary of its own: the subscriber is the process-wide
-//! one, so every line the server writes during the test is captured (no other test runs here).
+//! The log promise (no code, token or password in a log line; README, "Security defaults"), in a
+//! test binary of its own: the subscriber is the process-wide one, so every line the server writes
+//! during the test is captured (no other test runs here).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failed setup should panic
 

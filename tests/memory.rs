@@ -1,7 +1,7 @@
-//! Memory for hashing stays bounded under a sign-in flood (issue 15): 200 password sign-ins at
-//! once grow the process by less than (N + 1) × 19 MiB + 20 MiB, N being the hashing threads (2 in
-//! the test server), and the buffers are given back once idle. A test binary of its own, so no
-//! other test's memory is counted.
+//! Memory for hashing stays bounded under a sign-in flood (README, "Benchmarks"): 200 password
+//! sign-ins at once grow the process by less than (N + 1) × 19 MiB + 20 MiB, N being the hashing
+//! threads (2 in the test server), and the buffers are given back once idle. A test binary of its
+//! own, so no other test's memory is counted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test crate: failed setup should panic
 #![cfg(target_os = "linux")] // reads the process's RSS from /proc

@@ -219,7 +219,7 @@ test('dashboard menus, account and organization portals, invitations', async ({ 
   await expect(page.getByRole('link', { name: 'Manage organization', exact: true })).toBeVisible();
   await expectAccessible(page, 'dashboard, organization menu open');
 
-  // Verified an hour ago: /user/verify asks for the password (SPEC §16).
+  // Verified an hour ago: /user/verify asks for the password (README, "Reverification").
   const aged = await request.post(`${ORGS_MULTI}/__testing/age-verification`, {
     data: { email: admin.email, seconds: 3600 },
   });

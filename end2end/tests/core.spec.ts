@@ -23,7 +23,7 @@ import {
 } from './fixtures';
 import type { Page } from '@playwright/test';
 
-// Runs in both projects ("js" and "nojs"): every flow must work with and without JavaScript (SPEC §7.5).
+// Runs in both projects ("js" and "nojs"): every flow must work with and without JavaScript.
 
 const INCORRECT_CODE = 'Incorrect code.';
 const PASSWORD_INCORRECT = 'Email address or password is incorrect.';

@@ -45,7 +45,7 @@ export interface User {
   [key: string]: unknown;
 }
 
-/** Creates a user through the Backend API (SPEC §12), email verified. */
+/** Creates a user through the Backend API (README, "Backend API"), email verified. */
 export async function createUser(
   request: APIRequestContext,
   user: { email: string; password?: string; [key: string]: unknown },
@@ -70,7 +70,7 @@ export interface OutboxMessage {
   sent_at: string;
 }
 
-/** The testing outbox for one recipient, newest first (SPEC §11). */
+/** The testing outbox for one recipient, newest first (a testing endpoint). */
 export async function outbox(
   request: APIRequestContext,
   to: string,
@@ -139,7 +139,7 @@ export async function open(page: Page, url: string): Promise<void> {
   }
 }
 
-/** A control that navigates may be a link or a button (SPEC §14). */
+/** A control that navigates may be a link or a button; the tests accept either. */
 export function action(page: Page, name: string): Locator {
   return page
     .getByRole('button', { name, exact: true })
@@ -169,7 +169,7 @@ function escapeRegExp(text: string): string {
 
 /**
  * The <dd> that follows the <dt> whose text is exactly `term` in the dashboard's description list
- * (SPEC §14 defines a `dl`, so this is the one structural locator).
+ * (the dashboard's facts are a `dl` by design, so this is the one structural locator).
  */
 export function dd(page: Page, term: string): Locator {
   return page

@@ -18,7 +18,7 @@ import { SERVERS, base } from './servers';
 import type { Page } from '@playwright/test';
 import { dd } from './fixtures';
 
-// The account portal /user (SPEC §14), with JavaScript on and off.
+// The account portal /user (README, "Hosted pages"), with JavaScript on and off.
 const MFA = base(SERVERS.mfa);
 const MAIN = base(SERVERS.main);
 

@@ -21,9 +21,9 @@ import {
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
 
-// Tasks beyond the three (SPEC §4.4), with JavaScript on and off: an app-defined acknowledgement
-// on the hosted page, an app-defined task on the app's own page, the terms after a version bump,
-// and an organization that requires a second factor.
+// Tasks beyond the three (README, "Custom tasks"), with JavaScript on and off: an app-defined
+// acknowledgement on the hosted page, an app-defined task on the app's own page, the terms after a
+// version bump, and an organization that requires a second factor.
 const CUSTOM = base(SERVERS.custom);
 const TERMS_OLD = base(SERVERS.termsOld);
 const TERMS_NEW = base(SERVERS.termsNew);

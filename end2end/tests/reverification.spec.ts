@@ -20,8 +20,9 @@ import {
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 
-// Reverification (SPEC §16): a sensitive portal action asks for a recent verification — a dialog
-// that retries the action with JavaScript, the hosted /user/verify page and back without it.
+// Reverification (README, "Reverification"): a sensitive portal action asks for a recent
+// verification — a dialog that retries the action with JavaScript, the hosted /user/verify page and
+// back without it.
 const MAIN = base(SERVERS.main);
 
 /** Where the verification is asked: the dialog (JS) or the hosted page (no JS). */

@@ -20,7 +20,7 @@ import {
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
 
-// Second factors at sign-in and device trust (SPEC §5.3, §5.4), with JavaScript on and off.
+// Second factors at sign-in and device trust, with JavaScript on and off.
 const MAIN = base(SERVERS.main);
 const MFA = base(SERVERS.mfa);
 const TRUST = base(SERVERS.trust);

@@ -52,8 +52,8 @@ export const SERVERS = {
     VESTIBULE_ORGANIZATIONS__ENABLED: 'true',
     VESTIBULE_SESSIONS__MULTI_SESSION: 'true',
   }),
-  // App-defined tasks (SPEC §4.4): an acknowledgement on the hosted page that every user owes, and
-  // one on request whose page is the demo app's own.
+  // App-defined tasks (README, "Custom tasks"): an acknowledgement on the hosted page that every
+  // user owes, and one on request whose page is the demo app's own.
   custom: demo('custom', 3108, {
     VESTIBULE_TASKS__CUSTOM:
       '[{ key = "accept-dpa", title = "Accept the data processing agreement", ' +

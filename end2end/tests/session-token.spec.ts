@@ -1,8 +1,9 @@
 import { test, expect, at, createUser, ddText, hydrated, passwordSignIn, strongPassword, uniqueEmail } from './fixtures';
 import { SERVERS, base } from './servers';
 
-// Session tokens for other services (SPEC §15): the browser kit's use_session_token() on the
-// demo dashboard (JavaScript), and the same endpoint as a page's own cookie reaches it (no JS).
+// Session tokens for other services (README, "Session tokens for other services"): the browser
+// kit's use_session_token() on the demo dashboard (JavaScript), and the same endpoint as a page's
+// own cookie reaches it (no JS).
 const MAIN = base(SERVERS.main);
 
 function claims(jwt: string): Record<string, unknown> {

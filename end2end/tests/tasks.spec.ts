@@ -23,8 +23,8 @@ import {
 import { SERVERS, base } from './servers';
 import type { APIRequestContext, Page } from '@playwright/test';
 
-// Session tasks (SPEC §4, §14), with JavaScript on and off. Each instance runs one configuration
-// (see playwright.config.ts).
+// Session tasks (README, "Session tasks for app developers"), with JavaScript on and off. Each
+// instance runs one configuration (see playwright.config.ts).
 const MAIN = base(SERVERS.main);
 const ORGS = base(SERVERS.orgs);
 const ORGS_CLOSED = base(SERVERS.orgsClosed);
@@ -49,7 +49,7 @@ async function expectDashboard(page: Page, base: string, facts: Record<string, s
   }
 }
 
-/** The compromised-password sign-in: the notice, then an email code (SPEC §5.2). */
+/** The compromised-password sign-in: the notice, then an email code. */
 async function compromisedSignIn(page: Page, request: APIRequestContext, base: string, email: string, password: string) {
   await passwordSignIn(page, base, email, password);
   await expect(page).toHaveURL(at(base, '/sign-in/factor-one'));

@@ -2,12 +2,13 @@ import { test, expect, heading, createUser, uniqueEmail, strongPassword, submitS
 import type { Page } from '@playwright/test';
 import { SERVERS, base } from './servers';
 
-// The front end's weight as transferred (issue 14): /sign-in's stylesheet, JavaScript and wasm go
-// out precompressed (brotli), and their sum stays under the issue's budget of 170 KB. The page
-// hydrates only its sign-in island, from the islands bundle (see README, Architecture).
+// The front end's weight as transferred (README, "Front-end weight"): /sign-in's stylesheet,
+// JavaScript and wasm go out precompressed (brotli), and their sum stays under the budget of
+// 170 KB. The page hydrates only its sign-in island, from the islands bundle
+// (see README, Architecture).
 const MAIN = base(SERVERS.main);
 const BUDGET_BYTES = 170_000;
-// No page of the hosted portal above 250 KB (issue 14): loaded from the server, a portal page
+// No page of the hosted portal above 250 KB: loaded from the server, a portal page
 // hydrates only its content, an island from the portal bundle.
 const PORTAL_BUDGET_BYTES = 250_000;
 

@@ -1,4 +1,4 @@
-//! Server functions of the account portal `/user` (SPEC §14, §16).
+//! Server functions of the account portal `/user` (README, "Hosted pages" and "Reverification").
 
 use super::AuthResult;
 #[cfg(feature = "ssr")]
@@ -168,8 +168,8 @@ pub async fn account_factor_remove(
     .await
 }
 
-/// "Delete account" in the portal: after a strict reverification (SPEC §16), the user and
-/// everything of theirs is deleted, and the browser goes to the after-sign-out URL.
+/// "Delete account" in the portal: after a strict reverification (README, "Reverification"), the
+/// user and everything of theirs is deleted, and the browser goes to the after-sign-out URL.
 /// `user_id`, when given, must be the signed-in user's: a form shown for one account never
 /// deletes another that became active meanwhile (several accounts on one browser).
 #[server(prefix = "/api", endpoint = "account/delete", output = crate::api::JsonText)]

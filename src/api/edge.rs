@@ -39,7 +39,9 @@ pub fn request() -> Result<(AppState, RequestInfo), FlowError> {
     if peer.is_none() {
         warn_no_peer_address();
     }
-    let req = RequestInfo::new(parts.headers, peer, &state.settings.trusted_proxies);
+    let ip =
+        crate::server::client_ip::client_ip(peer, &parts.headers, &state.settings.trusted_proxies);
+    let req = RequestInfo::new(parts.headers, ip);
     Ok((state, req))
 }
 
@@ -82,7 +84,8 @@ where
     .await;
     if let Err(e) = &result {
         // A plain form post that needs a recent verification goes to the hosted page, which
-        // returns to the form's page once verified (SPEC §16); a script gets the 403.
+        // returns to the form's page once verified (README, "Reverification"); a script
+        // gets the 403.
         if html && e.code == ErrorCode::ReverificationRequired {
             let level = e
                 .detail

@@ -1,4 +1,4 @@
-//! Server functions of invitation links (SPEC §6).
+//! Server functions of invitation links (README, "Organizations, the switcher and invitations").
 
 use super::AuthResult;
 use crate::domain::errors::FlowError;

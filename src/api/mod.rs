@@ -101,7 +101,8 @@ pub async fn whoami() -> Result<crate::domain::snapshot::AuthView, FlowError> {
 
 /// For an app's own server functions: the signed-in caller, or the error with its HTTP status
 /// set (`unauthenticated` → 401), as Vestibule's own server functions answer. A pending session
-/// is signed out unless `treat_pending_as_signed_out` is false (SPEC §4.2).
+/// is signed out unless `treat_pending_as_signed_out` is false
+/// (README, "Session tasks for app developers").
 #[cfg(feature = "ssr")]
 pub async fn require_auth(
     treat_pending_as_signed_out: bool,
@@ -111,10 +112,10 @@ pub async fn require_auth(
         .inspect_err(edge::set_status)
 }
 
-/// For an app's own sensitive server function (SPEC §16): `Ok` when the caller's session verified
-/// its factors recently enough for `level`, else the error with its status set — `unauthenticated`
-/// (401) or `reverification_required` (403), which the kit's `use_reverification` answers with
-/// its dialog and a retry.
+/// For an app's own sensitive server function (README, "Reverification"): `Ok` when the caller's
+/// session verified its factors recently enough for `level`, else the error with its status set —
+/// `unauthenticated` (401) or `reverification_required` (403), which the kit's `use_reverification`
+/// answers with its dialog and a retry.
 #[cfg(feature = "ssr")]
 pub async fn require_reverification(
     level: crate::domain::reverification::Reverification,
@@ -124,9 +125,9 @@ pub async fn require_reverification(
         .inspect_err(edge::set_status)
 }
 
-/// `auth()` for server functions (SPEC §8): the caller's [`Auth`](crate::server::auth::Auth),
-/// loaded from its own cookie — never trusted from the router guard. Use
-/// `.with(treat_pending_as_signed_out)` or `.require(..)` on it.
+/// `auth()` for server functions (README, "Session tasks for app developers"): the caller's
+/// [`Auth`](crate::server::auth::Auth), loaded from its own cookie — never trusted from the router
+/// guard. Use `.with(treat_pending_as_signed_out)` or `.require(..)` on it.
 #[cfg(feature = "ssr")]
 pub async fn auth() -> Result<crate::server::auth::Auth, FlowError> {
     let (state, _) = edge::request()?;

@@ -1,6 +1,6 @@
-//! Server functions of reverification (SPEC §16): what the page or dialog shows, and each factor
-//! verified again. `dialog` marks a call from the kit's dialog (no navigation: it retries the
-//! action itself); otherwise a finished verification returns to `redirect_url`.
+//! Server functions of reverification (README, "Reverification"): what the page or dialog shows,
+//! and each factor verified again. `dialog` marks a call from the kit's dialog (no navigation: it
+//! retries the action itself); otherwise a finished verification returns to `redirect_url`.
 
 use super::AuthResult;
 use crate::domain::errors::FlowError;

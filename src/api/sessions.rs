@@ -1,4 +1,5 @@
-//! Server functions of sessions (SPEC §7.3): sign-out and `set_active`.
+//! Server functions of sessions (README, "Session tasks for app developers"): sign-out and
+//! `set_active`.
 
 use super::AuthResult;
 use crate::domain::errors::FlowError;
@@ -60,7 +61,8 @@ pub async fn activate(
     .await
 }
 
-/// A session token for calling other services (SPEC §15), and when it expires (unix seconds).
+/// A session token for calling other services (README, "Session tokens for other services"), and
+/// when it expires (unix seconds).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionToken {
     pub jwt: String,

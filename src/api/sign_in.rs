@@ -1,4 +1,4 @@
-//! Server functions of sign-in (SPEC §5): the first screen, the email-code steps, forgot
+//! Server functions of sign-in: the first screen, the email-code steps, forgot
 //! password, the second factor, "Back".
 
 use super::AuthResult;

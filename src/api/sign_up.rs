@@ -1,4 +1,4 @@
-//! Server functions of sign-up (SPEC §6).
+//! Server functions of sign-up.
 
 use super::AuthResult;
 use crate::domain::errors::FlowError;

@@ -1,5 +1,5 @@
-//! Server functions of the session tasks (SPEC §4): reset-password, setup-mfa and the
-//! organization form of choose-organization.
+//! Server functions of the session tasks (README, "Session tasks for app developers"):
+//! reset-password, setup-mfa and the organization form of choose-organization.
 
 use super::AuthResult;
 use crate::domain::errors::FlowError;
@@ -123,8 +123,8 @@ pub async fn mfa_done(
     .await
 }
 
-/// "Continue" on the hosted page of an app-defined task (SPEC §4.4). Only for a session whose
-/// current task it is.
+/// "Continue" on the hosted page of an app-defined task (README, "Custom tasks"). Only for a
+/// session whose current task it is.
 #[server(prefix = "/api", endpoint = "tasks/complete", output = crate::api::JsonText)]
 pub async fn task_complete(
     key: String,

@@ -1,4 +1,4 @@
-//! `AuthProvider` (SPEC §7.1): the client snapshot, rendered on the server and hydrated without a
+//! `AuthProvider`: the client snapshot, rendered on the server and hydrated without a
 //! second fetch, refreshed by every auth mutation; `use_auth()`; and the router-level guard.
 
 use crate::api::get_client_snapshot;
@@ -114,9 +114,10 @@ pub fn use_auth_with(treat_pending_as_signed_out: bool) -> Signal<AuthView> {
     })
 }
 
-/// Wraps the `Router`. Props as in SPEC §7.1 (defaults `/sign-in`, `/sign-up`, `/`, `/`, no task
-/// URLs); a prop left out takes the server's value, so the server builder's `urls` need not be
-/// repeated here.
+/// Wraps the `Router`. Props: `sign_in_url`, `sign_up_url`, `after_sign_in_url`,
+/// `after_sign_out_url` and `task_urls` (defaults `/sign-in`, `/sign-up`, `/`, `/`, no task URLs);
+/// a prop left out takes the server's value, so the server builder's `urls` need not be repeated
+/// here.
 #[component]
 pub fn AuthProvider(
     #[prop(optional)] task_urls: Option<BTreeMap<String, String>>,
@@ -150,7 +151,8 @@ pub fn AuthLoaded(children: ChildrenFn) -> impl IntoView {
 }
 
 /// The router-level guard: after hydration, every navigation is checked against the snapshot with
-/// the same decision the server applies before rendering (SPEC §4.3, §8).
+/// the same decision the server applies before rendering
+/// (README, "Session tasks for app developers").
 #[component]
 pub fn AuthGuard() -> impl IntoView {
     let ctx = use_auth_context();

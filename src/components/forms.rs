@@ -1,5 +1,5 @@
 //! Shared pieces of the flow forms: an action that applies the answer (new snapshot, then
-//! navigation per SPEC §4.3), the error alert, and labelled fields.
+//! navigation: the current task first, when pending), the error alert, and labelled fields.
 
 use super::auth_provider::use_auth_context;
 use super::flow_action::FlowAction;

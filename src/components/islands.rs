@@ -1,9 +1,10 @@
-//! The hosted flow as an island (issue 14): on a page served in islands mode only this part of
-//! the page hydrates, from its own small bundle, where the rest of the page stays the server's
-//! HTML. An island gets no context from the page in the browser, so the server hands it what
-//! its components would read there — the client snapshot, the provider's URLs, the page's path
-//! and query — and it provides them itself, in the same shape the whole-page mode has. Every
-//! navigation out of it is a page load (see [`super::nav`]), and the server's guard decides it.
+//! The hosted flow as an island, to keep the page's bundle small (README, "Front-end weight"): on a
+//! page served in islands mode only this part of the page hydrates, from its own small bundle,
+//! where the rest of the page stays the server's HTML. An island gets no context from the page in
+//! the browser, so the server hands it what its components would read there — the client snapshot,
+//! the provider's URLs, the page's path and query — and it provides them itself, in the same shape
+//! the whole-page mode has. Every navigation out of it is a page load (see [`super::nav`]), and the
+//! server's guard decides it.
 
 use super::auth_provider::{focus_heading_soon, AuthContext};
 use super::nav::{take_arrival, IslandNav, Nav};

@@ -13,6 +13,7 @@ pub mod session_token;
 pub mod show;
 pub mod sign_in;
 pub mod sign_up;
+pub mod task_gate;
 pub mod tasks;
 pub mod user_button;
 pub mod vestibule;
@@ -29,7 +30,8 @@ pub use session_token::{use_session_token, SessionTokens};
 pub use show::{RedirectToSignIn, RedirectToTasks, Show, When};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;
-pub use tasks::{TaskChooseOrganization, TaskGate, TaskResetPassword, TaskSetupMfa};
+pub use task_gate::TaskGate;
+pub use tasks::{TaskChooseOrganization, TaskResetPassword, TaskSetupMfa};
 pub use user_button::UserButton;
 pub use vestibule::{
     decorate_url, use_vestibule, NavigateArgs, SetActive, SignOutParams, Vestibule,

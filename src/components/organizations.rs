@@ -1,4 +1,5 @@
-//! `use_organization_list()` and `OrganizationSwitcher` (SPEC §7.2, §7.4).
+//! `use_organization_list()` and `OrganizationSwitcher`
+//! (README, "Organizations, the switcher and invitations").
 
 use super::auth_provider::use_auth_context;
 use super::forms::{error_of, flow_action, FlowForm, FormAlert};

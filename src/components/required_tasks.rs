@@ -1,11 +1,11 @@
-//! The tasks beyond the built-in three (SPEC §4.4): `TaskAcceptTerms` (the terms changed since
-//! the user accepted them) and `TaskCustom`, the hosted page of an app-defined task — its title,
-//! its description and "Continue". Like the others, each renders only while its task is the
-//! current one.
+//! The tasks beyond the built-in three (README, "Custom tasks"): `TaskAcceptTerms` (the terms
+//! changed since the user accepted them) and `TaskCustom`, the hosted page of an app-defined task —
+//! its title, its description and "Continue". Like the others, each renders only while its task is
+//! the current one.
 
 use super::auth_provider::use_auth_context;
 use super::forms::{error_of, flow_action, FlowForm, FormAlert};
-use super::tasks::{Destination, TaskGate};
+use super::task_gate::{Destination, TaskGate};
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{Activate, TaskAcceptTerms as AcceptTermsFn, TaskComplete};
 use crate::domain::session::TaskKey;
@@ -105,8 +105,8 @@ fn CustomTaskForm(key: String, complete: Option<String>) -> impl IntoView {
 }
 
 /// Under `setup-mfa` owed to an organization that requires a second factor: the member may go on
-/// in another organization or the personal account instead (SPEC §4.4) — they are never locked
-/// out of the others. Renders nothing otherwise.
+/// in another organization or the personal account instead (README, "Custom tasks") — they are
+/// never locked out of the others. Renders nothing otherwise.
 #[component]
 pub(crate) fn SwitchAwayFromStrictOrganization(complete: Option<String>) -> impl IntoView {
     let ctx = use_auth_context();

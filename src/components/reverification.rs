@@ -1,8 +1,9 @@
-//! Reverification in the browser (SPEC §16). `ReverificationPanel` asks for what the session still
-//! needs — the password (or an email code for a user without one), then the second factor — on
-//! the hosted `/user/verify` page or inside `ReverificationDialog`. `use_reverification(action)`
-//! watches a server action: when it answers `reverification_required` the dialog opens, and once
-//! the session is verified the action runs again, once, with the same input.
+//! Reverification in the browser (README, "Reverification"). `ReverificationPanel` asks for what
+//! the session still needs — the password (or an email code for a user without one), then the
+//! second factor — on the hosted `/user/verify` page or inside `ReverificationDialog`.
+//! `use_reverification(action)` watches a server action: when it answers `reverification_required`
+//! the dialog opens, and once the session is verified the action runs again, once, with the same
+//! input.
 
 use super::flow_action::{FlowAction, FlowCall};
 use super::forms::{error_of, flow_action, Field, FlowForm, FormAlert};

@@ -1,6 +1,7 @@
-//! `use_session_token()` (SPEC §15): a session token in the browser, for calling the app's other
-//! services (`Authorization: Bearer …`), fetched from `POST /api/sessions/token` and reused until
-//! shortly before it expires — for the session that is active when it is asked for.
+//! `use_session_token()` (README, "Session tokens for other services"): a session token in the
+//! browser, for calling the app's other services (`Authorization: Bearer …`), fetched from
+//! `POST /api/sessions/token` and reused until shortly before it expires — for the session that
+//! is active when it is asked for.
 //!
 //! ```ignore
 //! let tokens = use_session_token();

@@ -1,4 +1,4 @@
-//! `Show`, `RedirectToSignIn` and `RedirectToTasks` (SPEC §7.4).
+//! `Show`, `RedirectToSignIn` and `RedirectToTasks` (README, "Session tasks for app developers").
 
 use super::auth_provider::{use_auth_context, use_auth_with};
 use super::nav::redirect_view;

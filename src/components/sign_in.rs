@@ -1,4 +1,4 @@
-//! `SignIn` (SPEC §5): every step of the hosted sign-in, chosen by the current path, each a plain
+//! `SignIn`: every step of the hosted sign-in, chosen by the current path, each a plain
 //! form that works without JavaScript and is enhanced after hydration.
 
 use super::auth_provider::use_auth_context;
@@ -250,7 +250,7 @@ fn ClientTrust() -> impl IntoView {
     }
 }
 
-/// `/sign-in/factor-two` (SPEC §5.3): the authenticator code by default, or the SMS code, or a
+/// `/sign-in/factor-two`: the authenticator code by default, or the SMS code, or a
 /// backup code; "Use another method" lists the user's factors.
 #[component]
 fn FactorTwo() -> impl IntoView {

@@ -1,4 +1,4 @@
-//! `SignUp` (SPEC §6): the account form, then the emailed code.
+//! `SignUp`: the account form, then the emailed code.
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};

@@ -1,94 +1,23 @@
-//! The task components (SPEC §7.4): `TaskResetPassword`, `TaskChooseOrganization`,
-//! `TaskSetupMfa`, each rendering only while its task is the current one, else redirecting per
-//! SPEC §4.3. The hosted `/sign-in/tasks/<key>` pages and the demo's `/onboarding/<key>` pages both
-//! mount them.
+//! The task components (README, "Session tasks for app developers"): `TaskResetPassword`,
+//! `TaskChooseOrganization`, `TaskSetupMfa`, each rendering only while its task is the current one,
+//! else redirecting where the session belongs. The hosted `/sign-in/tasks/<key>` pages and the
+//! demo's `/onboarding/<key>` pages both mount them.
 
 use super::auth_provider::use_auth_context;
 use super::forms::{carried_redirect, error_of, flow_action, Field, FlowForm, FormAlert};
-use super::nav::{redirect_view, use_nav};
+use super::nav::use_nav;
 use super::required_tasks::{SwitchAwayFromStrictOrganization, TaskAcceptTerms, TaskCustom};
 use super::reverification::verify_on_page;
+use super::task_gate::Destination;
+pub use super::task_gate::TaskGate;
 use super::vestibule::{FinalizeNavigate, NavigateArgs};
 use crate::api::{
     Activate, CreateOrganization, JoinInvitation, MfaDone, MfaPhone, MfaPhoneCode, MfaTotp,
-    SignOut, TaskResetPassword as ResetPasswordFn,
+    TaskResetPassword as ResetPasswordFn,
 };
 use crate::domain::redirect::{query_param, safe_redirect, with_redirect_url};
 use crate::domain::session::TaskKey;
 use leptos::prelude::*;
-
-/// Where a task page sends a visitor for whom `key` is not the current task.
-fn elsewhere(key: &TaskKey, complete: Option<String>) -> Option<String> {
-    let ctx = use_auth_context();
-    let snap = ctx.snapshot()?;
-    let urls = ctx.urls();
-    let carried = carried_redirect().get_untracked();
-    let carried = safe_redirect(&carried);
-    match snap.active_session() {
-        None => Some(with_redirect_url(&urls.sign_in_url, carried.as_deref())),
-        Some(s) => match s.current_task() {
-            Some(current) if current == *key => None,
-            Some(current) => Some(with_redirect_url(
-                &urls.task_url(&current),
-                carried.as_deref(),
-            )),
-            None => Some(
-                carried
-                    .or_else(|| complete.as_deref().and_then(safe_redirect))
-                    .unwrap_or(urls.after_sign_in_url),
-            ),
-        },
-    }
-}
-
-/// Renders `children` only while `key` is the current task, else redirects per SPEC §4.3 — the
-/// frame of every task page, and of an app's own page for an app-defined task. Decided once the
-/// snapshot has loaded, and not again: a task finished on this page navigates on by itself.
-#[component]
-pub fn TaskGate(key: TaskKey, complete: Option<String>, children: ChildrenFn) -> impl IntoView {
-    let ctx = use_auth_context();
-    let loaded = Memo::new(move |_| ctx.is_loaded());
-    move || {
-        loaded.get().then(|| {
-            let complete = complete.clone();
-            let children = children.clone();
-            match untrack(|| elsewhere(&key, complete)) {
-                Some(to) => redirect_view(to),
-                None => view! { <TaskFrame>{children()}</TaskFrame> }.into_any(),
-            }
-        })
-    }
-}
-
-/// "Signed in as <email>" with "Sign out" under every task screen.
-#[component]
-fn TaskFrame(children: Children) -> impl IntoView {
-    let ctx = use_auth_context();
-    let sign_out = flow_action::<SignOut>();
-    let email = move || {
-        ctx.snapshot()
-            .and_then(|s| s.active_session().map(|a| a.user.email.clone()))
-    };
-    view! {
-        {children()}
-        <footer class="task-footer">
-            <p>"Signed in as " <strong>{email}</strong></p>
-            <FlowForm action=sign_out>
-                <button type="submit" class="link">"Sign out"</button>
-            </FlowForm>
-        </footer>
-    }
-}
-
-/// Hidden fields that carry the destination through a task form.
-#[component]
-pub(crate) fn Destination(complete: Option<String>) -> impl IntoView {
-    let redirect = carried_redirect();
-    view! {
-        <input type="hidden" name="redirect_url" value=redirect/>
-        <input type="hidden" name="complete_url" value=complete.unwrap_or_default()/>
-    }
-}
 
 /// The `reset-password` task.
 #[component]

@@ -1,5 +1,5 @@
-//! `UserButton` (SPEC §7.4): a `<details>` disclosure, so it opens without JavaScript, and the
-//! account list it shares with `/sign-in/choose`.
+//! `UserButton` (README, "Several accounts on one browser"): a `<details>` disclosure, so it opens
+//! without JavaScript, and the account list it shares with `/sign-in/choose`.
 
 use super::auth_provider::use_auth_context;
 use super::forms::{flow_action, FlowForm};

@@ -1,5 +1,5 @@
-//! The client handle of SPEC §7.2–§7.3: `use_vestibule()` with `set_active` and `sign_out`, the
-//! `navigate` callback of `finalize`, and `decorate_url`.
+//! The client handle (README, "Session tasks for app developers"): `use_vestibule()` with
+//! `set_active` and `sign_out`, the `navigate` callback of `finalize`, and `decorate_url`.
 
 use super::auth_provider::{use_auth_context, AuthContext};
 use super::nav::{use_go, use_leaves};
@@ -46,7 +46,7 @@ fn origin() -> String {
 #[derive(Clone, Copy)]
 pub struct FinalizeNavigate(pub Callback<NavigateArgs>);
 
-/// Applies a mutation's answer: stores the new snapshot, then navigates per SPEC §4.3 — the task
+/// Applies a mutation's answer: stores the new snapshot, then navigates — the task
 /// URL if the active session is pending, else the `navigate` callback (for a finished session),
 /// else the server's answer (the carried `redirect_url` or the after-sign-in URL). An empty answer
 /// stays on the page. When `leaves` says the destination is another page's load (in a hosted
@@ -131,7 +131,7 @@ pub fn use_vestibule() -> Vestibule {
 }
 
 impl Vestibule {
-    /// Switches the active session and/or organization, then navigates per SPEC §4.3.
+    /// Switches the active session and/or organization, then navigates as `apply` does.
     pub fn set_active(&self, params: SetActive) {
         let ctx = self.ctx;
         let go = use_go();

@@ -1,6 +1,7 @@
-//! An app-defined task page of the demo's own (SPEC §4.4): `/onboarding/<key>` for a custom task
-//! renders the app's page, whose form calls the app's own server function, which completes the
-//! task through `vestibule::api::complete_task` — what any app writes for a task with its own UI.
+//! An app-defined task page of the demo's own (README, "Custom tasks"): `/onboarding/<key>` for a
+//! custom task renders the app's page, whose form calls the app's own server function, which
+//! completes the task through `vestibule::api::complete_task` — what any app writes for a task with
+//! its own UI.
 
 use crate::api::AuthResult;
 use crate::components::auth_provider::use_auth_context;

@@ -13,7 +13,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{AdminPage, DashboardPage, HomePage, OnboardingPage};
 
-/// The demo's after-sign-in URL (SPEC §13).
+/// The demo's after-sign-in URL.
 pub const AFTER_SIGN_IN_URL: &str = "/dashboard";
 
 /// The HTML document.

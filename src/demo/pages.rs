@@ -43,7 +43,7 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// `/dashboard`: the protected demo page (SPEC §14).
+/// `/dashboard`: the protected demo page (README, "Hosted pages").
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let ctx = use_auth_context();
@@ -75,9 +75,9 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// `use_session_token()` at work (SPEC §15): the token the app's other services would receive as
-/// `Authorization: Bearer`. Fetched by script; the same token comes back until shortly before it
-/// expires.
+/// `use_session_token()` at work (README, "Session tokens for other services"): the token the app's
+/// other services would receive as `Authorization: Bearer`. Fetched by script; the same token comes
+/// back until shortly before it expires.
 #[component]
 fn SessionTokenDemo() -> impl IntoView {
     let tokens = crate::components::use_session_token();

@@ -1,5 +1,6 @@
-//! The claims of a session token (SPEC §15): what Vestibule signs and what another service's
-//! verifier reads. Plain data, shared by the minting server and `vestibule::verify`.
+//! The claims of a session token (README, "Session tokens for other services"): what Vestibule
+//! signs and what another service's verifier reads. Plain data, shared by the minting server and
+//! `vestibule::verify`.
 
 use serde::{Deserialize, Serialize};
 

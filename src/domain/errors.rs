@@ -1,4 +1,4 @@
-//! Stable error codes and the fixed sentences shown for them (SPEC §5.5).
+//! Stable error codes and the fixed sentences shown for them.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -189,7 +189,7 @@ pub const MAX_URL_N: u64 = 1_000_000;
 
 /// A flow error: a stable code, and the number some sentences carry (minutes, seconds, limits).
 /// On the wire it also carries `errors: [{ code, message }]`, the shape of every other error
-/// answer (SPEC §12), so a client can read any error the same way.
+/// answer (README, "Backend API"), so a client can read any error the same way.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct FlowError {
     pub code: ErrorCode,

@@ -1,12 +1,13 @@
-//! Where a visitor may go (SPEC §4.3, §8): one decision shared by the server's route protection
-//! (an HTTP redirect before anything streams) and the router-level guard in the browser.
+//! Where a visitor may go (README, "Session tasks for app developers"): one decision shared by the
+//! server's route protection (an HTTP redirect before anything streams) and the router-level guard
+//! in the browser.
 
 use super::redirect::{query_param, safe_redirect, with_redirect_url};
 use super::session::TaskKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The URLs an `AuthProvider` is configured with (SPEC §7.1).
+/// The URLs an `AuthProvider` is configured with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthUrls {
     pub sign_in_url: String,

@@ -1,4 +1,4 @@
-//! Organizations: names, slugs and roles (SPEC §3).
+//! Organizations: names, slugs and roles (README, "Organizations, the switcher and invitations").
 
 use serde::{Deserialize, Serialize};
 
@@ -6,7 +6,7 @@ pub const ROLE_ADMIN: &str = "org:admin";
 pub const ROLE_MEMBER: &str = "org:member";
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// The permissions of the built-in roles (SPEC §3).
+/// The permissions of the built-in roles (README, "Organizations, the switcher and invitations").
 pub const READ_MEMBERS: &str = "org:sys_memberships:read";
 pub const MANAGE_MEMBERS: &str = "org:sys_memberships:manage";
 pub const MANAGE_INVITATIONS: &str = "org:sys_invitations:manage";

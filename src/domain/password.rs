@@ -1,4 +1,4 @@
-//! The password policy of SPEC §9.3.
+//! The password policy (README, "Security defaults").
 
 use super::errors::{ErrorCode, FlowError};
 

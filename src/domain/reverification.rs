@@ -1,5 +1,6 @@
-//! Reverification (SPEC §16): how recently a session must have verified its factors before a
-//! sensitive action. Pure arithmetic over the session's two timestamps; the clock is passed in.
+//! Reverification (README, "Reverification"): how recently a session must have verified its factors
+//! before a sensitive action. Pure arithmetic over the session's two timestamps; the clock is
+//! passed in.
 
 use serde::{Deserialize, Serialize};
 

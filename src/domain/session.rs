@@ -1,9 +1,10 @@
-//! Sessions: statuses and the task list of SPEC §4.1, computed from facts and settings.
+//! Sessions: statuses and the task list (README, "Session tasks for app developers"), computed from
+//! facts and settings.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Where a session stands (SPEC §3).
+/// Where a session stands: `pending` while it owes tasks, `active`, or how it ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
@@ -51,8 +52,9 @@ impl fmt::Display for SessionStatus {
     }
 }
 
-/// A session task (SPEC §4.1, §4.4): the built-in ones, in their fixed order, or one the app
-/// defines (`[[tasks.custom]]`), which follow the built-ins in the order configured.
+/// A session task (README, "Session tasks for app developers"): the built-in ones, in their fixed
+/// order, or one the app defines (`[[tasks.custom]]`), which follow the built-ins in the order
+/// configured.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum TaskKey {
@@ -131,7 +133,7 @@ impl fmt::Display for TaskKey {
     }
 }
 
-/// Which users owe an app-defined task (SPEC §4.4).
+/// Which users owe an app-defined task (README, "Custom tasks").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Applies {

@@ -1,4 +1,4 @@
-//! The sign-up attempt (SPEC §6): `missing_requirements` until every field is present and the
+//! The sign-up attempt: `missing_requirements` until every field is present and the
 //! email address is verified, then `complete`. The attempt is a state machine like sign-in's: the
 //! address is fixed when the attempt is created (another address is another attempt), and an
 //! address that already has an account waits at the code step forever.

@@ -60,7 +60,7 @@ pub struct SignInView {
     pub status: SignInStatus,
     pub identifier: Option<String>,
     pub strategy: Option<FirstFactor>,
-    /// The password was right but is compromised: continue with an email code (SPEC §5.2).
+    /// The password was right but is compromised: continue with an email code.
     pub password_compromised: bool,
     pub redirect_url: Option<String>,
     /// At `needs_second_factor`: the user's factors (`totp`, `sms`, `backup_code`), the default
@@ -95,7 +95,7 @@ pub struct PublicSettings {
     pub urls: super::guard::AuthUrls,
     /// The instance's protected path patterns (`[app] protected`).
     pub protected: Vec<String>,
-    /// The app-defined tasks (SPEC §4.4) the hosted task page shows.
+    /// The app-defined tasks (README, "Custom tasks") the hosted task page shows.
     #[serde(default)]
     pub custom_tasks: Vec<CustomTaskView>,
 }
@@ -268,8 +268,8 @@ pub struct AccountView {
     pub reverification_needed: bool,
 }
 
-/// What the reverification page or dialog shows (SPEC §16): the factor still needed for the
-/// level (`None`: verified enough), and how the user can give it.
+/// What the reverification page or dialog shows (README, "Reverification"): the factor still needed
+/// for the level (`None`: verified enough), and how the user can give it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReverificationView {
     pub level: String,
@@ -343,7 +343,8 @@ impl AuthView {
         self.is_signed_in && self.org_role.as_deref() == Some(role)
     }
 
-    /// Permission check in the active organization (SPEC §3 roles).
+    /// Permission check in the active organization
+    /// (README, "Organizations, the switcher and invitations").
     pub fn has_permission(&self, permission: &str) -> bool {
         self.is_signed_in
             && self
@@ -358,8 +359,9 @@ impl AuthView {
 pub enum Has {
     Role(String),
     Permission(String),
-    /// A recent enough verification of the session's factors (SPEC §16). Judged by the server's
-    /// `Auth::has`, which knows when the factors were verified; a browser view answers false.
+    /// A recent enough verification of the session's factors (README, "Reverification"). Judged by
+    /// the server's `Auth::has`, which knows when the factors were verified; a browser view answers
+    /// false.
     Reverification(crate::domain::reverification::Reverification),
 }
 
@@ -379,7 +381,8 @@ impl Has {
 }
 
 impl AuthView {
-    /// `has(Has::role(..) | Has::permission(..))` (SPEC §8): false when signed out (or pending,
+    /// `has(Has::role(..) | Has::permission(..))`
+    /// (README, "Organizations, the switcher and invitations"): false when signed out (or pending,
     /// unless the view was built with `treat_pending_as_signed_out = false`).
     pub fn has(&self, check: &Has) -> bool {
         match check {

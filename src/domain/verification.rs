@@ -1,5 +1,5 @@
-//! One-time verification codes (SPEC §3, §10): 6 digits, 10 minutes, 5 judgements, single use,
-//! bound to a purpose, to the attempt and to the user they were sent for.
+//! One-time verification codes (README, "Security defaults"): 6 digits, 10 minutes, 5 judgements,
+//! single use, bound to a purpose, to the attempt and to the user they were sent for.
 
 use serde::{Deserialize, Serialize};
 

@@ -27,7 +27,8 @@ pub fn AccountPage() -> impl IntoView {
         remove: flow_action::<AccountFactorRemove>(),
     };
     let delete = flow_action::<AccountDelete>();
-    // Security changes need a recent verification (SPEC §16): the dialog asks, then retries.
+    // Security changes need a recent verification (README, "Reverification"): the dialog asks, then
+    // retries.
     use_reverification(password);
     use_reverification(device);
     use_reverification(others);
@@ -361,7 +362,8 @@ fn DevicesSection(account: AccountView, action: FlowAction) -> impl IntoView {
     }
 }
 
-/// "Delete account" (SPEC §14): after a recent verification, the account and everything of it.
+/// "Delete account" (README, "Reverification"): after a recent verification, the account and
+/// everything of it.
 #[component]
 fn DeleteSection(action: FlowAction) -> impl IntoView {
     // The account the page shows: another one made active meanwhile is never deleted by it.

@@ -1,12 +1,13 @@
-//! Islands mode for the hosted sign-in, sign-up and task pages (issue 14). A server built with
-//! `hosted_islands(flows, tasks)` serves `/sign-in` (and its steps) and `/sign-up` (and
-//! `/sign-up/verify-email-address`) with the flow as an island ([`HostedIsland`]) loading only
-//! the `flows` bundle, and the task pages `/sign-in/tasks/<key>` with the task as an island
-//! ([`HostedTaskIsland`]) loading only the `tasks` bundle — each far smaller than the
-//! app's whole-page bundle. With `hosted_portal_island(portal)` the portal pages (`/user`,
-//! `/user/verify`, `/organization`, `/organization/new`, `/invitation`) are one island each, from
-//! the `portal` bundle. Every other page hydrates whole, as does any page the server was not told
-//! to serve this way. A client-side navigation to a portal page renders it with the app's bundle.
+//! Islands mode for the hosted sign-in, sign-up and task pages, which keeps their bundles small
+//! (README, "Architecture"). A server built with `hosted_islands(flows, tasks)` serves `/sign-in`
+//! (and its steps) and `/sign-up` (and `/sign-up/verify-email-address`) with the flow as an island
+//! ([`HostedIsland`]) loading only the `flows` bundle, and the task pages `/sign-in/tasks/<key>`
+//! with the task as an island ([`HostedTaskIsland`]) loading only the `tasks` bundle — each far
+//! smaller than the app's whole-page bundle. With `hosted_portal_island(portal)` the portal pages
+//! (`/user`, `/user/verify`, `/organization`, `/organization/new`, `/invitation`) are one island
+//! each, from the `portal` bundle. Every other page hydrates whole, as does any page the server was
+//! not told to serve this way. A client-side navigation to a portal page renders it with the app's
+//! bundle.
 
 use super::account::AccountPage;
 #[cfg(any(feature = "ssr", feature = "islands-portal"))]

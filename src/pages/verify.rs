@@ -1,5 +1,6 @@
-//! `/user/verify` (SPEC §16): where a plain form post that needs a recent verification lands —
-//! "Verify your identity", what the session still has to verify, then back to `redirect_url`.
+//! `/user/verify` (README, "Reverification"): where a plain form post that needs a recent
+//! verification lands — "Verify your identity", what the session still has to verify, then back to
+//! `redirect_url`.
 
 use crate::components::nav::use_nav;
 use crate::components::reverification::ReverificationPanel;

@@ -1,5 +1,6 @@
-//! The Backend API (SPEC §12): bearer secret key, JSON in and out, stable error codes, nothing
-//! written on bad input. Each handler parses its body, calls one service, shapes the answer.
+//! The Backend API (README, "Backend API"): bearer secret key, JSON in and out, stable error codes,
+//! nothing written on bad input. Each handler parses its body, calls one service, shapes the
+//! answer.
 
 use super::client::refresh_session;
 use super::clock::rfc3339;
@@ -403,8 +404,8 @@ struct UpdateOrganization {
     require_mfa: Option<bool>,
 }
 
-/// `PATCH /v1/organizations/{id} { require_mfa }` (SPEC §4.4): members without a second factor
-/// owe `setup-mfa` while the organization is active in their session.
+/// `PATCH /v1/organizations/{id} { require_mfa }` (README, "Custom tasks"): members without a
+/// second factor owe `setup-mfa` while the organization is active in their session.
 async fn update_organization(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -425,7 +426,7 @@ fn tasks_json(tasks: &[required::OwedTask]) -> Value {
     json!({ "data": data, "total_count": data.len() })
 }
 
-/// `GET /v1/users/{id}/tasks`: what the user owes (SPEC §4.4).
+/// `GET /v1/users/{id}/tasks`: what the user owes (README, "Custom tasks").
 async fn user_tasks(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
     Ok(Json(tasks_json(&required::list(&state, &id).await?)).into_response())
 }

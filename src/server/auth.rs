@@ -1,5 +1,6 @@
-//! The `Auth` object of SPEC §8 for server functions and axum handlers: the caller's active
-//! session as checks see it, a pending session signed out by default.
+//! The `Auth` object for server functions and axum handlers
+//! (README, "Session tasks for app developers"): the caller's active session as checks see it, a
+//! pending session signed out by default.
 
 use super::client::{load_client, ClientContext};
 use super::state::AppState;
@@ -10,7 +11,7 @@ use crate::domain::snapshot::{AuthView, Has};
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-/// The `Auth` object of SPEC §8, as an axum extractor and through [`auth`] in server functions.
+/// The `Auth` object, as an axum extractor and through [`auth`] in server functions.
 #[derive(Clone, Debug)]
 pub struct Auth {
     /// Everything about the active session, pending or not.
@@ -34,9 +35,7 @@ impl Auth {
     /// The same, able to judge `Has::Reverification` at `now`.
     pub fn at(ctx: &ClientContext, now: i64) -> Self {
         Self {
-            verified: ctx
-                .active()
-                .map(|s| (crate::server::flows::reverify::verified(s), now)),
+            verified: ctx.active().map(|s| (s.verified(), now)),
             ..Self::from_context(ctx)
         }
     }

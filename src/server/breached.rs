@@ -1,4 +1,4 @@
-//! The bundled list of breached/common passwords (SPEC §9.3): Django's
+//! The bundled list of breached/common passwords (README, "Security defaults"): Django's
 //! `common-passwords.txt` (BSD licence), 19,640 entries, lower-cased.
 
 use std::collections::HashSet;

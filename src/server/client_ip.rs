@@ -1,7 +1,7 @@
-//! The caller's IP address behind reverse proxies (SPEC §17): `X-Forwarded-For` is read only when
-//! the socket peer is one of `[http] trusted_proxies`, and then the right-most hop that is not a
-//! trusted proxy is the client. Rate limits bucket IPv6 addresses by their /64, since one host
-//! commonly holds a whole /64.
+//! The caller's IP address behind reverse proxies (README, "Security defaults"): `X-Forwarded-For`
+//! is read only when the socket peer is one of `[http] trusted_proxies`, and then the right-most
+//! hop that is not a trusted proxy is the client. Rate limits bucket IPv6 addresses by their /64,
+//! since one host commonly holds a whole /64.
 
 use http::HeaderMap;
 use ipnet::IpNet;

@@ -1,5 +1,5 @@
-//! The `__client` cookie (SPEC §9.1): built and removed by one function each, HttpOnly,
-//! SameSite=Lax, Path=/, and over https `Secure` with the `__Host-` prefix.
+//! The `__client` cookie (README, "Security defaults"): built and removed by one function each,
+//! HttpOnly, SameSite=Lax, Path=/, and over https `Secure` with the `__Host-` prefix.
 
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use http::HeaderMap;

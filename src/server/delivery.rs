@@ -1,8 +1,8 @@
-//! Email and SMS delivery (SPEC §10). Every message is recorded in the outbox — recipient,
-//! channel, template, time — and its body and code only in testing mode or while no delivery is
-//! configured at all (development mode). With `email.smtp_url` set, email also goes over SMTP;
-//! with `sms.webhook_url`, SMS is POSTed there. Logs carry the channel, the template and a
-//! redacted recipient, never a code, a token or a body — except in development mode, where the
+//! Email and SMS delivery (README, "Security defaults"). Every message is recorded in the outbox —
+//! recipient, channel, template, time — and its body and code only in testing mode or while no
+//! delivery is configured at all (development mode). With `email.smtp_url` set, email also goes
+//! over SMTP; with `sms.webhook_url`, SMS is POSTed there. Logs carry the channel, the template and
+//! a redacted recipient, never a code, a token or a body — except in development mode, where the
 //! message is logged so that a developer without a mail server can sign up.
 
 use super::messages::Message;

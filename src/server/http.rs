@@ -1,4 +1,4 @@
-//! HTTP middleware: CSRF origin checks (SPEC §9.2), per-IP rate limits (SPEC §5.6), security
+//! HTTP middleware (README, "Security defaults"): CSRF origin checks, per-IP rate limits, security
 //! headers, and the error responses they share.
 
 use super::flows::RequestInfo;
@@ -10,8 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, Method, StatusCode};
 
-/// The per-IP rate-limit class of an endpoint (SPEC §5.6), declared with the endpoint itself
-/// (`edge::step(Limit::Factor, …)`).
+/// The per-IP rate-limit class of an endpoint (README, "Security defaults"), declared with the
+/// endpoint itself (`edge::step(Limit::Factor, …)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limit {
     /// Not rate-limited (every code it sends still passes the send throttle).
@@ -225,7 +225,8 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     res
 }
 
-/// Where the public keys of session tokens are published (SPEC §15).
+/// Where the public keys of session tokens are published
+/// (README, "Session tokens for other services").
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// The CSP of a rendered page: scripts only from this origin or carrying the page's nonce.

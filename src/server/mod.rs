@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod delivery;
 pub mod flows;
 pub mod http;
+pub mod key_cache;
 pub mod messages;
 pub mod mfa;
 pub mod password;

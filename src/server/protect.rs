@@ -1,6 +1,7 @@
 //! Route protection applied before rendering (the counterpart of `createRouteMatcher` plus
-//! middleware, SPEC §8): a protected page never streams to a signed-out or pending visitor, and
-//! the sign-in and task pages send visitors where they belong — with an HTTP redirect.
+//! middleware; README, "Session tasks for app developers"): a protected page never streams to a
+//! signed-out or pending visitor, and the sign-in and task pages send visitors where they belong —
+//! with an HTTP redirect.
 
 use super::auth::Auth;
 use super::client::load_client;
@@ -85,7 +86,7 @@ pub async fn protect_pages(
     if path == INVITATION_PATH {
         let token = crate::domain::redirect::query_param(req.uri().query().unwrap_or(""), "token")
             .unwrap_or_default();
-        let info = crate::server::flows::RequestInfo::new(req.headers().clone(), None, &[]);
+        let info = crate::server::flows::RequestInfo::new(req.headers().clone(), None);
         match crate::server::flows::organizations::landing(&state, &ctx, &info, &token).await {
             Ok(Some(to)) => return Redirect::to(&to).into_response(),
             Ok(None) => {}
@@ -114,7 +115,7 @@ pub async fn protect_pages(
     ) {
         return Redirect::to(&to).into_response();
     }
-    // A page that needs a role answers "not found" to everyone else (`auth.protect(has)`, §8).
+    // A page that needs a role answers "not found" to everyone else (`auth.protect(has)`).
     let missing_role = state
         .site
         .role_pages

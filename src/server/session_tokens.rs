@@ -1,7 +1,8 @@
-//! Session tokens for other services (SPEC §15): short-lived ES256 JWTs of a live session, signed
-//! with a key every instance shares through the database and replaces every
-//! `[tokens] rotate_every`; the JWKS publishes the current and the previous key.
+//! Session tokens for other services (README, "Session tokens for other services"): short-lived
+//! ES256 JWTs of a live session, signed with a key every instance shares through the database and
+//! replaces every `[tokens] rotate_every`; the JWKS publishes the current and the previous key.
 
+use super::key_cache::ActiveKey;
 use super::state::AppState;
 use super::store::{NewSigningKey, SessionDetail, SigningKey};
 use super::tokens::new_id;
@@ -15,45 +16,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long an instance signs with the key it read before reading again: a rotation by another
-/// instance reaches it within this time (its old key stays published as the previous one).
-const KEY_CACHE: Duration = Duration::from_secs(10);
-
-/// The key this instance signs with.
-pub struct ActiveKey {
-    pub kid: String,
-    created_at: i64,
-    encoding: EncodingKey,
-}
-
-/// The instance's cache of the current key.
-#[derive(Default)]
-pub struct SigningKeys {
-    cached: Mutex<Option<(Arc<ActiveKey>, Instant)>>,
-}
-
-impl SigningKeys {
-    fn get(&self) -> Option<Arc<ActiveKey>> {
-        let cached = self.cached.lock().ok()?;
-        let (key, at) = cached.as_ref()?;
-        (at.elapsed() < KEY_CACHE).then(|| key.clone())
-    }
-
-    fn put(&self, key: Arc<ActiveKey>) {
-        if let Ok(mut cached) = self.cached.lock() {
-            *cached = Some((key, Instant::now()));
-        }
-    }
-
-    fn forget(&self) {
-        if let Ok(mut cached) = self.cached.lock() {
-            *cached = None;
-        }
-    }
-}
+use std::sync::Arc;
 
 fn internal(detail: impl std::fmt::Display) -> FlowError {
     FlowError::with_detail(ErrorCode::Internal, detail.to_string())

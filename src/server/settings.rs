@@ -1,5 +1,6 @@
-//! Instance settings (SPEC §13): `Leptos.toml` sections, every key with a default,
-//! `VESTIBULE_<SECTION>__<KEY>` environment overrides, unknown keys refused by name.
+//! Instance settings (README, "Configuration (`Leptos.toml`)"): `Leptos.toml` sections, every key
+//! with a default, `VESTIBULE_<SECTION>__<KEY>` environment overrides, unknown keys refused by
+//! name.
 
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -100,7 +101,7 @@ section!(AppSettings {
     ],
 });
 
-/// One app-defined task (`[[tasks.custom]]`, SPEC §4.4).
+/// One app-defined task (`[[tasks.custom]]`; README, "Custom tasks").
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomTaskSettings {
@@ -120,7 +121,7 @@ section!(TaskListSettings {
 });
 
 section!(
-    /// Session tokens for other services (README, "Session tokens"): how long one is valid, how
+    /// Session tokens for other services (README, "Session tokens for other services"): how long one is valid, how
     /// often the signing key is replaced, and the audiences (`aud`) a caller may name (empty
     /// allows any well-formed one).
     TokenSettings {

@@ -53,7 +53,7 @@ pub struct AppStateParts {
     pub delivery: Delivery,
     pub leptos_options: LeptosOptions,
     /// The key session tokens are signed with, as this instance last read it.
-    pub signing: super::session_tokens::SigningKeys,
+    pub signing: super::key_cache::SigningKeys,
     /// The key-encryption keys: the store seals secrets with them, and the one-time codes are
     /// authenticated with them (README, "Encryption at rest").
     pub keyring: Arc<super::secrets::Keyring>,

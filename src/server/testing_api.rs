@@ -1,4 +1,5 @@
-//! Testing endpoints (SPEC §11), mounted only when `testing.enabled` is on.
+//! Testing endpoints (README, "Configuration (`Leptos.toml`)"), mounted only when `testing.enabled`
+//! is on.
 
 use super::client::load_client;
 use super::clock::rfc3339;
@@ -65,7 +66,7 @@ async fn sign_in(
                 ErrorCode::ResourceNotFound,
             ))?;
         let (client, _) = ensure_client(&state, &ctx).await?;
-        let req = RequestInfo::new(headers.clone(), None, &[]);
+        let req = RequestInfo::new(headers.clone(), None);
         // A complete sign-in, as if every factor had been proven.
         let start = StartSession {
             second_factor: user.has_second_factor(),
@@ -100,7 +101,8 @@ struct AgeBody {
 }
 
 /// Moves when each live session of the user last verified its factors `seconds` into the past,
-/// so a browser test can meet a reverification (SPEC §16) without waiting 10 minutes.
+/// so a browser test can meet a reverification (README, "Reverification") without waiting 10
+/// minutes.
 async fn age_verification(State(state): State<AppState>, Json(body): Json<AgeBody>) -> Response {
     let result = async {
         let user = state

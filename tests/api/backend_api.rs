@@ -1,4 +1,4 @@
-//! The Backend API (SPEC §12).
+//! The Backend API (README, "Backend API").
 
 use crate::helpers::*;
 

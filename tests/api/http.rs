@@ -1,4 +1,4 @@
-//! Rate limits, CSRF, route protection and headers (SPEC §5.6, §8, §9).
+//! Rate limits, CSRF, route protection and headers (README, "Security defaults").
 
 use crate::helpers::*;
 

@@ -1,5 +1,6 @@
-//! Several instances on one PostgreSQL database behave as one (SPEC §2, §17): requests alternate
-//! between two servers, as a load balancer without sticky sessions sends them.
+//! Several instances on one PostgreSQL database behave as one
+//! (README, "Running several instances"): requests alternate between two servers, as a load
+//! balancer without sticky sessions sends them.
 
 use crate::helpers::*;
 

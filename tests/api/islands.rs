@@ -1,6 +1,6 @@
-//! Islands mode (issue 14): the demo serves its hosted flow pages with the flow as an island and
-//! loads only the islands bundle there, the task pages only the tasks bundle, the portal pages
-//! only the portal bundle, every other page the app's whole-page bundle.
+//! Islands mode (README, "Architecture"): the demo serves its hosted flow pages with the flow as an
+//! island and loads only the islands bundle there, the task pages only the tasks bundle, the portal
+//! pages only the portal bundle, every other page the app's whole-page bundle.
 
 use crate::helpers::*;
 

@@ -1,4 +1,4 @@
-//! Organizations, roles and invitations (SPEC §3, §12).
+//! Organizations, roles and invitations (README, "Organizations, the switcher and invitations").
 
 use crate::helpers::*;
 

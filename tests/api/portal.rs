@@ -1,4 +1,4 @@
-//! The account portal `/user` (SPEC §14).
+//! The account portal `/user` (README, "Hosted pages").
 
 use crate::helpers::*;
 
@@ -185,7 +185,7 @@ async fn factor_changes_need_a_recent_sign_in_or_the_password() {
     assert_eq!(
         (status, b["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("reverification_required")),
-        "strict: the password alone is not enough for a user with a second factor (SPEC §16)"
+        "strict: the password alone is not enough for a user with a second factor"
     );
     let code = vestibule::server::mfa::code_at(TOTP_SECRET, clock.now()).unwrap();
     let (_, b) = app

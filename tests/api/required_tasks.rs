@@ -1,5 +1,5 @@
-//! Tasks beyond the three (SPEC §4.4): app-defined tasks, tasks an operator requires of a user,
-//! terms versions and organizations that require a second factor.
+//! Tasks beyond the three (README, "Custom tasks"): app-defined tasks, tasks an operator requires
+//! of a user, terms versions and organizations that require a second factor.
 
 use crate::helpers::*;
 

@@ -1,7 +1,7 @@
-//! Reverification (SPEC §16): sensitive actions need the session's factors verified in the last
-//! 10 minutes (`strict`), answer 403 `reverification_required` otherwise (a plain form post goes
-//! to `/user/verify` and comes back), and the session verifies again with its password or an
-//! email code, then its second factor.
+//! Reverification (README, "Reverification"): sensitive actions need the session's factors verified
+//! in the last 10 minutes (`strict`), answer 403 `reverification_required` otherwise (a plain form
+//! post goes to `/user/verify` and comes back), and the session verifies again with its password or
+//! an email code, then its second factor.
 
 use crate::helpers::*;
 use vestibule::server::clock::{Clock, ManualClock};

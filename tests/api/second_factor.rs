@@ -1,4 +1,4 @@
-//! Second factors and device trust at sign-in (SPEC §5.3, §5.4).
+//! Second factors and device trust at sign-in.
 
 use crate::helpers::*;
 

@@ -1,6 +1,6 @@
-//! Session tokens for other services (SPEC §15): minted for a live session by the browser kit and
-//! by the Backend API, published keys, and another service (`examples/resource_server.rs`)
-//! verifying them offline with `vestibule::verify`.
+//! Session tokens for other services (README, "Session tokens for other services"): minted for a
+//! live session by the browser kit and by the Backend API, published keys, and another service
+//! (`examples/resource_server.rs`) verifying them offline with `vestibule::verify`.
 
 use crate::helpers::*;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Several accounts on one browser (SPEC §7.4).
+//! Several accounts on one browser (README, "Several accounts on one browser").
 
 use crate::helpers::*;
 

@@ -1,4 +1,4 @@
-//! Sign-in with a password, lockout, forgot password and sign-out (SPEC §5).
+//! Sign-in with a password, lockout, forgot password and sign-out.
 
 use crate::helpers::*;
 

@@ -1,4 +1,4 @@
-//! Sign-up (SPEC §6).
+//! Sign-up: the emailed code, the settings, and how many code guesses an address gets.
 
 use crate::helpers::*;
 

@@ -1,5 +1,5 @@
-//! Building the server (SPEC §17): the one builder, its start-up checks and warnings, and the
-//! health endpoints.
+//! Building the server (README, "Embedding Vestibule in your app"): the one builder, its start-up
+//! checks and warnings, and the health endpoints.
 
 use crate::helpers::*;
 

@@ -1,4 +1,4 @@
-//! Session tasks and the pending state (SPEC §4).
+//! Session tasks and the pending state (README, "Session tasks for app developers").
 
 use crate::helpers::*;
 

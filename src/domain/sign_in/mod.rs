@@ -1,14 +1,15 @@
-//! The sign-in attempt as a state machine (SPEC §5.1), after kanidm's `idm/authsession`: each
-//! status is a variant that carries exactly its own data, and each step is a transition that
-//! answers the next state (or a completed sign-in) or a stable error. No transition changes the
-//! identifier once the attempt has one, and the user a code or factor is proven for is the user
-//! the state names — so an attempt can never be re-pointed at another account.
+//! The sign-in attempt as a state machine (README, "Security defaults"), after kanidm's
+//! `idm/authsession`: each status is a variant that carries exactly its own data, and each step is
+//! a transition that answers the next state (or a completed sign-in) or a stable error. No
+//! transition changes the identifier once the attempt has one, and the user a code or factor is
+//! proven for is the user the state names — so an attempt can never be re-pointed at another
+//! account.
 
 use serde::{Deserialize, Serialize};
 
 use super::verification::CodePurpose;
 
-/// Where a sign-in attempt stands (the status names of SPEC §5.1).
+/// Where a sign-in attempt stands (Clerk's status names, `needs_identifier` to `complete`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignInStatus {
@@ -76,7 +77,7 @@ pub struct Account {
 #[serde(rename_all = "snake_case")]
 pub enum FirstFactorStep {
     /// The list of other methods ("Email code"). `password_compromised`: the password was right
-    /// but may not be trusted (SPEC §5.2).
+    /// but may not be trusted.
     Choose { password_compromised: bool },
     /// An email code was sent (or, for an unknown address, seemed to be).
     EmailCode { password_compromised: bool },
@@ -195,7 +196,7 @@ pub fn after_password(account: Account, compromised: bool, facts: FirstFactorFac
 }
 
 impl SignInState {
-    /// The status name of SPEC §5.1.
+    /// The status name of this state.
     pub fn status(&self) -> SignInStatus {
         match self {
             Self::NeedsIdentifier { .. } => SignInStatus::NeedsIdentifier,

@@ -1,5 +1,5 @@
-//! One-time codes (SPEC §3, §10): every code goes out through one throttle, is bound to the
-//! attempt and the user it was sent for, and is redeemed through one guarded judgement.
+//! One-time codes (README, "Security defaults"): every code goes out through one throttle, is bound
+//! to the attempt and the user it was sent for, and is redeemed through one guarded judgement.
 
 use super::{FlowResult, RequestInfo};
 use crate::domain::errors::{ErrorCode, FlowError};

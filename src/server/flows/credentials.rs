@@ -3,7 +3,7 @@
 //! the reset-password task and the portal), and backup codes — generated, stored as salted hashes
 //! (ASVS 6.5.2), verified and used once.
 
-use super::FlowResult;
+use super::{bounded, check_not_locked, check_password_guess, FlowResult, MAX_PASSWORD_BYTES};
 use crate::domain::credentials::{self, Channel, LEVEL};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::reverification::Verified;
@@ -89,7 +89,7 @@ pub async fn change_password(
             state.now(),
         )
         .await?;
-    super::sign_in::notify(
+    super::notices::notify(
         state,
         user,
         messages::password_changed(&state.settings.instance.name),
@@ -145,4 +145,28 @@ pub async fn use_backup_code(state: &AppState, user: &User, typed: &str) -> Flow
         }
     }
     Ok(false)
+}
+
+/// The current password must be right (wrong ones count towards the lockout); the session's
+/// first factor counts as verified again.
+pub(super) async fn check_password(
+    state: &AppState,
+    s: &SessionDetail,
+    password: &str,
+) -> FlowResult<()> {
+    let user = &s.user;
+    let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
+    // A locked user may not keep guessing from a signed-in session either.
+    check_password_guess(state, user, password).await?;
+    let fresh = state
+        .store
+        .user_by_id(&user.id)
+        .await?
+        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
+    check_not_locked(&fresh, state.now())?;
+    state
+        .store
+        .set_first_factor_verified(&s.session.id, state.now())
+        .await?;
+    Ok(())
 }

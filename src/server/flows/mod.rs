@@ -4,6 +4,8 @@
 
 pub mod codes;
 pub mod credentials;
+pub mod invitations;
+pub mod notices;
 pub mod operators;
 pub mod organizations;
 pub mod portal;
@@ -37,9 +39,9 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
-    /// The request's facts, with the client address read through `[http] trusted_proxies`.
-    pub fn new(headers: HeaderMap, peer: Option<IpAddr>, trusted: &[ipnet::IpNet]) -> Self {
-        let ip = super::client_ip::client_ip(peer, &headers, trusted);
+    /// The request's facts: its headers and the client's address as the edge found it (behind
+    /// `[http] trusted_proxies`, the forwarded one). Flows never read an address from headers.
+    pub fn new(headers: HeaderMap, ip: Option<IpAddr>) -> Self {
         Self {
             headers,
             ip: ip.map(|i| i.to_string()),
@@ -238,8 +240,8 @@ fn minutes(secs: i64) -> u64 {
     ((secs.max(0) + 59) / 60) as u64
 }
 
-/// Counts a failed password or code against the lockout (SPEC §5.6); answers `user_locked` when
-/// this failure locked the user, else `fallback`.
+/// Counts a failed password or code against the lockout (README, "Security defaults"); answers
+/// `user_locked` when this failure locked the user, else `fallback`.
 pub async fn count_failure(state: &AppState, user: &User, fallback: ErrorCode) -> FlowError {
     let now = state.now();
     let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);

@@ -1,4 +1,4 @@
-//! What the Backend API does for operators (SPEC §12), as services: creating users and
+//! What the Backend API does for operators (README, "Backend API"), as services: creating users and
 //! organizations. Every value is validated here and nothing is silently cleaned up; a refusal is
 //! a stable code with the field it is about (422), or a conflict (409).
 

@@ -1,51 +1,23 @@
-//! The organization portal (`/organization`), `use_organization_list()`, and invitations (SPEC §3,
-//! §12). Every function re-reads the caller's session and checks the permission its role grants
-//! in the active organization; the role is read from the membership on every request, so a change
-//! is seen at once on every instance.
+//! The organization portal (`/organization`), `use_organization_list()`, and invitations
+//! (README, "Organizations, the switcher and invitations"). Every function re-reads the caller's
+//! session and checks the permission its role grants in the active organization; the role is read
+//! from the membership on every request, so a change is seen at once on every instance.
 
-use super::codes::Cause;
+use super::invitations::{accept_checked, org_error, role_param};
+pub use super::invitations::{
+    accept_for, check_invitation, invitation_url, invite, revoke, send_invitation,
+    token_in_redirect, INVITATIONS_PER_HOUR, INVITATION_PATH, INVITATION_TTL_SECS,
+};
 use super::tasks::{next, Destination};
-use super::{bounded, parse_email, FlowResult, Outcome, RequestInfo};
+use super::{bounded, FlowResult, Outcome, RequestInfo};
 
 use crate::domain::errors::{ErrorCode, FlowError};
-use crate::domain::organization::{
-    is_known_role, parse_name_and_slug, MANAGE_INVITATIONS, MANAGE_MEMBERS, MANAGE_PROFILE,
-};
-use crate::domain::redirect::query_param;
+use crate::domain::organization::{parse_name_and_slug, MANAGE_MEMBERS, MANAGE_PROFILE};
 use crate::domain::reverification::Reverification;
 use crate::domain::snapshot::InvitationStatus;
-use crate::server::client::{internal, organizations_enabled, ClientContext};
+use crate::server::client::{organizations_enabled, ClientContext};
 use crate::server::state::AppState;
-use crate::server::store::{
-    find_invitation, Conflict, Invitation, NewInvitation, SessionDetail, StoreError, User,
-};
-use crate::server::tokens::{hash, new_token};
-
-/// How long an invitation link stays valid.
-pub const INVITATION_TTL_SECS: i64 = 7 * 86_400;
-pub use crate::domain::guard::INVITATION_PATH;
-
-fn org_error(e: StoreError) -> FlowError {
-    match e {
-        StoreError::Conflict(Conflict::LastAdmin) => ErrorCode::LastAdminRequired.into(),
-        StoreError::Conflict(Conflict::Slug) => ErrorCode::OrganizationSlugTaken.into(),
-        StoreError::Conflict(Conflict::Membership) => ErrorCode::AlreadyMember.into(),
-        StoreError::Conflict(Conflict::Invitation) => ErrorCode::InvitationAlreadyPending.into(),
-        other => other.into(),
-    }
-}
-
-fn role_param(role: &str) -> FlowResult<&str> {
-    let role = bounded(role.trim(), 64, "Role")?;
-    if is_known_role(role) {
-        Ok(role)
-    } else {
-        Err(FlowError::with_detail(
-            ErrorCode::FormParamFormatInvalid,
-            "Role",
-        ))
-    }
-}
+use crate::server::store::{find_invitation, SessionDetail};
 
 /// A form names the organization it was shown for; another one active by now is refused.
 fn expect_active(
@@ -94,7 +66,8 @@ pub async fn rename(
         .rename_organization(&org.organization_id, &name, slug.as_str())
         .await
         .map_err(org_error)?;
-    // Members without a second factor owe `setup-mfa` at their next request in it (SPEC §4.4).
+    // Members without a second factor owe `setup-mfa` at their next request in it
+    // (README, "Custom tasks").
     if let Some(on) = require_mfa.filter(|on| *on != org.require_mfa) {
         super::required::set_organization_require_mfa(state, &org.organization_id, on).await?;
     }
@@ -147,7 +120,8 @@ pub async fn remove_member(
     Ok(Outcome::stay())
 }
 
-/// "Leave organization": any member but the last admin, after a strict reverification (SPEC §16).
+/// "Leave organization": any member but the last admin, after a strict reverification
+/// (README, "Reverification").
 pub async fn leave(
     state: &AppState,
     ctx: &ClientContext,
@@ -167,8 +141,8 @@ pub async fn leave(
 }
 
 /// "Delete organization" (admins: `org:sys_profile:manage`), after a strict reverification
-/// (SPEC §16): its memberships and invitations go with it, and every session that had it active
-/// is back in its personal account (or owes `choose-organization`).
+/// (README, "Reverification"): its memberships and invitations go with it, and every session that
+/// had it active is back in its personal account (or owes `choose-organization`).
 pub async fn delete(
     state: &AppState,
     ctx: &ClientContext,
@@ -187,150 +161,6 @@ pub async fn delete(
     next(state, req, &Destination::default()).await
 }
 
-/// The link an invitation email carries.
-pub fn invitation_url(state: &AppState, token: &str) -> String {
-    format!("{}{INVITATION_PATH}?token={token}", state.public_url())
-}
-
-/// Creates an invitation and emails its link; answers the invitation and the link. Shared by the
-/// portal and the Backend API.
-pub async fn send_invitation(
-    state: &AppState,
-    organization_id: &str,
-    email: &str,
-    role: &str,
-    invited_by: Option<&str>,
-) -> FlowResult<(Invitation, String)> {
-    let email = parse_email(bounded(email, 320, "Email address")?)?;
-    let role = role_param(role)?;
-    let token = new_token();
-    let now = state.now();
-    let invitation = state
-        .store
-        .create_invitation(
-            NewInvitation {
-                organization_id: organization_id.to_string(),
-                email: email.to_string(),
-                role: role.to_string(),
-                token_hash: hash(&token),
-                invited_by: invited_by.map(str::to_string),
-                expires_at: now + INVITATION_TTL_SECS,
-            },
-            now,
-        )
-        .await
-        .map_err(org_error)?;
-    let url = invitation_url(state, &token);
-    let message = crate::server::messages::invitation(
-        &state.settings.instance.name,
-        &invitation.organization.name,
-        &url,
-    );
-    state
-        .delivery
-        .email(email.as_str(), message, now)
-        .await
-        .map_err(internal)?;
-    Ok((invitation, url))
-}
-
-/// "Send invitation" in the portal. Each email goes through the send throttle (per-IP budget,
-/// 30 s per address), so a member cannot flood an inbox with invitations.
-pub async fn invite(
-    state: &AppState,
-    ctx: &ClientContext,
-    req: &RequestInfo,
-    email: &str,
-    role: &str,
-) -> FlowResult<Outcome> {
-    organizations_enabled(state)?;
-    let (s, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
-    super::codes::throttle_message(state, req, "invitation", email.trim(), Cause::Requested)
-        .await?;
-    invitation_allowance(state, &s.user.id).await?;
-    send_invitation(state, &org.organization_id, email, role, Some(&s.user.id)).await?;
-    Ok(Outcome::stay())
-}
-
-/// Invitations one member may send in an hour, whatever the organization and the addresses: an
-/// invitation is an email naming the organization, and an account is no mailing list.
-pub const INVITATIONS_PER_HOUR: u32 = 50;
-
-/// Counts one invitation against the member's hourly allowance (shared by every instance), or
-/// `too_many_requests` until the next hour.
-async fn invitation_allowance(state: &AppState, user_id: &str) -> FlowResult<()> {
-    let now = state.now();
-    let hour = now - now.rem_euclid(3_600);
-    if state
-        .store
-        .hit(&format!("invitations:{user_id}"), hour)
-        .await?
-        > INVITATIONS_PER_HOUR
-    {
-        return Err(FlowError::with_n(
-            ErrorCode::TooManyRequests,
-            (hour + 3_600 - now).max(1) as u64,
-        ));
-    }
-    Ok(())
-}
-
-/// "Revoke" a pending invitation of the active organization.
-pub async fn revoke(
-    state: &AppState,
-    ctx: &ClientContext,
-    invitation_id: &str,
-) -> FlowResult<Outcome> {
-    organizations_enabled(state)?;
-    let (_, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
-    let invitation_id = bounded(invitation_id, 128, "Invitation")?;
-    state
-        .store
-        .revoke_invitation(&org.organization_id, invitation_id, state.now())
-        .await?;
-    Ok(Outcome::stay())
-}
-
-/// A usable invitation for `user`: pending, unexpired, addressed to the user's email.
-async fn usable_for(state: &AppState, token: &str, email: &str) -> FlowResult<Invitation> {
-    match find_invitation(state.store.as_ref(), token, state.now()).await? {
-        (Some(i), InvitationStatus::Pending) if i.email == email => Ok(i),
-        (Some(_), InvitationStatus::Pending) => Err(ErrorCode::InvitationEmailMismatch.into()),
-        _ => Err(ErrorCode::InvitationInvalid.into()),
-    }
-}
-
-/// Checks, before an account is created for it, that `token` is a usable invitation for `email`;
-/// answers the invitation's id.
-pub async fn check_invitation(state: &AppState, token: &str, email: &str) -> FlowResult<String> {
-    organizations_enabled(state)?;
-    usable_for(state, token, email).await.map(|i| i.id)
-}
-
-/// Accepts the invitation behind `token` for `user` and answers the organization joined.
-pub async fn accept_for(state: &AppState, user: &User, token: &str) -> FlowResult<String> {
-    let invitation = usable_for(state, token, &user.email).await?;
-    accept_checked(state, &invitation, &user.id).await
-}
-
-/// Accepts an invitation already checked for the user; answers the organization joined. One
-/// used, revoked or expired meanwhile is `invitation_invalid`.
-async fn accept_checked(
-    state: &AppState,
-    invitation: &Invitation,
-    user_id: &str,
-) -> FlowResult<String> {
-    let membership = state
-        .store
-        .accept_invitation(&invitation.id, user_id, state.now())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(Conflict::Invitation) => ErrorCode::InvitationInvalid.into(),
-            other => FlowError::from(other),
-        })?;
-    Ok(membership.organization.id)
-}
-
 /// Makes `org_id` the session's active organization and answers the next page (a remaining
 /// task, else the carried destination, else the after-sign-in URL).
 async fn activate(
@@ -345,14 +175,6 @@ async fn activate(
         .set_session_organization(&s.session.id, Some(org_id))
         .await?;
     next(state, req, dest).await
-}
-
-/// The invitation token a carried `redirect_url` holds, when it is an invitation link.
-pub fn token_in_redirect(redirect_url: &str) -> Option<String> {
-    let (path, query) = redirect_url.split_once('?')?;
-    (path == INVITATION_PATH)
-        .then(|| query_param(query, "token"))
-        .flatten()
 }
 
 /// Where a full page load of the invitation link goes before anything renders: the signed-in

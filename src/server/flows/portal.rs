@@ -1,13 +1,9 @@
-//! The account portal (`/user`, SPEC §14): the signed-in user's password, backup codes and
-//! signed-in devices. Every step needs an active session (a pending one is signed out), and
-//! security changes need the password re-entered (SPEC §9.4).
+//! The account portal (`/user`; README, "Hosted pages"): the signed-in user's password, backup
+//! codes and signed-in devices. Every step needs an active session (a pending one is signed out),
+//! and security changes need the password re-entered (README, "Security defaults").
 
 use super::credentials::{codes_json, fresh_backup_codes};
-use super::reverify;
-use super::{
-    bounded, check_not_locked, check_password_guess, FlowResult, Outcome, RequestInfo,
-    MAX_PASSWORD_BYTES,
-};
+use super::{bounded, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
 use crate::domain::credentials::Channel;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::{SessionStatus, TaskKey};
@@ -21,40 +17,17 @@ use crate::server::store::{FactorKind, NewFactor, SessionDetail, User};
 /// other devices (ASVS 7.4.3).
 pub const FACTOR_CHANGED: &str = "/user?factor_changed=1";
 
-/// Reverification for a security change (SPEC §16, `strict`): the factors verified in the last
-/// 10 minutes. The form's password field, when filled, verifies the first factor on the way (a
-/// wrong one counts towards the lockout); what is still missing is `reverification_required`.
+/// Reverification for a security change (`strict`; README, "Reverification"): the factors verified
+/// in the last 10 minutes. The form's password field, when filled, verifies the first factor on the
+/// way (a wrong one counts towards the lockout); what is still missing is
+/// `reverification_required`.
 async fn reverify_session(state: &AppState, s: &SessionDetail, password: &str) -> FlowResult<()> {
-    let mut v = reverify::verified(s);
+    let mut v = s.verified();
     if !password.is_empty() {
-        check_password(state, s, password).await?;
+        super::credentials::check_password(state, s, password).await?;
         v.first_at = state.now();
     }
     super::credentials::authorize(state, s, Channel::Portal, &v)
-}
-
-/// The current password must be right (wrong ones count towards the lockout); the session's
-/// first factor counts as verified again.
-pub(super) async fn check_password(
-    state: &AppState,
-    s: &SessionDetail,
-    password: &str,
-) -> FlowResult<()> {
-    let user = &s.user;
-    let password = bounded(password, MAX_PASSWORD_BYTES, "Password")?;
-    // A locked user may not keep guessing from a signed-in session either.
-    check_password_guess(state, user, password).await?;
-    let fresh = state
-        .store
-        .user_by_id(&user.id)
-        .await?
-        .ok_or(FlowError::new(ErrorCode::Unauthenticated))?;
-    check_not_locked(&fresh, state.now())?;
-    state
-        .store
-        .set_first_factor_verified(&s.session.id, state.now())
-        .await?;
-    Ok(())
 }
 
 /// Changes the password (current one required); other devices are signed out when asked.
@@ -101,7 +74,7 @@ pub async fn regenerate_backup_codes(
         ));
     }
     store_fresh_codes(state, s).await?;
-    super::sign_in::notify(
+    super::notices::notify(
         state,
         user,
         messages::backup_codes_regenerated(&state.settings.instance.name),
@@ -178,7 +151,7 @@ pub async fn sign_out_other_devices(
 /// Tells the user a second factor changed (OWASP ASVS 6.3.7).
 async fn notify_factor_change(state: &AppState, user: &User, what: &str) {
     let message = messages::factor_changed(&state.settings.instance.name, what);
-    super::sign_in::notify(state, user, message).await;
+    super::notices::notify(state, user, message).await;
 }
 
 /// After a factor was added: the session proved it, and backup codes exist (fresh ones, shown
@@ -317,8 +290,8 @@ pub async fn remove_factor(
     })
 }
 
-/// "Delete account" (SPEC §14, §16): after a strict reverification the user goes, with every
-/// session, factor and membership of theirs (one statement; the rest cascades).
+/// "Delete account" (README, "Reverification"): after a strict reverification the user goes, with
+/// every session, factor and membership of theirs (one statement; the rest cascades).
 pub async fn delete_account(
     state: &AppState,
     ctx: &ClientContext,

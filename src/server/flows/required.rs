@@ -1,7 +1,7 @@
-//! Tasks beyond the built-in three (SPEC §4.4): completing an app-defined task and accepting the
-//! terms from a session whose current task it is, and what an operator does through the Backend
-//! API — requiring a task of a user, listing and withdrawing it, completing it for the user, and
-//! requiring a second factor of an organization's members.
+//! Tasks beyond the built-in three (README, "Custom tasks"): completing an app-defined task and
+//! accepting the terms from a session whose current task it is, and what an operator does through
+//! the Backend API — requiring a task of a user, listing and withdrawing it, completing it for the
+//! user, and requiring a second factor of an organization's members.
 
 use super::tasks::{next, on_task, Destination};
 use super::{FlowResult, Outcome, RequestInfo};

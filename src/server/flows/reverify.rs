@@ -1,5 +1,5 @@
-//! Reverification (SPEC §16): sensitive actions need the session's factors verified recently
-//! (`Reverification::STRICT` for the portal's). An action that lacks it answers 403
+//! Reverification (README, "Reverification"): sensitive actions need the session's factors verified
+//! recently (`Reverification::STRICT` for the portal's). An action that lacks it answers 403
 //! `reverification_required`; the session then verifies again here — the password (or an email
 //! code for a user without one), then the second factor when the level asks for it — on the
 //! hosted `/user/verify` page or in the kit's dialog, and the action is tried again.
@@ -52,18 +52,9 @@ fn by_password(s: &SessionDetail) -> bool {
     first_proof(channel(s), s.user.password_hash.is_some()) == FirstProof::Password
 }
 
-/// What a reverification is judged on.
-pub fn verified(s: &SessionDetail) -> Verified {
-    Verified {
-        first_at: s.session.first_factor_at,
-        second_at: s.session.second_factor_at,
-        user_has_second_factor: s.user.has_second_factor(),
-    }
-}
-
 /// The session meets `level` now, or `reverification_required` (403) naming the level.
 pub fn require(state: &AppState, s: &SessionDetail, level: Reverification) -> FlowResult<()> {
-    require_verified(state, &verified(s), level)
+    require_verified(state, &s.verified(), level)
 }
 
 /// The same for verification times in hand (a password checked in this very request).
@@ -121,7 +112,7 @@ impl Asked {
         first_at: i64,
         second_at: Option<i64>,
     ) -> Outcome {
-        let mut v = verified(s);
+        let mut v = s.verified();
         v.first_at = first_at;
         v.second_at = second_at;
         if self.dialog || !self.level().is_met(state.now(), &v) {
@@ -154,7 +145,7 @@ pub async fn view(
     let left = state.store.backup_codes_left(&user.id).await?;
     Ok(ReverificationView {
         level: level.to_param(),
-        needed: level.needed(state.now(), &verified(s)),
+        needed: level.needed(state.now(), &s.verified()),
         has_password: by_password(s),
         email: user.email.clone(),
         second_factors: mfa::available_methods(user, left),
@@ -172,7 +163,7 @@ pub async fn password(
     if !by_password(s) {
         return Err(ErrorCode::StrategyForUserInvalid.into());
     }
-    super::portal::check_password(state, s, password).await?;
+    super::credentials::check_password(state, s, password).await?;
     let now = state.now();
     Ok(asked.after(state, s, now, s.session.second_factor_at))
 }

@@ -43,7 +43,7 @@ pub fn room_for_another(state: &AppState, ctx: &ClientContext) -> FlowResult<()>
 
 /// Creates a session for `user` on the calling client (rotating the client's token against
 /// fixation) and answers where to go: the current task's URL if pending, else the carried
-/// `redirect_url` if safe, else the after-sign-in URL (SPEC §4.3).
+/// `redirect_url` if safe, else the after-sign-in URL.
 pub async fn start_session(
     state: &AppState,
     client_id: &str,
@@ -56,9 +56,9 @@ pub async fn start_session(
     // organization becomes the active one and the link is not visited again.
     let mut redirect_url = start.redirect_url;
     let mut organization = start.organization;
-    if let Some(token) = redirect_url.and_then(super::organizations::token_in_redirect) {
+    if let Some(token) = redirect_url.and_then(super::invitations::token_in_redirect) {
         if state.settings.organizations.enabled && organization.is_none() {
-            match super::organizations::accept_for(state, user, &token).await {
+            match super::invitations::accept_for(state, user, &token).await {
                 Ok(org) => {
                     organization = Some(org);
                     redirect_url = None;
@@ -138,7 +138,7 @@ pub async fn start_session(
 }
 
 /// Signs out the active session (or, with `all`, every session of the client). Another signed-in
-/// account, if any, becomes active (SPEC §7.4).
+/// account, if any, becomes active (README, "Several accounts on one browser").
 pub async fn sign_out(
     state: &AppState,
     ctx: &ClientContext,

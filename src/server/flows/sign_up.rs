@@ -1,4 +1,4 @@
-//! Sign-up (SPEC §6): email and password, an emailed code, then a session. An address that already
+//! Sign-up: email and password, an emailed code, then a session. An address that already
 //! has an account is never revealed while enumeration protection is on.
 
 use super::codes::{self, Channel, Redeemed};

@@ -1,6 +1,7 @@
-//! Session tasks (SPEC §4): the steps that complete `reset-password`, `setup-mfa` and
-//! `choose-organization`, and switching the active organization. Every step re-reads the caller's
-//! session; a step for a task that is not the current one is refused (a task cannot be skipped).
+//! Session tasks (README, "Session tasks for app developers"): the steps that complete
+//! `reset-password`, `setup-mfa` and `choose-organization`, and switching the active organization.
+//! Every step re-reads the caller's session; a step for a task that is not the current one is
+//! refused (a task cannot be skipped).
 
 use super::{bounded, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES};
 use crate::domain::credentials::Channel;
@@ -68,15 +69,11 @@ pub async fn reset_password(
     let password = bounded(password, MAX_PASSWORD_BYTES, "New password")?;
     let confirm = bounded(confirm, MAX_PASSWORD_BYTES, "Confirm password")?;
     let user = &s.user;
-    super::credentials::authorize(
-        state,
-        s,
-        Channel::ResetPasswordTask,
-        &super::reverify::verified(s),
-    )?;
+    super::credentials::authorize(state, s, Channel::ResetPasswordTask, &s.verified())?;
     let new_hash = super::credentials::new_password_hash(state, user, password, confirm).await?;
-    // The password was compromised: sessions on other clients always end (SPEC §9.5). The box
-    // also ends this user's other sessions on this browser.
+    // The password was compromised: sessions on other clients always end
+    // (README, "Session tasks for app developers"). The box also ends this user's other sessions
+    // on this browser.
     super::credentials::change_password(state, user, &new_hash, true, &s.session.client_id).await?;
     if sign_out_others {
         for other in ctx
@@ -110,7 +107,7 @@ pub(crate) fn may_choose_organization(s: &SessionDetail) -> FlowResult<()> {
     }
 }
 
-/// `set_active` of SPEC §7.3: makes `session` (one of this client's signed-in sessions) the active
+/// `set_active`: makes `session` (one of this client's signed-in sessions) the active
 /// one, and/or makes `organization` (an id or a slug; empty for the personal workspace) the
 /// session's active organization. The chooser of `choose-organization` calls it.
 pub async fn set_active(
@@ -221,12 +218,7 @@ pub async fn create_organization(
 /// session whose factors are old proves itself first, as in the portal.
 fn on_setup_mfa<'a>(state: &AppState, ctx: &'a ClientContext) -> FlowResult<&'a SessionDetail> {
     let s = on_task(ctx, &TaskKey::SetupMfa)?;
-    super::credentials::authorize(
-        state,
-        s,
-        Channel::SetupMfaTask,
-        &super::reverify::verified(s),
-    )?;
+    super::credentials::authorize(state, s, Channel::SetupMfaTask, &s.verified())?;
     Ok(s)
 }
 

@@ -233,7 +233,7 @@ pub trait SessionStore: Send + Sync {
     async fn touch_session(&self, id: &str, now: i64) -> StoreResult<()>;
     /// The session proved the first factor again (the password re-entered).
     async fn set_first_factor_verified(&self, id: &str, now: i64) -> StoreResult<()>;
-    /// The session proved a second factor again (reverification, SPEC §16).
+    /// The session proved a second factor again (README, "Reverification").
     async fn set_second_factor_verified(&self, id: &str, now: i64) -> StoreResult<()>;
     /// Ends a live session with `status` (ended, revoked, expired).
     async fn end_session(&self, id: &str, status: SessionStatus, now: i64) -> StoreResult<bool>;
@@ -509,7 +509,7 @@ pub trait HealthStore: Send + Sync {
     async fn ping(&self) -> StoreResult<()>;
 }
 
-/// Tasks beyond the built-in three (SPEC §4.4).
+/// Tasks beyond the built-in three (README, "Custom tasks").
 #[async_trait]
 pub trait TaskStore: Send + Sync {
     /// Records when the instance first saw each app-defined task (a key seen before keeps its
@@ -536,7 +536,8 @@ pub trait TaskStore: Send + Sync {
     async fn organization_requires_mfa(&self, organization_id: &str) -> StoreResult<bool>;
 }
 
-/// The keys session tokens are signed with (SPEC §15), shared by every instance.
+/// The keys session tokens are signed with (README, "Session tokens for other services"), shared by
+/// every instance.
 #[async_trait]
 pub trait SigningKeyStore: Send + Sync {
     /// The newest `limit` keys, newest first.

@@ -38,7 +38,7 @@ pub struct User {
     pub lockout_until: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
-    /// The terms version the user accepted, and when (SPEC §4.4).
+    /// The terms version the user accepted, and when (README, "Custom tasks").
     pub terms_version: Option<String>,
     pub legal_accepted_at: Option<i64>,
     /// Tasks an operator requested of the user that are still owed.
@@ -101,7 +101,7 @@ pub struct NewUser {
     pub phone: Option<String>,
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
-    /// The user accepted the terms at sign-up, and which version (SPEC §4.4).
+    /// The user accepted the terms at sign-up, and which version (README, "Custom tasks").
     pub legal_accepted: bool,
     pub terms_version: Option<String>,
 }
@@ -143,6 +143,18 @@ pub struct SessionDetail {
     pub has_invitations: bool,
 }
 
+impl SessionDetail {
+    /// What a reverification is judged on: when the session last proved each factor, and
+    /// whether its user has a second one.
+    pub fn verified(&self) -> crate::domain::reverification::Verified {
+        crate::domain::reverification::Verified {
+            first_at: self.session.first_factor_at,
+            second_at: self.session.second_factor_at,
+            user_has_second_factor: self.user.has_second_factor(),
+        }
+    }
+}
+
 /// A client as a request finds it (one query): the client, its live sessions (most recently
 /// active first), and whether a sign-in or sign-up attempt is in progress on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,7 +171,7 @@ pub struct OrganizationMembership {
     pub name: String,
     pub slug: String,
     pub role: String,
-    /// The organization requires a second factor of its members (SPEC §4.4).
+    /// The organization requires a second factor of its members (README, "Custom tasks").
     pub require_mfa: bool,
 }
 
@@ -250,7 +262,7 @@ pub struct JudgedCode {
 }
 
 /// One message the instance sent. `body` and `code` are kept only in testing or development
-/// mode (SPEC §10); otherwise they are empty.
+/// mode (README, "Security defaults"); otherwise they are empty.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxMessage {
     pub to: String,
@@ -304,8 +316,9 @@ pub struct Member {
     pub created_at: i64,
 }
 
-/// An invitation to an organization (SPEC §3). `status` is `pending`, `accepted` or `revoked`;
-/// a pending invitation past `expires_at` is expired.
+/// An invitation to an organization (README, "Organizations, the switcher and invitations").
+/// `status` is `pending`, `accepted` or `revoked`; a pending invitation past `expires_at` is
+/// expired.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invitation {
     pub id: String,

@@ -1,4 +1,5 @@
-//! The account portal `/user` (SPEC §14): what it shows the signed-in (not pending) user.
+//! The account portal `/user` (README, "Hosted pages"): what it shows the signed-in (not pending)
+//! user.
 
 use crate::domain::errors::FlowError;
 use crate::domain::reverification::Reverification;
@@ -47,7 +48,6 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> Result<AccountVie
         }),
         pending_phone: user.sms_pending_for(&s.session.id).map(str::to_string),
         devices,
-        reverification_needed: !Reverification::STRICT
-            .is_met(state.now(), &crate::server::flows::reverify::verified(s)),
+        reverification_needed: !Reverification::STRICT.is_met(state.now(), &s.verified()),
     })
 }

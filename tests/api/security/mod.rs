@@ -1,7 +1,7 @@
-//! The attacks of the security review (issue 9), each reproduced against the real server: an
-//! attempt re-pointed at another account, unbounded second-factor guessing, enumeration through
-//! "Resend code", codes in logs, raced limits, locks that leave sessions alive, unthrottled
-//! sends, backup codes, idle sessions, and clients behind a proxy.
+//! The attacks of the security review (README, "Security defaults"), each reproduced against the
+//! real server: an attempt re-pointed at another account, unbounded second-factor guessing,
+//! enumeration through "Resend code", codes in logs, raced limits, locks that leave sessions alive,
+//! unthrottled sends, backup codes, idle sessions, and clients behind a proxy.
 
 use crate::helpers::*;
 

@@ -1,9 +1,10 @@
-//! Sign-in (SPEC §5): each step loads the client's attempt, applies one transition of the
+//! Sign-in: each step loads the client's attempt, applies one transition of the
 //! domain state machine (`domain::sign_in`) and stores the next state with a compare-and-set, so
 //! a step can run neither out of order nor twice. Codes and factors are checked for the user the
 //! attempt names, through guarded statements that hold every limit.
 
 use super::codes::{self, Channel};
+use super::notices::notify;
 use super::sessions::{start_session, StartSession};
 use super::{
     bounded, check_address_not_locked, check_not_locked, check_password_guess,
@@ -581,18 +582,6 @@ async fn finish(
 
 fn instance(state: &AppState) -> String {
     state.settings.instance.name.clone()
-}
-
-/// Queues a notice email; a failure is logged, never shown (the step itself succeeded).
-pub async fn notify(state: &AppState, user: &User, message: messages::Message) {
-    let template = message.template.name();
-    if let Err(e) = state
-        .delivery
-        .email(&user.email, message, state.now())
-        .await
-    {
-        tracing::warn!(error = %e, template, "notice not queued");
-    }
 }
 
 /// "Back": abandons the sign-in attempt (and its codes).

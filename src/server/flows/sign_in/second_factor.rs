@@ -1,4 +1,4 @@
-//! The second factor at `/sign-in/factor-two` (SPEC §5.3): the authenticator app, an SMS code or
+//! The second factor at `/sign-in/factor-two`: the authenticator app, an SMS code or
 //! a backup code, each checked for the attempt's own user and counted against the attempt.
 
 use super::super::codes::{self, Channel, Redeemed};

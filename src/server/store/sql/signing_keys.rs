@@ -1,7 +1,7 @@
-//! The keys session tokens are signed with (SPEC §15). One row of `signing_state` decides each
-//! rotation: the instance whose guarded update moves the generation on adds the key, in the same
-//! transaction, so concurrent instances never add two keys for one rotation. The private half is
-//! sealed, bound to its `kid` (README, "Encryption at rest").
+//! The keys session tokens are signed with (README, "Session tokens for other services"). One row
+//! of `signing_state` decides each rotation: the instance whose guarded update moves the generation
+//! on adds the key, in the same transaction, so concurrent instances never add two keys for one
+//! rotation. The private half is sealed, bound to its `kid` (README, "Encryption at rest").
 
 macro_rules! impl_signing_keys {
     ($store:ident, $db:ty) => {

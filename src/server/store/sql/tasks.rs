@@ -1,6 +1,6 @@
-//! Tasks beyond the built-in three (SPEC §4.4): what the instance knows of app-defined tasks,
-//! tasks operators request of users, completions, terms acceptance and organizations that require
-//! a second factor.
+//! Tasks beyond the built-in three (README, "Custom tasks"): what the instance knows of app-defined
+//! tasks, tasks operators request of users, completions, terms acceptance and organizations that
+//! require a second factor.
 
 macro_rules! impl_tasks {
     ($store:ident, $db:ty) => {

@@ -1,4 +1,4 @@
-//! The contract of the task store (SPEC §4.4): what the user read carries of requests,
+//! The contract of the task store (README, "Custom tasks"): what the user read carries of requests,
 //! completions and terms, and an organization's MFA requirement on the client read.
 
 use super::*;
@@ -132,8 +132,8 @@ fn signing_key(kid: &str) -> NewSigningKey {
     }
 }
 
-/// Session-token keys (SPEC §15): a rotation happens once it is due, concurrent instances add
-/// one key between them, and the three newest are kept.
+/// Session-token keys (README, "Session tokens for other services"): a rotation happens once it is
+/// due, concurrent instances add one key between them, and the three newest are kept.
 pub async fn signing_keys_rotate_once_when_due(store: Shared) {
     assert!(store.signing_keys(2).await.unwrap().is_empty());
     let wins = race(6, |i| {
