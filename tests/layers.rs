@@ -31,7 +31,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("the store", &["server::store"]),
     (
         "services over the store",
-        &["server::mfa", "server::delivery", "server::key_cache"],
+        &[
+            "server::mfa",
+            "server::delivery",
+            "server::key_cache",
+            "server::error",
+        ],
     ),
     ("the state", &["server::state"]),
     ("the client context", &["server::client"]),

@@ -11,9 +11,8 @@
 
 use super::cookies::client_token;
 use super::mfa;
-use super::password::HashError;
 use super::state::AppState;
-use super::store::{Client, Conflict, OrganizationMembership, SessionDetail, StoreError, User};
+use super::store::{Client, OrganizationMembership, SessionDetail, User};
 use super::tokens::hash;
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::session::{compute_tasks, live_status, SessionStatus, TaskFacts, TaskKey};
@@ -82,36 +81,6 @@ pub fn organizations_enabled(state: &AppState) -> Result<(), FlowError> {
         Ok(())
     } else {
         Err(ErrorCode::ResourceNotFound.into())
-    }
-}
-
-pub fn internal(e: impl std::fmt::Display) -> FlowError {
-    tracing::error!(error = %e, "internal error");
-    FlowError::new(ErrorCode::Internal)
-}
-
-impl From<HashError> for FlowError {
-    fn from(e: HashError) -> Self {
-        match e {
-            // Too many passwords are waiting for the hashing threads: try again in a second.
-            HashError::Busy => FlowError::with_n(ErrorCode::TooManyRequests, 1),
-            other => internal(other),
-        }
-    }
-}
-
-impl From<StoreError> for FlowError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => FlowError::new(ErrorCode::ResourceNotFound),
-            // The sign-in attempt a session was to complete was completed by another request.
-            StoreError::Conflict(Conflict::Attempt) => FlowError::new(ErrorCode::SignInStepInvalid),
-            // A user who is an organization's only admin stays until another admin is named.
-            StoreError::Conflict(Conflict::LastAdmin) => {
-                FlowError::new(ErrorCode::LastAdminRequired)
-            }
-            other => internal(other),
-        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod clock;
 pub mod cookies;
 pub mod delivery;
+pub mod error;
 pub mod flows;
 pub mod http;
 pub mod key_cache;

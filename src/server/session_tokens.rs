@@ -2,13 +2,14 @@
 //! ES256 JWTs of a live session, signed with a key every instance shares through the database and
 //! replaces every `[tokens] rotate_every`; the JWKS publishes the current and the previous key.
 
+use super::error::internal;
 use super::key_cache::ActiveKey;
 use super::state::AppState;
 use super::store::{NewSigningKey, SessionDetail, SigningKey};
 use super::tokens::new_id;
 use super::views::session_view;
 use crate::domain::claims::{factor_ages, OrganizationClaims, SessionClaims};
-use crate::domain::errors::{ErrorCode, FlowError};
+use crate::domain::errors::FlowError;
 use crate::domain::snapshot::role_permissions;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -17,10 +18,6 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-fn internal(detail: impl std::fmt::Display) -> FlowError {
-    FlowError::with_detail(ErrorCode::Internal, detail.to_string())
-}
 
 /// A fresh P-256 key pair: the private half as PKCS#8 (base64), the public point's coordinates.
 fn generate() -> Result<NewSigningKey, FlowError> {

@@ -381,3 +381,24 @@ async fn setup_mfa_with_sms() {
     let (_, b) = app.call(&c, "tasks/mfa/done", &[]).await;
     assert_eq!(b["snapshot"]["sessions"][0]["status"], "active", "{b}");
 }
+
+#[tokio::test]
+async fn app_task_handler_completes_only_the_task_whose_page_it_is() {
+    // `dpa` has a page of another handler's, which records what it asks; the demo's handler
+    // (for `/onboarding/...` pages) must not complete it, whatever the form names.
+    let config = "[[tasks.custom]]\nkey = \"dpa\"\ntitle = \"DPA\"\nurl = \"/legal/dpa\"\napplies = \"all_users\"\n\
+                  [[tasks.custom]]\nkey = \"survey\"\ntitle = \"Survey\"\nurl = \"/onboarding/survey\"\napplies = \"all_users\"\n";
+    let app = spawn_app(config).await;
+    app.create_user("dpa@example.com", PW).await;
+    let c = app.signed_in("dpa@example.com").await;
+    for form in [vec![], vec![("key", "dpa")], vec![("key", "survey")]] {
+        let (status, b) = app.call(&c, "demo/finish_task", &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{form:?}: {b}");
+        assert_eq!(b["code"], "forbidden");
+    }
+    assert_eq!(
+        app.location(&c, "/dashboard").await.as_deref(),
+        Some("/legal/dpa?redirect_url=/dashboard"),
+        "still owes the agreement"
+    );
+}

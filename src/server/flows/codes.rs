@@ -4,7 +4,7 @@
 use super::{FlowResult, RequestInfo};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::verification::{parse_code, CodePurpose, CODE_RESEND_AFTER_SECS};
-use crate::server::client::internal;
+use crate::server::error::internal;
 use crate::server::messages::{self, Template};
 use crate::server::state::AppState;
 use crate::server::store::CodeBinding;

@@ -8,7 +8,7 @@ use crate::domain::credentials::{self, Channel, LEVEL};
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::reverification::Verified;
 use crate::server::breached;
-use crate::server::client::internal;
+use crate::server::error::internal;
 use crate::server::messages;
 use crate::server::mfa;
 use crate::server::state::AppState;

@@ -8,7 +8,8 @@ use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::organization::{is_known_role, MANAGE_INVITATIONS};
 use crate::domain::redirect::query_param;
 use crate::domain::snapshot::InvitationStatus;
-use crate::server::client::{internal, organizations_enabled, ClientContext};
+use crate::server::client::{organizations_enabled, ClientContext};
+use crate::server::error::internal;
 use crate::server::state::AppState;
 use crate::server::store::{
     find_invitation, Conflict, Invitation, NewInvitation, StoreError, User,

@@ -223,7 +223,7 @@ pub async fn check_password_guess(state: &AppState, user: &User, password: &str)
             (judged, settled, now)
         }
     });
-    let (judged, settled, now) = settling.await.map_err(crate::server::client::internal)?;
+    let (judged, settled, now) = settling.await.map_err(crate::server::error::internal)?;
     let right = judged.map_err(FlowError::from)?;
     match settled? {
         Some(until) => Err(FlowError::with_n(

@@ -32,7 +32,7 @@ pub async fn account(state: &AppState, ctx: &ClientContext) -> Result<AccountVie
         .take_regenerated_codes(&user.id, &s.session.id)
         .await?
     {
-        Some(json) => Some(serde_json::from_str(&json).map_err(crate::server::client::internal)?),
+        Some(json) => Some(serde_json::from_str(&json).map_err(crate::server::error::internal)?),
         None => None,
     };
     Ok(AccountView {

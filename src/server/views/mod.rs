@@ -125,7 +125,7 @@ pub fn mfa_setup(state: &AppState, s: &SessionDetail) -> Result<MfaSetupView, Fl
     if user.backup_codes_pending_for(sid) {
         if let Some(unseen) = &user.backup_codes_unseen {
             setup.backup_codes =
-                Some(serde_json::from_str(unseen).map_err(crate::server::client::internal)?);
+                Some(serde_json::from_str(unseen).map_err(crate::server::error::internal)?);
             return Ok(setup);
         }
     }

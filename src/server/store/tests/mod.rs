@@ -4,6 +4,7 @@
 
 use super::scratch::ScratchDatabase;
 use super::*;
+use crate::domain::session::SessionStatus;
 use crate::domain::sign_in::{Intent, SignInState};
 use crate::domain::verification::{CodePurpose, CODE_TTL_SECS};
 use std::sync::Arc;
