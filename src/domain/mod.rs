@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod email;
 pub mod errors;
 pub mod guard;
+pub mod mfa;
 pub mod organization;
 pub mod password;
 pub mod path;

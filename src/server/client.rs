@@ -217,7 +217,7 @@ pub async fn start_totp_enrolment(
     state: &AppState,
     ctx: &mut ClientContext,
 ) -> Result<(), FlowError> {
-    if !state.settings.mfa.methods.iter().any(|m| m == "totp") {
+    if !(state.settings.mfa.methods).contains(&crate::domain::mfa::MfaMethod::Totp) {
         return Ok(());
     }
     let Some(id) = ctx.active().map(|s| s.session.id.clone()) else {

@@ -63,7 +63,8 @@ section!(PasswordSettings {
 });
 section!(MfaSettings {
     required: bool = false,
-    methods: Vec<String> = vec!["totp".into(), "sms".into()],
+    methods: Vec<crate::domain::mfa::MfaMethod> =
+        vec![crate::domain::mfa::MfaMethod::Totp, crate::domain::mfa::MfaMethod::Sms],
     backup_codes: bool = true,
 });
 section!(OrganizationSettings {
@@ -263,13 +264,6 @@ impl Settings {
         }
         if self.sessions.lifetime.0.is_none() {
             return bad("sessions.lifetime cannot be \"off\"".into());
-        }
-        for m in &self.mfa.methods {
-            if m != "totp" && m != "sms" {
-                return bad(format!(
-                    "mfa.methods: unknown method `{m}` (expected totp or sms)"
-                ));
-            }
         }
         if self.mfa.required && self.mfa.methods.is_empty() {
             return bad(

@@ -136,7 +136,7 @@ pub async fn start_phone_verification(
     s: &SessionDetail,
     phone: &str,
 ) -> FlowResult<()> {
-    if !state.settings.mfa.methods.iter().any(|m| m == "sms") {
+    if !(state.settings.mfa.methods).contains(&crate::domain::mfa::MfaMethod::Sms) {
         return Err(ErrorCode::Forbidden.into());
     }
     let phone = crate::domain::phone::parse_phone(bounded(phone, 64, "Phone number")?).ok_or(

@@ -168,7 +168,13 @@ async fn factor_added(state: &AppState, s: &SessionDetail, what: &str) -> FlowRe
 }
 
 fn method_allowed(state: &AppState, method: &str) -> FlowResult<()> {
-    if state.settings.mfa.methods.iter().any(|m| m == method) {
+    if state
+        .settings
+        .mfa
+        .methods
+        .iter()
+        .any(|m| m.as_str() == method)
+    {
         Ok(())
     } else {
         Err(ErrorCode::Forbidden.into())

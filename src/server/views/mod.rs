@@ -119,7 +119,9 @@ pub fn mfa_setup(state: &AppState, s: &SessionDetail) -> Result<MfaSetupView, Fl
     let user = &s.user;
     let sid = &s.session.id;
     let mut setup = MfaSetupView {
-        methods: state.settings.mfa.methods.clone(),
+        methods: (state.settings.mfa.methods.iter())
+            .map(|m| m.as_str().to_string())
+            .collect(),
         ..Default::default()
     };
     if user.backup_codes_pending_for(sid) {
