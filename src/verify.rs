@@ -40,7 +40,8 @@ pub struct VerifierOptions {
     /// Backend API has no `azp` and is always accepted.
     pub authorized_parties: Vec<String>,
     /// This service's audience: a token must name it in `aud` (one without `aud` is refused).
-    /// `None` accepts tokens for any audience, and tokens without one.
+    /// `None` accepts only tokens that name no audience: a token minted for another service is
+    /// never accepted here (RFC 7519, `aud`).
     pub audience: Option<String>,
     /// Clock skew allowed on `exp`, `nbf` and `iat`.
     pub leeway: Duration,
@@ -304,6 +305,9 @@ impl Verifier {
         let claims = decode::<SessionClaims>(token, key, &validation)
             .map_err(|e| VerifyError::Invalid(e.to_string()))?
             .claims;
+        if o.audience.is_none() && claims.aud.is_some() {
+            return Err(VerifyError::Invalid("token is for another audience".into()));
+        }
         check_lifetime(&claims, now, secs(o.leeway), o.max_lifetime)?;
         if let Some(azp) = &claims.azp {
             if !o.authorized_parties.is_empty() && !o.authorized_parties.contains(azp) {

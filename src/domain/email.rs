@@ -43,7 +43,9 @@ impl EmailAddress {
             && !local.ends_with('.')
             && !local.contains("..")
             && local.chars().all(|c| {
-                c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii()
+                c.is_ascii_alphanumeric()
+                    || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+                    || (!c.is_ascii() && !invisible(c))
             });
         let labels: Vec<&str> = domain.split('.').collect();
         let domain_ok = labels.len() >= 2
@@ -67,6 +69,17 @@ impl EmailAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that do not show (zero-width and format characters, direction overrides, the
+/// soft hyphen): two addresses that differ only by them would look the same in a member list.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}'
+        | '\u{17b5}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}'
+        | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}')
+        || c.is_control()
 }
 
 #[cfg(feature = "ssr")]
@@ -172,6 +185,13 @@ mod tests {
             "invalid punycode"
         );
         assert!(EmailAddress::parse("a@exa_mple.com").is_err());
+        for hidden in [
+            "vic\u{200b}tim@example.com",
+            "vic\u{202e}tim@example.com",
+            "a\u{ad}b@example.com",
+        ] {
+            assert!(EmailAddress::parse(hidden).is_err(), "{hidden:?}");
+        }
     }
 
     #[test]

@@ -68,30 +68,41 @@ pub fn parse_name(input: &str) -> Option<String> {
 /// Whether `text` holds something a mail client would show as a link: a scheme (`https:…`,
 /// `javascript:…`), `www.`, or a word shaped like a domain name (`example.com`).
 pub fn looks_like_link(text: &str) -> bool {
-    let lower = text.to_lowercase();
+    // Full-width and ideographic full stops are dots to a mail client.
+    let lower: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '\u{ff0e}' | '\u{3002}' | '\u{ff61}' => '.',
+            c => c,
+        })
+        .collect();
     if lower.contains("://") || lower.contains("www.") {
         return true;
     }
-    lower.split_whitespace().any(|word| {
-        let scheme = word.split_once(':').is_some_and(|(scheme, rest)| {
+    let scheme = lower.split_whitespace().any(|word| {
+        word.split_once(':').is_some_and(|(scheme, rest)| {
             !rest.is_empty()
                 && scheme.len() >= 2
                 && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+        })
+    });
+    // A domain is looked for in every run of letters, digits, `-` and `.`: `evil.com/login`,
+    // `Acme,evil.com` and `evil.com?x` each hold one.
+    let domain = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '.'))
+        .any(|run| {
+            let labels: Vec<&str> = run.trim_matches('.').split('.').collect();
+            labels.len() >= 2
+                && labels.iter().all(|l| !l.is_empty())
+                && labels.last().is_some_and(|tld| {
+                    tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
+                })
         });
-        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
-        let labels: Vec<&str> = word.split('.').collect();
-        let domain = labels.len() >= 2
-            && labels
-                .iter()
-                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
-            && labels.last().is_some_and(|tld| {
-                tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic)
-            });
-        scheme || domain
-    })
+    scheme || domain
 }
 
 /// Why an organization's name or slug is refused.
@@ -191,6 +202,10 @@ mod tests {
             "Security team (evil.example)",
             "Pay at EVIL.COM.",
             "xn--exmple-cua.com",
+            "Pay at evil.com/login",
+            "Acme,evil.com",
+            "evil.com?x",
+            "evil\u{ff0e}com",
         ] {
             assert_eq!(parse_name(link), None, "{link:?}");
         }

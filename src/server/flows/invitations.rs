@@ -100,7 +100,9 @@ pub async fn invite(
 ) -> FlowResult<Outcome> {
     organizations_enabled(state)?;
     let (s, org) = ctx.with_permission(MANAGE_INVITATIONS)?;
-    super::codes::throttle_message(state, req, "invitation", email.trim(), Cause::Requested)
+    // Counted per address as it is stored: every spelling of one address is one address.
+    let address = parse_email(bounded(email, 320, "Email address")?)?;
+    super::codes::throttle_message(state, req, "invitation", address.as_str(), Cause::Requested)
         .await?;
     invitation_allowance(state, &s.user.id).await?;
     send_invitation(state, &org.organization_id, email, role, Some(&s.user.id)).await?;

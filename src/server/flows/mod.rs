@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod credentials;
 pub mod invitations;
+pub mod lockout;
 pub mod notices;
 pub mod operators;
 pub mod organizations;
@@ -16,9 +17,14 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod tasks;
 
+pub use lockout::{
+    check_address_guess, check_address_not_locked, check_not_locked, check_password_guess,
+    count_address_failure, count_failure,
+};
+
 use super::client::ClientContext;
 use super::state::AppState;
-use super::store::{Client, CodeBinding, SessionDetail, User};
+use super::store::{Client, CodeBinding, SessionDetail};
 use super::tokens::{hash, new_token};
 use crate::domain::email::EmailAddress;
 use crate::domain::errors::{ErrorCode, FlowError};
@@ -174,128 +180,5 @@ pub async fn confirm_phone_verification(
     match codes::redeem(state, &phone_binding(&user.id, &phone), code).await? {
         codes::Redeemed::Accepted => Ok(phone),
         _ => Err(ErrorCode::FormCodeIncorrect.into()),
-    }
-}
-
-/// Refuses a locked user with the minutes left.
-pub fn check_not_locked(user: &User, now: i64) -> FlowResult<()> {
-    match user.locked_for(now) {
-        Some(secs) => Err(FlowError::with_n(
-            ErrorCode::UserLocked,
-            ((secs + 59) / 60) as u64,
-        )),
-        None => Ok(()),
-    }
-}
-
-/// Checks `user`'s password under the lockout (README, "Security defaults"): the guess is counted before it is
-/// hashed and given back when it is right, so guesses sent together are at most
-/// `lockout.max_attempts` however many wait for the hasher at once. A wrong one answers
-/// `form_password_incorrect`, or `user_locked` when it locked the user (or the user is locked,
-/// or that many guesses are being checked already).
-pub async fn check_password_guess(state: &AppState, user: &User, password: &str) -> FlowResult<()> {
-    let now = state.now();
-    check_not_locked(user, now)?;
-    let max = state.settings.lockout.max_attempts;
-    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
-    if !state.store.claim_guess(&user.id, max, now).await? {
-        // Locked meanwhile (with the minutes left), or `max` guesses are in flight.
-        if let Some(fresh) = state.store.user_by_id(&user.id).await? {
-            check_not_locked(&fresh, now)?;
-        }
-        return Err(FlowError::with_n(ErrorCode::UserLocked, minutes(duration)));
-    }
-    // Judged and settled apart from the request: a client that hangs up while its guess waits
-    // for the hasher cannot leave it counted and unsettled.
-    let settling = tokio::spawn({
-        let (state, user_id) = (state.clone(), user.id.clone());
-        let (password, hash) = (password.to_string(), user.password_hash.clone());
-        async move {
-            let judged = state.hasher.verify(password, hash).await;
-            // A guess the hasher could not judge (its queue full, a timeout) taught the guesser
-            // nothing: it is given back, as a right one is.
-            let right = matches!(judged, Ok(true));
-            let now = state.now();
-            let settled = state
-                .store
-                .settle_guess(&user_id, judged.is_err() || right, max, now + duration, now)
-                .await;
-            (judged, settled, now)
-        }
-    });
-    let (judged, settled, now) = settling.await.map_err(crate::server::error::internal)?;
-    let right = judged.map_err(FlowError::from)?;
-    match settled? {
-        Some(until) => Err(FlowError::with_n(
-            ErrorCode::UserLocked,
-            minutes(until - now),
-        )),
-        None if right => Ok(()),
-        None => Err(ErrorCode::FormPasswordIncorrect.into()),
-    }
-}
-
-/// Whole minutes, rounded up, in `secs`.
-fn minutes(secs: i64) -> u64 {
-    ((secs.max(0) + 59) / 60) as u64
-}
-
-/// Counts a failed password or code against the lockout (README, "Security defaults"); answers
-/// `user_locked` when this failure locked the user, else `fallback`.
-pub async fn count_failure(state: &AppState, user: &User, fallback: ErrorCode) -> FlowError {
-    let now = state.now();
-    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
-    match state
-        .store
-        .record_failure(
-            &user.id,
-            state.settings.lockout.max_attempts,
-            now + duration,
-            now,
-        )
-        .await
-    {
-        Ok(Some(until)) => {
-            FlowError::with_n(ErrorCode::UserLocked, ((until - now + 59) / 60) as u64)
-        }
-        Ok(None) => FlowError::new(fallback),
-        Err(e) => e.into(),
-    }
-}
-
-/// Refuses an address without an account while its own lockout runs, as `check_not_locked`
-/// refuses a user: the same answer, so a lockout tells nobody whether the address has an account.
-pub async fn check_address_not_locked(state: &AppState, address: &str) -> FlowResult<()> {
-    let now = state.now();
-    match state.store.address_locked_until(address, now).await? {
-        Some(until) => Err(FlowError::with_n(
-            ErrorCode::UserLocked,
-            minutes(until - now),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// `count_failure` for an address without an account: the same maximum, duration and answers.
-pub async fn count_address_failure(
-    state: &AppState,
-    address: &str,
-    fallback: ErrorCode,
-) -> FlowError {
-    let now = state.now();
-    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
-    match state
-        .store
-        .record_address_failure(
-            address,
-            state.settings.lockout.max_attempts,
-            now + duration,
-            now,
-        )
-        .await
-    {
-        Ok(Some(until)) => FlowError::with_n(ErrorCode::UserLocked, minutes(until - now)),
-        Ok(None) => FlowError::new(fallback),
-        Err(e) => e.into(),
     }
 }

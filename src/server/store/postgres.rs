@@ -44,7 +44,7 @@ impl PgStore {
         conn: &mut sqlx::PgConnection,
         organization_id: &str,
     ) -> StoreResult<()> {
-        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
             .bind(organization_id)
             .execute(conn)
             .await?;

@@ -3,6 +3,7 @@
 //! password of forgot-password.
 
 use super::super::codes::{self, Redeemed};
+use super::super::{check_address_not_locked, count_address_failure};
 use super::*;
 use crate::domain::verification::{CODE_MAX_ATTEMPTS, CODE_TTL_SECS};
 

@@ -7,9 +7,8 @@ use super::codes::{self, Channel};
 use super::notices::notify;
 use super::sessions::{start_session, StartSession};
 use super::{
-    bounded, check_address_not_locked, check_not_locked, check_password_guess,
-    count_address_failure, count_failure, ensure_client, parse_email, FlowResult, Outcome,
-    RequestInfo, MAX_PASSWORD_BYTES,
+    bounded, check_address_guess, check_not_locked, check_password_guess, count_failure,
+    ensure_client, parse_email, FlowResult, Outcome, RequestInfo, MAX_PASSWORD_BYTES,
 };
 use crate::domain::errors::{ErrorCode, FlowError};
 use crate::domain::redirect::safe_redirect;
@@ -372,20 +371,9 @@ pub async fn start(
                     u
                 }
                 None => {
-                    // The same lockout and as long as a known user's check, so neither the
-                    // answer nor its time says whether the address has an account.
-                    check_address_not_locked(state, email.as_str()).await?;
-                    let _ = state
-                        .hasher
-                        .verify(password.to_string(), None)
-                        .await
-                        .map_err(FlowError::from)?;
-                    return Err(count_address_failure(
-                        state,
-                        email.as_str(),
-                        ErrorCode::FormPasswordIncorrect,
-                    )
-                    .await);
+                    // The same lockout, judged the same way, so neither the answer nor its
+                    // time says whether the address has an account.
+                    return Err(check_address_guess(state, email.as_str(), password).await);
                 }
             };
             // The lock may have been set while this request waited for the hasher.

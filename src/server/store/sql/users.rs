@@ -95,13 +95,14 @@ macro_rules! impl_users {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                // The organizations the user administers are locked next (in one order, so two
+                // Every organization the user belongs to is locked next (in one order, so two
                 // deletions never wait on each other), as a demotion or a removal locks its
                 // organization: a concurrent change to the other admins waits for this one, and
-                // the guard below sees it.
+                // the guard below sees it. Any role: a promotion that lands between this read
+                // and the guard takes the same lock.
                 let administered: Vec<(String,)> = sqlx::query_as(
                     "SELECT organization_id FROM memberships \
-                     WHERE user_id = $1 AND role = 'org:admin' ORDER BY organization_id",
+                     WHERE user_id = $1 ORDER BY organization_id",
                 )
                 .bind(id)
                 .fetch_all(&mut *tx)

@@ -73,6 +73,36 @@ pub(super) async fn guesses_sent_together_are_claimed_at_most_max_times(s: Share
     assert_eq!((u.locked_for(500), u.failed_attempts), (None, 1));
 }
 
+pub(super) async fn address_guesses_sent_together_are_claimed_as_a_users_are(s: Shared) {
+    let claims = race(30, |_| {
+        let s = s.clone();
+        async move { s.claim_address_guess("nobody@b.co", 3, 10).await.unwrap() }
+    })
+    .await;
+    assert_eq!(claims.iter().filter(|c| **c).count(), 3, "{claims:?}");
+    // Given back when the hasher could not judge it; else the third counted one locks.
+    let settle = |give_back, until, now| {
+        let s = s.clone();
+        async move {
+            (s.settle_address_guess("nobody@b.co", give_back, 3, until, now))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(settle(true, 500, 11).await, None);
+    assert!(s.claim_address_guess("nobody@b.co", 3, 12).await.unwrap());
+    assert_eq!(settle(false, 500, 13).await, Some(500));
+    assert_eq!(
+        s.address_locked_until("nobody@b.co", 13).await.unwrap(),
+        Some(500)
+    );
+    assert_eq!(settle(false, 900, 14).await, None, "the lock stands");
+    assert!(!s.claim_address_guess("nobody@b.co", 3, 499).await.unwrap());
+    assert!(s.claim_address_guess("nobody@b.co", 3, 500).await.unwrap());
+    // Another address counts apart.
+    assert!(s.claim_address_guess("other@b.co", 3, 500).await.unwrap());
+}
+
 fn binding(attempt: &str, user: &str) -> CodeBinding {
     CodeBinding {
         purpose: CodePurpose::SignInEmail,

@@ -18,6 +18,21 @@ pub trait AddressLockoutStore: Send + Sync {
         lock_until: i64,
         now: i64,
     ) -> StoreResult<Option<i64>>;
+    /// Counts a password guess for `address` before it is hashed, as `claim_guess` does for a
+    /// user: false while the address is locked, or while `max` guesses are counted and the
+    /// last was claimed less than `GUESS_SETTLES_WITHIN` ago.
+    async fn claim_address_guess(&self, address: &str, max: u32, now: i64) -> StoreResult<bool>;
+    /// Settles a claimed guess as `settle_guess` does: given back when `give_back` (the hasher
+    /// could not judge it), else the address is locked until `lock_until` (answered) once `max`
+    /// guesses are counted.
+    async fn settle_address_guess(
+        &self,
+        address: &str,
+        give_back: bool,
+        max: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
     /// Forgets counters untouched since `before` whose lock (if any) has ended.
     async fn purge_address_lockouts(&self, before: i64) -> StoreResult<u64>;
 }
