@@ -25,6 +25,7 @@ pub mod state;
 pub mod store;
 pub mod testing_api;
 pub mod tokens;
+pub mod upgrade;
 pub mod views;
 
 pub use startup::{BuildError, Vestibule, VestibuleBuilder};

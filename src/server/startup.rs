@@ -273,20 +273,14 @@ impl VestibuleBuilder {
             ConnectError::Url(message) => BuildError::DatabaseUrl(message),
             ConnectError::Db(e) => BuildError::Database(e),
         })?;
-        // After the migrations: values sealed under a previous key, and plaintext from before
-        // sealing, move to the current key (README, "Encryption at rest").
-        let resealed = store.reseal_secrets().await.map_err(|e| match e {
-            StoreError::Db(e) => BuildError::Database(e),
-            StoreError::Corrupt(message) => BuildError::Reseal(message),
-            other => BuildError::Reseal(other.to_string()),
-        })?;
-        if resealed > 0 {
-            tracing::info!(
-                resealed,
-                key = keyring.current_id(),
-                "re-sealed stored secrets under the current encryption key"
-            );
-        }
+        let clock = self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        super::upgrade::after_migrations(store.as_ref(), &keyring, clock.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Db(e) => BuildError::Database(e),
+                StoreError::Corrupt(message) => BuildError::Reseal(message),
+                other => BuildError::Reseal(other.to_string()),
+            })?;
         let leptos_options = match self.leptos_options {
             Some(o) => o,
             None => {
@@ -313,7 +307,6 @@ impl VestibuleBuilder {
                 .unwrap_or_else(|| format!("{}/{}", urls.tasks_url(), task.key));
             urls.task_urls.entry(task.key.clone()).or_insert(url);
         }
-        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let keys: Vec<String> = settings
             .tasks
             .custom

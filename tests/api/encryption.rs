@@ -7,23 +7,6 @@ use vestibule::server::secrets::Keyring;
 
 const OPEN: &str = "[rate_limits]\nenabled = false\n";
 
-/// Every text value `sql` selects (`$1` bound to `arg`), read with plain SQL.
-async fn raw(database: &Database, sql: &str, arg: &str) -> Vec<String> {
-    let url = database.url();
-    let values: Vec<Option<String>> = if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let v = sqlx::query_scalar(sql).bind(arg).fetch_all(&pool).await;
-        pool.close().await;
-        v.unwrap()
-    } else {
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let v = sqlx::query_scalar(sql).bind(arg).fetch_all(&pool).await;
-        pool.close().await;
-        v.unwrap()
-    };
-    values.into_iter().flatten().collect()
-}
-
 /// One user's column, read with plain SQL.
 async fn column(app: &TestApp, column: &str, email: &str) -> String {
     let sql = format!("SELECT {column} FROM users WHERE email = $1");

@@ -443,3 +443,20 @@ pub fn token_of(url: &Value) -> String {
         .1
         .to_string()
 }
+
+/// Every text value `sql` selects (`$1` bound to `arg`), read with plain SQL.
+pub async fn raw(database: &Database, sql: &str, arg: &str) -> Vec<String> {
+    let url = database.url();
+    let values: Vec<Option<String>> = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let v = sqlx::query_scalar(sql).bind(arg).fetch_all(&pool).await;
+        pool.close().await;
+        v.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let v = sqlx::query_scalar(sql).bind(arg).fetch_all(&pool).await;
+        pool.close().await;
+        v.unwrap()
+    };
+    values.into_iter().flatten().collect()
+}

@@ -24,3 +24,4 @@ mod sign_up;
 mod startup;
 mod tasks;
 mod token_audience;
+mod upgrade;

@@ -150,6 +150,7 @@ pub trait Store:
     + OutboxStore
     + RateLimitStore
     + AddressLockoutStore
+    + MaintenanceStore
     + OrganizationStore
     + MfaStore
 {
@@ -170,6 +171,7 @@ impl<T> Store for T where
         + OutboxStore
         + RateLimitStore
         + AddressLockoutStore
+        + MaintenanceStore
 {
 }
 

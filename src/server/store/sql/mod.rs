@@ -7,6 +7,7 @@
 
 pub mod attempts;
 pub mod lockouts;
+pub mod maintenance;
 pub mod mfa;
 pub mod organizations;
 pub mod outbox;
@@ -29,6 +30,7 @@ macro_rules! impl_store {
         $crate::server::store::sql::signing_keys::impl_signing_keys!($store, $db);
         $crate::server::store::sql::sealed::impl_sealed!($store, $db);
         $crate::server::store::sql::lockouts::impl_lockouts!($store, $db);
+        $crate::server::store::sql::maintenance::impl_maintenance!($store, $db);
     };
 }
 pub(crate) use impl_store;

@@ -103,6 +103,43 @@ pub(super) async fn address_guesses_sent_together_are_claimed_as_a_users_are(s: 
     assert!(s.claim_address_guess("other@b.co", 3, 500).await.unwrap());
 }
 
+pub(super) async fn stored_addresses_are_rewritten_once_and_collisions_left(s: Shared) {
+    let normal = |e: &str| {
+        crate::domain::email::EmailAddress::parse(e)
+            .ok()
+            .map(|a| a.to_string())
+    };
+    let old = s
+        .create_user(new_user("victim@exämple.com"), 1)
+        .await
+        .unwrap();
+    let kept = s
+        .create_user(new_user("ada@xn--exmple-cua.com"), 1)
+        .await
+        .unwrap();
+    let twin = s.create_user(new_user("ada@exämple.com"), 1).await.unwrap();
+    let report = s.normalise_addresses(&normal, 2).await.unwrap();
+    assert_eq!(report.rewritten, 1, "{report:?}");
+    assert_eq!(report.collisions, vec![twin.id.clone()]);
+    let read = |id: String| {
+        let s = s.clone();
+        async move { s.user_by_id(&id).await.unwrap().unwrap().email }
+    };
+    assert_eq!(read(old.id.clone()).await, "victim@xn--exmple-cua.com");
+    assert_eq!(read(kept.id).await, "ada@xn--exmple-cua.com");
+    assert_eq!(
+        read(twin.id).await,
+        "ada@exämple.com",
+        "left for the operator"
+    );
+    // Once per database: a later start leaves even a new odd spelling alone.
+    s.create_user(new_user("late@exämple.com"), 3)
+        .await
+        .unwrap();
+    let again = s.normalise_addresses(&normal, 4).await.unwrap();
+    assert_eq!(again, AddressRewrite::default());
+}
+
 fn binding(attempt: &str, user: &str) -> CodeBinding {
     CodeBinding {
         purpose: CodePurpose::SignInEmail,

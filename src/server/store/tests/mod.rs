@@ -83,6 +83,7 @@ contract!(
     failures_lock_at_the_maximum_and_restart_the_count,
     guesses_sent_together_are_claimed_at_most_max_times,
     address_guesses_sent_together_are_claimed_as_a_users_are,
+    stored_addresses_are_rewritten_once_and_collisions_left,
     codes_are_bound_judged_at_most_five_times_and_single_use,
     send_intervals_are_claimed_once,
     rate_limit_windows_count_and_reset,
