@@ -328,6 +328,19 @@ mod tests {
     }
 
     #[test]
+    fn a_signing_key_never_shows_its_private_half_in_debug() {
+        let new = generate().unwrap();
+        let key = SigningKey {
+            private_key: new.private_key.clone(),
+            ..stored(1, "key_1")
+        };
+        for shown in [format!("{key:?}"), format!("{new:?}")] {
+            assert!(!shown.contains(&new.private_key), "{shown}");
+            assert!(shown.contains("<redacted>"));
+        }
+    }
+
+    #[test]
     fn a_rotation_that_left_the_old_key_current_or_published_is_an_error() {
         let rotated = [stored(8, "key_new"), stored(7, "key_old")];
         assert!(check_rotation(&rotated, 8, "key_new", false).is_ok());

@@ -8,7 +8,9 @@ use crate::domain::sign_up::SignUpState;
 use crate::domain::snapshot::InvitationStatus;
 use crate::domain::verification::CodePurpose;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A user as the store reads it, secrets opened. `Debug` shows whether each secret is set, never
+/// the secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -45,6 +47,28 @@ pub struct User {
     pub requested_tasks: Vec<TaskKey>,
     /// App-defined tasks the user completed.
     pub completed_tasks: Vec<String>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |v: &Option<String>| if v.is_some() { "<set>" } else { "<none>" };
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .field("phone", &self.phone)
+            .field("password_hash", &set(&self.password_hash))
+            .field("password_compromised", &self.password_compromised)
+            .field("totp_secret", &set(&self.totp_secret))
+            .field("sms_mfa", &self.sms_mfa)
+            .field("totp_pending_secret", &set(&self.totp_pending_secret))
+            .field("backup_codes_unseen", &set(&self.backup_codes_unseen))
+            .field("locked", &self.locked)
+            .field("failed_attempts", &self.failed_attempts)
+            .field("lockout_until", &self.lockout_until)
+            .field("requested_tasks", &self.requested_tasks)
+            .finish_non_exhaustive()
+    }
 }
 
 impl User {
@@ -398,8 +422,9 @@ pub enum NewFactor {
 }
 
 /// A key session tokens are signed with: ES256, the private half as PKCS#8 (base64), the public
-/// point's coordinates as the JWKS publishes them (base64url).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// point's coordinates as the JWKS publishes them (base64url). `Debug` leaves the private half
+/// out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub generation: i64,
     pub kid: String,
@@ -409,11 +434,77 @@ pub struct SigningKey {
     pub created_at: i64,
 }
 
-/// A key about to be added (its generation is decided by the store).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A key about to be added (its generation is decided by the store). `Debug` leaves the private
+/// half out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewSigningKey {
     pub kid: String,
     pub private_key: String,
     pub public_x: String,
     pub public_y: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("generation", &self.generation)
+            .field("kid", &self.kid)
+            .field("private_key", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSigningKey")
+            .field("kid", &self.kid)
+            .field("private_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_never_shows_a_secret_in_debug() {
+        let user = User {
+            id: "user_1".into(),
+            email: "a@example.com".into(),
+            email_verified: true,
+            phone: None,
+            password_hash: Some("$argon2id$secret-hash".into()),
+            password_compromised: false,
+            totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
+            sms_mfa: false,
+            totp_last_step: None,
+            totp_pending_secret: Some("KRSXG5CTMVRXEZLU".into()),
+            totp_pending_session: None,
+            sms_pending_phone: None,
+            sms_pending_session: None,
+            backup_codes_unseen: Some("[\"abcde-fghjk\"]".into()),
+            backup_codes_session: None,
+            locked: false,
+            failed_attempts: 0,
+            lockout_until: None,
+            created_at: 0,
+            updated_at: 0,
+            terms_version: None,
+            legal_accepted_at: None,
+            requested_tasks: Vec::new(),
+            completed_tasks: Vec::new(),
+        };
+        let shown = format!("{user:?}");
+        for secret in [
+            "secret-hash",
+            "JBSWY3DPEHPK3PXP",
+            "KRSXG5CTMVRXEZLU",
+            "abcde-fghjk",
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("a@example.com") && shown.contains("<set>"));
+    }
 }
