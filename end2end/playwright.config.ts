@@ -68,7 +68,9 @@ function webServer(server: Server) {
       DATABASE_URL: url,
       LEPTOS_SITE_ADDR: `127.0.0.1:${server.port}`,
       LEPTOS_SITE_ROOT: server.siteRoot,
-      RUST_LOG: 'warn',
+      // Warnings, and a request whose client cookie names no client (a cookie that should have
+      // been replaced): shown beside a failing test.
+      RUST_LOG: 'warn,vestibule::server::client=info',
       VESTIBULE_ENCRYPTION_KEY: E2E_ENCRYPTION_KEY,
       ...server.settings,
     },

@@ -101,7 +101,15 @@ pub async fn load_client_by_token(
     state: &AppState,
     token: &str,
 ) -> Result<ClientContext, FlowError> {
-    let Some(record) = state.store.client_by_token_hash(&hash(token)).await? else {
+    let token_hash = hash(token);
+    let Some(record) = state.store.client_by_token_hash(&token_hash).await? else {
+        // Rare unless something is wrong: a cookie from before a rotation that the browser
+        // should have replaced, a purged client, or a forged token. (A prefix of the token's
+        // hash tells the requests apart; it says nothing of the token.)
+        tracing::info!(
+            token = &token_hash[..8],
+            "the client cookie names no client: a stale or forged token"
+        );
         return Ok(ClientContext::default());
     };
     let now = state.now();
