@@ -130,21 +130,21 @@ fn minutes(secs: i64) -> u64 {
 /// Counts a failed password or code against the lockout (README, "Security defaults"); answers
 /// `user_locked` when this failure locked the user, else `fallback`.
 pub async fn count_failure(state: &AppState, user: &User, fallback: ErrorCode) -> FlowError {
+    record_failure(state, Guesser::User(user), fallback).await
+}
+
+/// One wrong password or code counted on the guesser's own counter: `user_locked` (with the
+/// minutes) when it locked, else `fallback`.
+async fn record_failure(state: &AppState, who: Guesser<'_>, fallback: ErrorCode) -> FlowError {
     let now = state.now();
-    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
-    match state
-        .store
-        .record_failure(
-            &user.id,
-            state.settings.lockout.max_attempts,
-            now + duration,
-            now,
-        )
-        .await
-    {
-        Ok(Some(until)) => {
-            FlowError::with_n(ErrorCode::UserLocked, ((until - now + 59) / 60) as u64)
-        }
+    let max = state.settings.lockout.max_attempts;
+    let until = now + state.settings.lockout.duration.secs().unwrap_or(3_600);
+    let recorded = match who {
+        Guesser::User(u) => state.store.record_failure(&u.id, max, until, now).await,
+        Guesser::Address(a) => state.store.record_address_failure(a, max, until, now).await,
+    };
+    match recorded {
+        Ok(Some(until)) => FlowError::with_n(ErrorCode::UserLocked, minutes(until - now)),
         Ok(None) => FlowError::new(fallback),
         Err(e) => e.into(),
     }
@@ -169,20 +169,5 @@ pub async fn count_address_failure(
     address: &str,
     fallback: ErrorCode,
 ) -> FlowError {
-    let now = state.now();
-    let duration = state.settings.lockout.duration.secs().unwrap_or(3_600);
-    match state
-        .store
-        .record_address_failure(
-            address,
-            state.settings.lockout.max_attempts,
-            now + duration,
-            now,
-        )
-        .await
-    {
-        Ok(Some(until)) => FlowError::with_n(ErrorCode::UserLocked, minutes(until - now)),
-        Ok(None) => FlowError::new(fallback),
-        Err(e) => e.into(),
-    }
+    record_failure(state, Guesser::Address(address), fallback).await
 }
